@@ -1,0 +1,76 @@
+import json
+
+from django import forms
+
+from integrations.document import DocumentInvalid
+from integrations.models import Integration
+from integrations.services import integration_document, integration_upsert
+from organizations.models import Organization
+
+STARTER_DOCUMENT = {
+    "authentication_type": "api_key",
+    "api_key_header": "Authorization",
+    "api_key_value": "Bearer YOUR_TOKEN",
+    "model_properties": [{"name": "provider-model-name", "alias": "My Model", "based_on": "gpt-4.1"}],
+    "endpoint": "https://YOUR_PROVIDER_BASE_URL/v1",
+}
+
+
+class IntegrationDocumentForm(forms.ModelForm):
+    """A name and the pasted JSON document, validated and saved by integration_upsert.
+
+    The upsert runs in clean() so that its errors (with their paths) show on the
+    form; it writes nothing unless the whole document is valid, and callers run
+    it inside their request transaction.
+    """
+
+    document = forms.CharField(
+        label="Integration JSON",
+        widget=forms.Textarea(attrs={"rows": 24, "cols": 100, "spellcheck": "false", "class": "json-editor"}),
+    )
+
+    class Meta:
+        model = Integration
+        fields = ["organization", "name"]
+
+    def __init__(self, *args, user=None, organization: Organization | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.document_errors = []
+        if organization is not None:
+            self.fields.pop("organization")
+            self.fixed_organization = organization
+        else:
+            self.fixed_organization = None
+        if self.instance.pk:
+            self.fields["name"].disabled = True
+            if "organization" in self.fields:
+                self.fields["organization"].disabled = True
+            self.initial["document"] = json.dumps(integration_document(integration=self.instance), indent=2)
+        else:
+            self.initial.setdefault("name", "custom")
+            self.initial.setdefault("document", json.dumps(STARTER_DOCUMENT, indent=2))
+
+    def clean(self):
+        cleaned = super().clean()
+        organization = self.fixed_organization or cleaned.get("organization") or self.instance.organization_id and self.instance.organization
+        name = cleaned.get("name") or self.instance.name
+        if not organization or not name or "document" not in cleaned:
+            return cleaned
+        try:
+            self.instance = integration_upsert(
+                organization=organization, user=self.user, name=name, document=cleaned["document"]
+            )
+        except DocumentInvalid as exc:
+            self.document_errors = [error.as_dict() for error in exc.errors]
+            for error in exc.errors:
+                target = "name" if error.loc == ("name",) else "document"
+                self.add_error(target, f"{error.path}: {error.message}" if target == "document" else error.message)
+        return cleaned
+
+    def validate_unique(self):
+        # Uniqueness is part of the document validation in integration_upsert.
+        pass
+
+    def save(self, commit=True):
+        return self.instance

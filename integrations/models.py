@@ -1,0 +1,82 @@
+from django.conf import settings
+from django.db import models
+
+from integrations.encryption import encrypted
+from organizations.models import Organization
+
+
+class AuthenticationType(models.TextChoices):
+    API_KEY = "api_key", "API key"
+    OAUTH2 = "oauth2", "OAuth2 client credentials"
+    NONE = "none", "None"
+
+
+class Integration(models.Model):
+    """A custom model integration: one endpoint, how to authenticate, and its models.
+
+    Always written through integrations.services.integration_upsert, which
+    validates the whole document first.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="integrations")
+    name = models.SlugField(max_length=100)
+    provider = models.CharField(max_length=32, default="custom")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    authentication_type = models.CharField(max_length=16, choices=AuthenticationType.choices)
+    api_key_header = models.CharField(max_length=256, blank=True, default="")
+    api_key_value = encrypted(models.TextField(null=True, blank=True))
+    oauth2_token_url = models.URLField(max_length=2048, blank=True, default="")
+    authentication_scope = models.CharField(max_length=1024, blank=True, default="")
+    token = encrypted(models.TextField(null=True, blank=True))
+    endpoint = models.URLField(max_length=2048)
+    default_model = models.CharField(max_length=255)
+    custom_header_mapping = models.JSONField(default=dict, blank=True)
+    headers = encrypted(models.JSONField(default=dict, blank=True))
+    custom_llm_config = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organization", "name"], name="integration_name_unique_in_org")]
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def token_url(self) -> str:
+        return self.oauth2_token_url or self.endpoint
+
+
+class ModelProperty(models.Model):
+    """One model served by an integration, with the run parameters it supports."""
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="models")
+    # Denormalised so that the database enforces alias uniqueness per organisation.
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveIntegerField()
+    name = models.CharField(max_length=255)
+    alias = models.CharField(max_length=255)
+    based_on = models.CharField(max_length=255, null=True, blank=True)
+    # What the document said (None when it gave no list), for reading it back ...
+    declared_parameters = models.JSONField(null=True, blank=True)
+    # ... and the run parameters in effect (from based_on, the list, or the default).
+    supported_parameters = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["integration", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "alias"], name="model_alias_unique_in_org"),
+            models.UniqueConstraint(fields=["integration", "name"], name="model_name_unique_in_integration"),
+        ]
+        verbose_name_plural = "model properties"
+
+    def __str__(self) -> str:
+        return self.alias
+
+    @property
+    def is_default(self) -> bool:
+        return self.name == self.integration.default_model

@@ -1,0 +1,188 @@
+"""Writes for integrations. Every create and update goes through integration_upsert."""
+
+import json
+
+from django.db import IntegrityError, transaction
+
+from integrations.document import (
+    SECRET_PLACEHOLDER,
+    DocumentError,
+    DocumentInvalid,
+    ParsedDocument,
+    load_json,
+    parse_document,
+)
+from integrations.models import Integration, ModelProperty
+from organizations.models import Organization
+
+NAME_MAX_LENGTH = 100
+
+
+def _check_name(name: str) -> None:
+    from django.core.validators import validate_slug
+
+    try:
+        validate_slug(name)
+    except Exception:
+        raise DocumentInvalid(
+            [DocumentError(("name",), "Use letters, digits, hyphens and underscores only.", "slug")]
+        ) from None
+    if len(name) > NAME_MAX_LENGTH:
+        raise DocumentInvalid([DocumentError(("name",), f"At most {NAME_MAX_LENGTH} characters.", "too_long")])
+
+
+def _restore_secrets(raw: dict, existing: Integration | None) -> list[DocumentError]:
+    """Swap the placeholder for the stored secret wherever a read-back document is sent again."""
+    errors = []
+
+    def stored_or_error(loc, stored):
+        if stored:
+            return stored
+        errors.append(
+            DocumentError(loc, f'"{SECRET_PLACEHOLDER}" stands for a stored secret, but none is stored here; '
+                          "send the real value.", "placeholder_without_secret")
+        )
+        return None
+
+    for key in ("api_key_value", "token"):
+        if raw.get(key) == SECRET_PLACEHOLDER:
+            raw[key] = stored_or_error((key,), getattr(existing, key, None) if existing else None)
+    headers = raw.get("headers")
+    if isinstance(headers, dict):
+        stored_headers = (existing.headers or {}) if existing else {}
+        for name, value in headers.items():
+            if value == SECRET_PLACEHOLDER:
+                headers[name] = stored_or_error(("headers", name), stored_headers.get(name))
+    return errors
+
+
+def _check_custom_handler(parsed: ParsedDocument) -> list[DocumentError]:
+    if parsed.custom_llm_config is None:
+        return []
+    from runners.custom_handlers import HandlerConfigError, resolve_handler_path
+
+    try:
+        resolve_handler_path(parsed.custom_llm_config["file_name"])
+    except HandlerConfigError as exc:
+        return [DocumentError(("custom_llm_config", "file_name"), str(exc), "handler_unavailable")]
+    return []
+
+
+def _check_aliases_free(parsed: ParsedDocument, *, organization: Organization, existing: Integration | None):
+    taken = ModelProperty.objects.filter(organization=organization, alias__in=[m.alias for m in parsed.models])
+    if existing is not None:
+        taken = taken.exclude(integration=existing)
+    owners = dict(taken.values_list("alias", "integration__name"))
+    return [
+        DocumentError(
+            ("model_properties", index, "alias"),
+            f'Alias "{model.alias}" is already used by integration "{owners[model.alias]}"; aliases are unique '
+            "in your organisation.",
+            "duplicate_alias",
+        )
+        for index, model in enumerate(parsed.models)
+        if model.alias in owners
+    ]
+
+
+def integration_upsert(*, organization: Organization, user, name: str, document) -> Integration:
+    """Create or replace the integration `name` from a document (dict or JSON text).
+
+    Raises DocumentInvalid with every problem found; nothing is written then.
+    """
+    _check_name(name)
+    raw = load_json(document) if isinstance(document, str | bytes) else document
+    if not isinstance(raw, dict):
+        raise DocumentInvalid([DocumentError((), "The document must be a JSON object.", "dict_type")])
+    raw = json.loads(json.dumps(raw))  # a private copy we may edit
+    with transaction.atomic():
+        existing = Integration.objects.select_for_update().filter(organization=organization, name=name).first()
+        errors = _restore_secrets(raw, existing)
+        try:
+            parsed = parse_document(raw)
+        except DocumentInvalid as exc:
+            raise DocumentInvalid(errors + exc.errors) from None
+        errors += _check_custom_handler(parsed)
+        errors += _check_aliases_free(parsed, organization=organization, existing=existing)
+        if errors:
+            raise DocumentInvalid(errors)
+        try:
+            with transaction.atomic():
+                return _save(parsed, organization=organization, user=user, name=name, existing=existing)
+        except IntegrityError:
+            # Another request took a name or alias between our check and our write.
+            raise DocumentInvalid(
+                [DocumentError(("model_properties",), "An alias or name was taken meanwhile; try again.", "conflict")]
+            ) from None
+
+
+def _save(parsed: ParsedDocument, *, organization, user, name, existing) -> Integration:
+    integration = existing or Integration(organization=organization, name=name, created_by=user)
+    integration.authentication_type = parsed.authentication_type
+    integration.api_key_header = parsed.api_key_header
+    integration.api_key_value = parsed.api_key_value
+    integration.oauth2_token_url = parsed.oauth2_token_url
+    integration.authentication_scope = parsed.authentication_scope
+    integration.token = parsed.token
+    integration.endpoint = parsed.endpoint
+    integration.default_model = parsed.default_model
+    integration.custom_header_mapping = parsed.custom_header_mapping
+    integration.headers = parsed.headers
+    integration.custom_llm_config = parsed.custom_llm_config
+    integration.save()
+    integration.models.all().delete()
+    ModelProperty.objects.bulk_create(
+        ModelProperty(
+            integration=integration,
+            organization=organization,
+            position=position,
+            name=model.name,
+            alias=model.alias,
+            based_on=model.based_on,
+            declared_parameters=model.declared_parameters,
+            supported_parameters=model.supported_parameters,
+        )
+        for position, model in enumerate(parsed.models)
+    )
+    return integration
+
+
+def integration_delete(*, integration: Integration) -> None:
+    integration.delete()
+
+
+def integration_document(*, integration: Integration, reveal_secrets: bool = False) -> dict:
+    """The integration as the JSON document; secrets replaced by the placeholder unless revealed."""
+
+    def secret(value):
+        if value is None:
+            return None
+        return value if reveal_secrets else SECRET_PLACEHOLDER
+
+    document: dict = {"authentication_type": integration.authentication_type}
+    if integration.authentication_type == "api_key":
+        document["api_key_header"] = integration.api_key_header
+        document["api_key_value"] = secret(integration.api_key_value)
+    elif integration.authentication_type == "oauth2":
+        if integration.oauth2_token_url:
+            document["oauth2_token_url"] = integration.oauth2_token_url
+        document["token"] = secret(integration.token)
+        if integration.authentication_scope:
+            document["authentication_scope"] = integration.authentication_scope
+    document["model_properties"] = []
+    for model in integration.models.all():
+        entry = {"name": model.name, "alias": model.alias}
+        if model.based_on:
+            entry["based_on"] = model.based_on
+        elif model.declared_parameters is not None:
+            entry["supported_parameters"] = model.declared_parameters
+        document["model_properties"].append(entry)
+    document["default_model"] = integration.default_model
+    document["endpoint"] = integration.endpoint
+    if integration.custom_header_mapping:
+        document["custom_header_mapping"] = integration.custom_header_mapping
+    if integration.headers:
+        document["headers"] = {name: secret(value) for name, value in integration.headers.items()}
+    if integration.custom_llm_config:
+        document["custom_llm_config"] = integration.custom_llm_config
+    return document

@@ -1,0 +1,85 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from organizations.models import Organization, Project
+
+
+class Job(models.Model):
+    """A group of runs started together (a playground comparison, an integration test, an evaluation)."""
+
+    class Kind(models.TextChoices):
+        PLAYGROUND = "playground"
+        TEST = "test"
+        API = "api"
+        EVALUATION = "evaluation"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="jobs")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    project = models.ForeignKey(Project, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+TERMINAL_STATUSES = (RunStatus.SUCCEEDED, RunStatus.FAILED)
+
+
+class Run(models.Model):
+    """One inference call and everything that happened to it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="runs")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    project = models.ForeignKey(Project, null=True, blank=True, on_delete=models.SET_NULL, related_name="runs")
+    job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="runs")
+    integration = models.ForeignKey(
+        "integrations.Integration", null=True, blank=True, on_delete=models.SET_NULL, related_name="runs"
+    )
+    integration_name = models.CharField(max_length=100)
+    model_alias = models.CharField(max_length=255)
+    model_name = models.CharField(max_length=255)
+
+    messages = models.JSONField()
+    parameters = models.JSONField(default=dict)
+    dropped_parameters = models.JSONField(default=list)
+
+    status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED, db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    # The request as sent: url, headers (secrets as ********), body.
+    request = models.JSONField(null=True, blank=True)
+    output = models.TextField(null=True, blank=True)
+    finish_reason = models.CharField(max_length=64, null=True, blank=True)
+    response = models.JSONField(null=True, blank=True)
+    usage = models.JSONField(null=True, blank=True)
+    latency_ms = models.FloatField(null=True, blank=True)
+    error_type = models.CharField(max_length=64, null=True, blank=True)
+    error_message = models.TextField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["organization", "-created_at"]),
+            models.Index(fields=["status", "started_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model_alias} {self.status}"
+
+    @property
+    def error(self) -> dict | None:
+        if not self.error_type:
+            return None
+        return {"type": self.error_type, "message": self.error_message}

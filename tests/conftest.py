@@ -1,0 +1,33 @@
+import os
+
+import pytest
+
+from organizations.models import Role
+from tests.factories import OrganizationFactory, UserFactory
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+
+@pytest.fixture
+def org(db):
+    return OrganizationFactory(name="Acme")
+
+
+@pytest.fixture
+def other_org(db):
+    return OrganizationFactory(name="Globex")
+
+
+@pytest.fixture
+def admin_user(org):
+    return UserFactory(username="ada", organization=org, role=Role.ADMIN)
+
+
+@pytest.fixture
+def member_user(org):
+    return UserFactory(username="max", organization=org, role=Role.MEMBER)
+
+
+@pytest.fixture
+def other_admin(other_org):
+    return UserFactory(username="olga", organization=other_org, role=Role.ADMIN)
