@@ -20,6 +20,10 @@ class Job(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     project = models.ForeignKey(Project, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs")
     kind = models.CharField(max_length=16, choices=Kind.choices)
+    # Set for integration tests (Settings > Integrations > Test).
+    integration = models.ForeignKey(
+        "integrations.Integration", null=True, blank=True, on_delete=models.CASCADE, related_name="jobs"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
 
@@ -51,6 +55,8 @@ class Run(models.Model):
     messages = models.JSONField()
     parameters = models.JSONField(default=dict)
     dropped_parameters = models.JSONField(default=list)
+    # Ask the provider to stream; partial output is readable while the run is running.
+    stream = models.BooleanField(default=False)
 
     status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED, db_index=True)
     attempts = models.PositiveIntegerField(default=0)

@@ -43,6 +43,7 @@ def run_enqueue(
     parameters: Any = None,
     project: Project | None = None,
     job: Job | None = None,
+    stream: bool = False,
 ) -> Run:
     """Validate, create a queued Run and hand its id to a worker once the transaction commits."""
     from runners.tasks import execute_run
@@ -64,11 +65,12 @@ def run_enqueue(
             messages=clean_messages,
             parameters=clean_parameters,
             dropped_parameters=dropped,
+            stream=stream,
         )
         run_id = str(run.pk)
         transaction.on_commit(lambda: execute_run.delay(run_id))
     return run
 
 
-def job_create(*, organization, user, kind: str, project: Project | None = None) -> Job:
-    return Job.objects.create(organization=organization, user=user, kind=kind, project=project)
+def job_create(*, organization, user, kind: str, project: Project | None = None, integration=None) -> Job:
+    return Job.objects.create(organization=organization, user=user, kind=kind, project=project, integration=integration)

@@ -1,11 +1,18 @@
 import os
 
+
 import pytest
 
 from organizations.models import Role
 from tests.factories import OrganizationFactory, UserFactory
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+# Shared fixtures live in tests/fixtures/ (one module per concern) and are registered here.
+pytest_plugins = [
+    "tests.fixtures.servers",
+    "tests.fixtures.worker",
+]
 
 
 @pytest.fixture

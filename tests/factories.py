@@ -14,6 +14,8 @@ class OrganizationFactory(factory.django.DjangoModelFactory):
 
 
 class UserFactory(factory.django.DjangoModelFactory):
+    """A user with a membership: UserFactory(organization=org, role=Role.ADMIN)."""
+
     class Meta:
         model = get_user_model()
         skip_postgeneration_save = True
@@ -21,20 +23,10 @@ class UserFactory(factory.django.DjangoModelFactory):
     username = factory.Sequence(lambda n: f"user{n}")
     password = factory.django.Password("correct-horse-battery")
 
-    class Params:
-        organization = factory.SubFactory(OrganizationFactory)
-        role = Role.MEMBER
-
-    @factory.post_generation
-    def membership(obj, create, extracted, **kwargs):
-        if create:
-            Membership.objects.create(user=obj, organization=obj._organization, role=obj._role)
-
     @classmethod
     def _create(cls, model_class, *args, organization=None, role=Role.MEMBER, **kwargs):
         user = super()._create(model_class, *args, **kwargs)
-        user._organization = organization or OrganizationFactory()
-        user._role = role
+        Membership.objects.create(user=user, organization=organization or OrganizationFactory(), role=role)
         return user
 
 
