@@ -203,7 +203,9 @@ def _check_url(value: str, loc: tuple, errors: list[DocumentError]) -> None:
         )
     elif parts.username or parts.password:
         errors.append(
-            DocumentError(loc, "Do not put credentials in the URL; use api_key_value, token or headers.", "url_userinfo")
+            DocumentError(
+                loc, "Do not put credentials in the URL; use api_key_value, token or headers.", "url_userinfo"
+            )
         )
     elif any(ch.isspace() for ch in value):
         errors.append(DocumentError(loc, "URL must not contain spaces.", "url_invalid"))
@@ -212,10 +214,14 @@ def _check_url(value: str, loc: tuple, errors: list[DocumentError]) -> None:
 def _check_header_name(name: str, loc: tuple, errors: list[DocumentError]) -> None:
     if not HEADER_NAME_RE.match(name):
         errors.append(
-            DocumentError(loc, f'"{name}" is not a valid HTTP header name (letters, digits and -_ only).', "header_name")
+            DocumentError(
+                loc, f'"{name}" is not a valid HTTP header name (letters, digits and -_ only).', "header_name"
+            )
         )
     elif name.lower() in RESERVED_HEADERS:
-        errors.append(DocumentError(loc, f'"{name}" is set by the HTTP client and cannot be configured.', "header_name"))
+        errors.append(
+            DocumentError(loc, f'"{name}" is set by the HTTP client and cannot be configured.', "header_name")
+        )
 
 
 def _check_header_value(value: str, loc: tuple, errors: list[DocumentError]) -> None:
@@ -277,7 +283,9 @@ def _check_oauth2_token(token: str, errors: list[DocumentError]) -> None:
         errors.append(DocumentError(loc, f"Must be a JSON string holding client_id and client_secret, like {example}."))
         return
     if not isinstance(credentials, dict):
-        errors.append(DocumentError(loc, f"Must encode a JSON object with client_id and client_secret, like {example}."))
+        errors.append(
+            DocumentError(loc, f"Must encode a JSON object with client_id and client_secret, like {example}.")
+        )
         return
     for key in ("client_id", "client_secret"):
         value = credentials.get(key)
@@ -337,7 +345,8 @@ def _check_model(index: int, model: ModelPropertyIn, errors: list[DocumentError]
                 hint = f' Did you mean "{close[0]}"?' if close else ""
                 errors.append(
                     DocumentError(
-                        p_loc, f'"{name}" is not a known parameter.{hint} Known: {", ".join(RUN_PARAMETERS)}.',
+                        p_loc,
+                        f'"{name}" is not a known parameter.{hint} Known: {", ".join(RUN_PARAMETERS)}.',
                         "unknown_parameter",
                     )
                 )
@@ -408,7 +417,9 @@ def _check_headers(doc: IntegrationDocumentIn, errors: list[DocumentError]) -> N
             if key not in HEADER_MAPPING_FIELDS:
                 errors.append(
                     DocumentError(
-                        loc, f'"{key}" cannot be mapped; use one of {", ".join(HEADER_MAPPING_FIELDS)}.', "unknown_field"
+                        loc,
+                        f'"{key}" cannot be mapped; use one of {", ".join(HEADER_MAPPING_FIELDS)}.',
+                        "unknown_field",
                     )
                 )
                 continue
@@ -420,7 +431,9 @@ def _check_headers(doc: IntegrationDocumentIn, errors: list[DocumentError]) -> N
             seen[header.lower()] = key
     if doc.headers:
         if len(doc.headers) > MAX_HEADERS:
-            errors.append(DocumentError(("headers",), f"At most {MAX_HEADERS} headers, not {len(doc.headers)}.", "too_long"))
+            errors.append(
+                DocumentError(("headers",), f"At most {MAX_HEADERS} headers, not {len(doc.headers)}.", "too_long")
+            )
             return
         seen_names: set[str] = set()
         for name, value in doc.headers.items():

@@ -53,7 +53,8 @@ class IntegrationDocumentForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        organization = self.fixed_organization or cleaned.get("organization") or self.instance.organization_id and self.instance.organization
+        stored_organization = self.instance.organization if self.instance.organization_id else None
+        organization = self.fixed_organization or cleaned.get("organization") or stored_organization
         name = cleaned.get("name") or self.instance.name
         if not organization or not name or "document" not in cleaned:
             return cleaned

@@ -60,7 +60,7 @@ class ModelProperty(models.Model):
     position = models.PositiveIntegerField()
     name = models.CharField(max_length=255)
     alias = models.CharField(max_length=255)
-    based_on = models.CharField(max_length=255, null=True, blank=True)
+    based_on = models.CharField(max_length=255, blank=True, default="")
     # What the document said (None when it gave no list), for reading it back ...
     declared_parameters = models.JSONField(null=True, blank=True)
     # ... and the run parameters in effect (from based_on, the list, or the default).

@@ -19,8 +19,4 @@ def integration_get(*, organization, name: str) -> Integration | None:
 
 
 def model_get(*, organization, alias: str) -> ModelProperty | None:
-    return (
-        ModelProperty.objects.filter(organization=organization, alias=alias)
-        .select_related("integration")
-        .first()
-    )
+    return ModelProperty.objects.filter(organization=organization, alias=alias).select_related("integration").first()

@@ -39,8 +39,11 @@ def _restore_secrets(raw: dict, existing: Integration | None) -> list[DocumentEr
         if stored:
             return stored
         errors.append(
-            DocumentError(loc, f'"{SECRET_PLACEHOLDER}" stands for a stored secret, but none is stored here; '
-                          "send the real value.", "placeholder_without_secret")
+            DocumentError(
+                loc,
+                f'"{SECRET_PLACEHOLDER}" stands for a stored secret, but none is stored here; send the real value.',
+                "placeholder_without_secret",
+            )
         )
         return None
 
@@ -59,8 +62,16 @@ def _restore_secrets(raw: dict, existing: Integration | None) -> list[DocumentEr
 def _check_custom_handler(parsed: ParsedDocument) -> list[DocumentError]:
     if parsed.custom_llm_config is None:
         return []
+    from pathlib import Path
+
+    from django.conf import settings
+
     from runners.custom_handlers import HandlerConfigError, resolve_handler_path
 
+    if settings.GALILEO_CUSTOM_LLMS_ENABLED and not Path(settings.GALILEO_CUSTOM_LLMS_DIRECTORY).is_dir():
+        # Handler files live on the runners' filesystem; when this host cannot
+        # see that directory, the file is checked when a run loads it.
+        return []
     try:
         resolve_handler_path(parsed.custom_llm_config["file_name"])
     except HandlerConfigError as exc:
@@ -138,7 +149,7 @@ def _save(parsed: ParsedDocument, *, organization, user, name, existing) -> Inte
             position=position,
             name=model.name,
             alias=model.alias,
-            based_on=model.based_on,
+            based_on=model.based_on or "",
             declared_parameters=model.declared_parameters,
             supported_parameters=model.supported_parameters,
         )

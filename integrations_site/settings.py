@@ -146,7 +146,10 @@ else:
         "polling_interval": 0.2,
     }
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(VAR_DIR / "cache")}
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
     }
 
 RUNNERS_REQUEST_TIMEOUT = envint("RUNNERS_REQUEST_TIMEOUT", 120, minimum=1)

@@ -1,6 +1,5 @@
 import os
 
-
 import pytest
 
 from organizations.models import Role

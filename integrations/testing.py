@@ -1,0 +1,93 @@
+"""Settings > Integrations > Test: one small request to each model of an integration, through the runners."""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import OuterRef, Subquery
+
+from integrations.models import Integration
+from organizations.services import default_project
+from runners.models import TERMINAL_STATUSES, Job, Run, RunStatus
+from runners.services import job_create, run_enqueue
+
+TEST_PROMPT = "Reply with OK."
+# Enough for a short answer, small enough to cost next to nothing. Reasoning
+# models spend some of it thinking, so not smaller.
+TEST_MAX_TOKENS = 64
+
+
+def integration_test_start(*, integration: Integration, user) -> Job:
+    """A Job(kind="test") with one queued Run per model; workers pick them up once this commits."""
+    project = default_project(organization=integration.organization)
+    with transaction.atomic():
+        job = job_create(
+            organization=integration.organization, user=user, kind=Job.Kind.TEST, project=project, integration=integration
+        )
+        for model in integration.models.all():
+            parameters = {"max_tokens": TEST_MAX_TOKENS} if "max_tokens" in model.supported_parameters else {}
+            run_enqueue(
+                model=model,
+                user=user,
+                messages=[{"role": "user", "content": TEST_PROMPT}],
+                parameters=parameters,
+                project=project,
+                job=job,
+            )
+    return job
+
+
+@dataclass(frozen=True)
+class TestSummary:
+    job: Job
+    total: int
+    succeeded: int
+    failed: int
+
+    @property
+    def done(self) -> bool:
+        return self.succeeded + self.failed == self.total
+
+    @property
+    def state(self) -> str:
+        """"running", "ok" (every model answered) or "failed" (at least one did not)."""
+        if not self.done:
+            return "running"
+        return "ok" if self.failed == 0 else "failed"
+
+
+def _summary(job: Job, runs: list[Run]) -> TestSummary:
+    statuses = [run.status for run in runs]
+    return TestSummary(
+        job=job,
+        total=len(statuses),
+        succeeded=statuses.count(RunStatus.SUCCEEDED),
+        failed=statuses.count(RunStatus.FAILED),
+    )
+
+
+def integration_test_summaries(*, organization) -> dict[int, TestSummary]:
+    """The latest test of each of the organisation's integrations, by integration id."""
+    latest = Job.objects.filter(kind=Job.Kind.TEST, integration=OuterRef("pk")).order_by("-created_at").values("pk")[:1]
+    job_ids = (
+        Integration.objects.filter(organization=organization)
+        .annotate(latest_test=Subquery(latest))
+        .exclude(latest_test=None)
+        .values_list("latest_test", flat=True)
+    )
+    jobs = Job.objects.filter(pk__in=list(job_ids)).prefetch_related("runs")
+    return {job.integration_id: _summary(job, list(job.runs.all())) for job in jobs}
+
+
+def integration_test_get(*, integration: Integration, job_id) -> tuple[TestSummary, list[Run]] | None:
+    job = Job.objects.filter(pk=job_id, kind=Job.Kind.TEST, integration=integration).first()
+    if job is None:
+        return None
+    runs = list(job.runs.order_by("created_at"))
+    # Order the runs as the models are listed in the document.
+    positions = {model.alias: model.position for model in integration.models.all()}
+    runs.sort(key=lambda run: positions.get(run.model_alias, len(positions)))
+    return _summary(job, runs), runs
+
+
+def is_terminal(run: Run) -> bool:
+    return run.status in TERMINAL_STATUSES
