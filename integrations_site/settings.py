@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "integrations",
     "runners",
     "playground",
+    "evaluations",
     "api",
 ]
 
@@ -155,6 +156,20 @@ else:
 RUNNERS_REQUEST_TIMEOUT = envint("RUNNERS_REQUEST_TIMEOUT", 120, minimum=1)
 RUNNERS_CONNECT_TIMEOUT = envint("RUNNERS_CONNECT_TIMEOUT", 10, minimum=1)
 RUNNERS_MAX_RETRIES = envint("RUNNERS_MAX_RETRIES", 2, minimum=0)
+# Backoff between retries: base * 2**n with jitter, capped; Retry-After is honoured up to its own cap.
+RUNNERS_BACKOFF_BASE = envint("RUNNERS_BACKOFF_BASE", 1, minimum=0)
+RUNNERS_BACKOFF_MAX = envint("RUNNERS_BACKOFF_MAX", 30, minimum=0)
+RUNNERS_RETRY_AFTER_MAX = envint("RUNNERS_RETRY_AFTER_MAX", 60, minimum=0)
+# A run never runs longer than this on a live worker (the worker enforces it) ...
+RUNNERS_MAX_RUN_SECONDS = envint(
+    "RUNNERS_MAX_RUN_SECONDS",
+    RUNNERS_REQUEST_TIMEOUT * (RUNNERS_MAX_RETRIES + 1) + RUNNERS_BACKOFF_MAX * RUNNERS_MAX_RETRIES + 30,
+    minimum=1,
+)
+# ... so one still `running` after this has lost its worker: its redelivered message may take it over,
+# and the reaper marks it failed. It is also the broker's visibility timeout.
+RUNNERS_LOST_AFTER_SECONDS = envint("RUNNERS_LOST_AFTER_SECONDS", RUNNERS_MAX_RUN_SECONDS + 60, minimum=1)
+RUNNERS_REAP_INTERVAL = envint("RUNNERS_REAP_INTERVAL", 300, minimum=0)
 
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -165,10 +180,14 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# A run can take at most timeout x attempts plus backoff; leave headroom.
-CELERY_TASK_SOFT_TIME_LIMIT = RUNNERS_REQUEST_TIMEOUT * (RUNNERS_MAX_RETRIES + 1) + 60
+# The threads pool does not enforce time limits (runners enforce RUNNERS_MAX_RUN_SECONDS themselves);
+# these apply when a worker runs with the prefork pool.
+CELERY_TASK_SOFT_TIME_LIMIT = RUNNERS_MAX_RUN_SECONDS + 30
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 30
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", False)
+if REDIS_URL:
+    # An unacknowledged message (its worker was killed) comes back after this long.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": RUNNERS_LOST_AFTER_SECONDS}
 
 GALILEO_CUSTOM_LLMS_ENABLED = envbool("GALILEO_CUSTOM_LLMS_ENABLED", False)
 GALILEO_CUSTOM_LLMS_DIRECTORY = envstr("GALILEO_CUSTOM_LLMS_DIRECTORY", "/opt/custom_llms")

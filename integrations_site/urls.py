@@ -11,4 +11,5 @@ urlpatterns = [
     path("api/v2/", include("api.urls")),
     path("", include("integrations.urls")),
     path("", include("playground.urls")),
+    path("", include("evaluations.urls")),
 ]

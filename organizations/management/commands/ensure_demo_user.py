@@ -1,3 +1,4 @@
+import os
 import secrets
 
 from django.conf import settings
@@ -27,7 +28,7 @@ class Command(BaseCommand):
         credentials = login_file.read_text().split() if login_file.exists() else [username, "(password set earlier)"]
         self.stdout.write(
             self.style.SUCCESS(
-                f"\n  Open http://127.0.0.1:8000/  and log in as  {credentials[0]} / {credentials[1]}\n"
+                f"\n  Open http://127.0.0.1:{os.environ.get('WEB_PORT', '8000')}/  and log in as  {credentials[0]} / {credentials[1]}\n"
                 f"  (stored in {login_file})\n"
             )
         )
