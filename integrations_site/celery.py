@@ -1,6 +1,7 @@
 import os
 
 from celery import Celery
+from celery.signals import worker_ready, worker_shutdown
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "integrations_site.settings")
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
@@ -8,3 +9,21 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 app = Celery("integrations_site")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@worker_ready.connect
+def reap_lost_runs_while_running(sender=None, **kwargs):
+    """Runs left `running` by a killed worker are failed at start and then periodically (no beat needed)."""
+    from django.conf import settings
+
+    from runners.reaper import start_periodic_reaper
+
+    if settings.RUNNERS_REAP_INTERVAL:
+        start_periodic_reaper(settings.RUNNERS_REAP_INTERVAL)
+
+
+@worker_shutdown.connect
+def close_shared_http_client(sender=None, **kwargs):
+    from runners.event_loop import shutdown
+
+    shutdown()

@@ -17,7 +17,9 @@ class Job(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="jobs")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     project = models.ForeignKey(Project, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs")
     kind = models.CharField(max_length=16, choices=Kind.choices)
     # Set for integration tests (Settings > Integrations > Test).
@@ -25,6 +27,9 @@ class Job(models.Model):
         "integrations.Integration", null=True, blank=True, on_delete=models.CASCADE, related_name="jobs"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.kind} job {self.id}"
 
 
 class RunStatus(models.TextChoices):
@@ -42,7 +47,9 @@ class Run(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="runs")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     project = models.ForeignKey(Project, null=True, blank=True, on_delete=models.SET_NULL, related_name="runs")
     job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="runs")
     integration = models.ForeignKey(
@@ -60,15 +67,19 @@ class Run(models.Model):
 
     status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED, db_index=True)
     attempts = models.PositiveIntegerField(default=0)
+    # One entry per delivery attempt: {"attempt", "started_at", "duration_ms", "status_code", "error_type"}.
+    attempt_log = models.JSONField(default=list, blank=True)
+    # Set when a worker claims the run; only the holder of the current claim may store its result.
+    claim_token = models.UUIDField(null=True, blank=True, editable=False)
     # The request as sent: url, headers (secrets as ********), body.
     request = models.JSONField(null=True, blank=True)
-    output = models.TextField(null=True, blank=True)
-    finish_reason = models.CharField(max_length=64, null=True, blank=True)
+    output = models.TextField(null=True, blank=True)  # noqa: DJ001 (null: not produced yet)
+    finish_reason = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001 (null: not produced yet)
     response = models.JSONField(null=True, blank=True)
     usage = models.JSONField(null=True, blank=True)
     latency_ms = models.FloatField(null=True, blank=True)
-    error_type = models.CharField(max_length=64, null=True, blank=True)
-    error_message = models.TextField(null=True, blank=True)
+    error_type = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001 (null: not produced yet)
+    error_message = models.TextField(null=True, blank=True)  # noqa: DJ001 (null: not produced yet)
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)

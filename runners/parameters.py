@@ -40,7 +40,9 @@ def validate_parameters(raw: Any, *, loc_prefix: tuple = ("parameters",)) -> dic
     if raw is None:
         return {}
     if not isinstance(raw, dict):
-        raise DocumentInvalid([DocumentError(loc_prefix, "Must be an object of parameter names to values.", "dict_type")])
+        raise DocumentInvalid(
+            [DocumentError(loc_prefix, "Must be an object of parameter names to values.", "dict_type")]
+        )
     canonical: dict[str, Any] = {}
     for name, value in raw.items():
         key = PARAMETER_ALIASES.get(name, name)

@@ -29,7 +29,9 @@ def validate_messages(raw: Any, *, loc_prefix: tuple = ("messages",)) -> list[di
             errors.append(DocumentError((*loc, "role"), f"Must be one of {', '.join(ROLES)}.", "literal_error"))
         content = message.get("content")
         if not isinstance(content, str | list):
-            errors.append(DocumentError((*loc, "content"), "Must be a string (or a list of content parts).", "string_type"))
+            errors.append(
+                DocumentError((*loc, "content"), "Must be a string (or a list of content parts).", "string_type")
+            )
     if errors:
         raise DocumentInvalid(errors)
     return raw

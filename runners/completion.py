@@ -1,0 +1,163 @@
+"""The provider's answer parsed into typed models: Chat Completions, streamed chunks, and what a run keeps."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pydantic
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Lenient(BaseModel):
+    # Providers add fields of their own; keep them in the stored response, ignore them here.
+    model_config = ConfigDict(extra="allow")
+
+
+class Usage(_Lenient):
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    total_tokens: int | None = None
+
+    def as_record(self) -> dict[str, int]:
+        prompt = self.prompt_tokens or 0
+        completion = self.completion_tokens or 0
+        total = self.total_tokens if self.total_tokens is not None else prompt + completion
+        return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": total}
+
+
+class Message(_Lenient):
+    role: str | None = None
+    content: str | list[Any] | None = None
+    tool_calls: list[dict[str, Any]] | None = None
+    refusal: str | None = None
+
+
+class Choice(_Lenient):
+    index: int = 0
+    message: Message
+    finish_reason: str | None = None
+
+
+class ChatCompletion(_Lenient):
+    id: str | None = None
+    model: str | None = None
+    choices: list[Choice] = Field(min_length=1)
+    usage: Usage | None = None
+
+
+class Delta(_Lenient):
+    role: str | None = None
+    content: str | None = None
+    tool_calls: list[dict[str, Any]] | None = None
+
+
+class ChunkChoice(_Lenient):
+    index: int = 0
+    delta: Delta = Field(default_factory=Delta)
+    finish_reason: str | None = None
+
+
+class ChatCompletionChunk(_Lenient):
+    id: str | None = None
+    model: str | None = None
+    choices: list[ChunkChoice] = Field(default_factory=list)
+    usage: Usage | None = None
+
+
+class MalformedCompletion(ValueError):
+    """The answer is JSON but not a Chat Completion; the message names the first problem."""
+
+
+def _first_problem(exc: pydantic.ValidationError) -> str:
+    error = exc.errors()[0]
+    location = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error["loc"]).lstrip(".")
+    return f"{location or 'the body'}: {error['msg']}"
+
+
+def parse_completion(data: Any) -> ChatCompletion:
+    try:
+        return ChatCompletion.model_validate(data)
+    except pydantic.ValidationError as exc:
+        raise MalformedCompletion(_first_problem(exc)) from None
+
+
+def parse_chunk(data: Any) -> ChatCompletionChunk:
+    try:
+        return ChatCompletionChunk.model_validate(data)
+    except pydantic.ValidationError as exc:
+        raise MalformedCompletion(f"stream chunk {_first_problem(exc)}") from None
+
+
+def _text(content: str | list[Any] | None) -> str:
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    # Content parts: keep the text ones.
+    return "".join(part.get("text", "") for part in content if isinstance(part, dict))
+
+
+@dataclass
+class Reply:
+    """What a run keeps of a successful answer."""
+
+    output: str
+    finish_reason: str | None
+    usage: dict[str, int] | None
+    response: dict[str, Any]
+    status_code: int | None = None
+
+
+def reply_from_completion(completion: ChatCompletion, *, status_code: int | None = None) -> Reply:
+    first = min(completion.choices, key=lambda choice: choice.index)
+    return Reply(
+        output=_text(first.message.content),
+        finish_reason=first.finish_reason,
+        usage=completion.usage.as_record() if completion.usage else None,
+        response=completion.model_dump(mode="json", exclude_none=True),
+        status_code=status_code,
+    )
+
+
+@dataclass
+class StreamAccumulator:
+    """Folds streamed chunks into one completion; `text` is readable from another thread while it grows."""
+
+    text: str = ""
+    finish_reason: str | None = None
+    usage: Usage | None = None
+    id: str | None = None
+    model: str | None = None
+    chunks: int = 0
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, chunk: ChatCompletionChunk) -> None:
+        self.chunks += 1
+        self.id = self.id or chunk.id
+        self.model = self.model or chunk.model
+        if chunk.usage is not None:
+            self.usage = chunk.usage
+        for choice in chunk.choices:
+            if choice.index != 0:
+                continue
+            if choice.delta.content:
+                self.text += choice.delta.content
+            if choice.delta.tool_calls:
+                self.tool_calls.extend(choice.delta.tool_calls)
+            if choice.finish_reason:
+                self.finish_reason = choice.finish_reason
+
+    def reply(self, *, status_code: int | None = None) -> Reply:
+        message: dict[str, Any] = {"role": "assistant", "content": self.text}
+        if self.tool_calls:
+            message["tool_calls"] = self.tool_calls
+        response: dict[str, Any] = {
+            "id": self.id,
+            "object": "chat.completion",
+            "model": self.model,
+            "choices": [{"index": 0, "message": message, "finish_reason": self.finish_reason}],
+            "streamed_chunks": self.chunks,
+        }
+        usage = self.usage.as_record() if self.usage else None
+        if usage:
+            response["usage"] = usage
+        return Reply(self.text, self.finish_reason, usage, response, status_code)

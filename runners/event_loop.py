@@ -1,0 +1,78 @@
+"""One asyncio event loop per worker process, in a background thread, shared by every task thread.
+
+Celery's threads pool runs each task on its own thread. Tasks hand their I/O to
+this loop with `submit()` and wait for the result, so hundreds of provider calls
+share one loop and one httpx.AsyncClient (connection pooling, no event loop per
+task that would strand the client's connections).
+"""
+
+import asyncio
+import os
+import threading
+from collections.abc import Coroutine
+from concurrent.futures import Future
+
+import httpx
+
+# Sized for hundreds of runs in flight per worker process.
+CLIENT_LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=200, keepalive_expiry=30)
+
+
+class _LoopThread:
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self.loop = asyncio.new_event_loop()
+        self.client: httpx.AsyncClient | None = None
+        self.thread = threading.Thread(target=self._run, name="runners-event-loop", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_forever()
+
+
+_current: _LoopThread | None = None
+_lock = threading.Lock()
+
+
+def _loop_thread() -> _LoopThread:
+    global _current
+    with _lock:
+        # A forked child (prefork pool) must not reuse its parent's loop thread, which does not exist there.
+        if _current is None or _current.pid != os.getpid() or not _current.thread.is_alive():
+            _current = _LoopThread()
+        return _current
+
+
+def submit(coroutine: Coroutine) -> Future:
+    """Run `coroutine` on the shared loop; the returned future is waited on from the calling thread."""
+    return asyncio.run_coroutine_threadsafe(coroutine, _loop_thread().loop)
+
+
+def http_client() -> httpx.AsyncClient:
+    """The process's shared client. Only coroutines running on the shared loop may call this."""
+    current = _current
+    if current is None or asyncio.get_running_loop() is not current.loop:
+        raise RuntimeError("http_client() is for coroutines submitted with runners.event_loop.submit()")
+    if current.client is None:
+        current.client = httpx.AsyncClient(limits=CLIENT_LIMITS, follow_redirects=False)
+    return current.client
+
+
+def shutdown(timeout: float = 5) -> None:
+    """Close the shared client and stop the loop (worker shutdown)."""
+    global _current
+    with _lock:
+        current, _current = _current, None
+    if current is None or current.pid != os.getpid():
+        return
+
+    async def close_client() -> None:
+        if current.client is not None:
+            await current.client.aclose()
+
+    try:
+        asyncio.run_coroutine_threadsafe(close_client(), current.loop).result(timeout)
+    finally:
+        current.loop.call_soon_threadsafe(current.loop.stop)
+        current.thread.join(timeout)

@@ -1,0 +1,128 @@
+"""The provider request of a run, exactly as DESIGN.md §4 describes, and its redacted record."""
+
+import contextlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from integrations.models import AuthenticationType
+from runners.parameters import split_supported, to_wire
+from runners.redaction import REDACTED, redact_url
+
+USER_AGENT = "custom-model-integrations-runner/1.0"
+
+
+@dataclass(frozen=True)
+class RunTarget:
+    """Everything a worker needs about a run and its integration, read (and decrypted) before the network wait."""
+
+    run_id: str
+    job_id: str | None
+    user_id: str | None
+    project_id: str | None
+    model_name: str
+    messages: list[dict[str, Any]]
+    parameters: dict[str, Any]
+    supported_parameters: list[str]
+    stream: bool
+    endpoint: str
+    authentication_type: str
+    api_key_header: str
+    api_key_value: str | None
+    token_url: str
+    token_document: str | None
+    authentication_scope: str
+    custom_header_mapping: dict[str, str]
+    static_headers: dict[str, str]
+    custom_llm_config: dict[str, Any] | None
+
+    @property
+    def mapped_values(self) -> dict[str, str | None]:
+        return {"job_id": self.job_id, "user_id": self.user_id, "project_id": self.project_id, "run_id": self.run_id}
+
+    def split_parameters(self) -> tuple[dict[str, Any], list[str]]:
+        return split_supported(self.parameters, self.supported_parameters)
+
+    def secret_values(self) -> list[str]:
+        """Every secret this run could leak, for scrubbing messages."""
+        values = [str(value) for value in self.static_headers.values()]
+        if self.api_key_value:
+            values.append(self.api_key_value)
+            scheme, _, credential = self.api_key_value.partition(" ")
+            if credential and scheme.lower() in ("bearer", "basic", "token"):
+                values.append(credential)
+        if self.token_document:
+            values.append(self.token_document)
+            with contextlib.suppress(ValueError, AttributeError):
+                values.append(str(json.loads(self.token_document).get("client_secret", "")))
+        return [value for value in values if value]
+
+
+class Headers:
+    """Request headers set in order, later names replacing earlier ones case-insensitively; tracks secret ones."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, tuple[str, str, bool]] = {}
+
+    def set(self, name: str, value: str, *, secret: bool) -> None:
+        self._items[name.lower()] = (name, value, secret)
+
+    def as_sent(self) -> dict[str, str]:
+        return {name: value for name, value, _ in self._items.values()}
+
+    def redacted(self) -> dict[str, str]:
+        return {name: REDACTED if secret else value for name, value, secret in self._items.values()}
+
+
+@dataclass
+class ProviderRequest:
+    url: str
+    headers: Headers
+    body: dict[str, Any]
+    dropped_parameters: list[str] = field(default_factory=list)
+    method: str = "POST"
+
+    def record(self) -> dict[str, Any]:
+        """The request as sent, with every secret header value replaced by ********."""
+        return {
+            "url": redact_url(self.url),
+            "method": self.method,
+            "headers": self.headers.redacted(),
+            "body": self.body,
+        }
+
+
+def completions_url(endpoint: str) -> str:
+    return endpoint.rstrip("/") + "/chat/completions"
+
+
+def request_headers(target: RunTarget, *, access_token: str | None, base: dict[str, str]) -> Headers:
+    """Base headers, then credentials, then custom_header_mapping, then static headers (each overriding)."""
+    headers = Headers()
+    for name, value in base.items():
+        headers.set(name, value, secret=False)
+    if target.authentication_type == AuthenticationType.API_KEY and target.api_key_header:
+        headers.set(target.api_key_header, target.api_key_value or "", secret=True)
+    elif target.authentication_type == AuthenticationType.OAUTH2:
+        headers.set("Authorization", f"Bearer {access_token or REDACTED}", secret=True)
+    for field_name, header_name in target.custom_header_mapping.items():
+        value = target.mapped_values.get(field_name)
+        if value:
+            headers.set(header_name, value, secret=False)
+    for name, value in target.static_headers.items():
+        headers.set(name, str(value), secret=True)
+    return headers
+
+
+def build_completion_request(target: RunTarget, *, access_token: str | None) -> ProviderRequest:
+    supported, dropped = target.split_parameters()
+    body: dict[str, Any] = {"model": target.model_name, "messages": target.messages, **to_wire(supported)}
+    base = {"Content-Type": "application/json", "User-Agent": USER_AGENT}
+    if target.stream:
+        # No stream_options: not every OpenAI-compatible server accepts it, and the body must be what the user asked.
+        body["stream"] = True
+        base["Accept"] = "text/event-stream"
+    else:
+        base["Accept"] = "application/json"
+    headers = request_headers(target, access_token=access_token, base=base)
+    return ProviderRequest(url=completions_url(target.endpoint), headers=headers, body=body, dropped_parameters=dropped)

@@ -1,0 +1,53 @@
+"""Reads for runs, used by the pages and the API."""
+
+import uuid
+
+from django.core.cache import cache
+from django.db.models import QuerySet
+
+from runners.execution import live_output_key
+from runners.models import TERMINAL_STATUSES, Run, RunStatus
+
+
+def run_get(*, organization, run_id) -> Run | None:
+    """The organisation's run with this id, or None (unknown, malformed id, or another organisation's)."""
+    try:
+        run_id = uuid.UUID(str(run_id))
+    except ValueError:
+        return None
+    return Run.objects.filter(organization=organization, pk=run_id).first()
+
+
+def run_list(
+    *,
+    organization,
+    job=None,
+    job_id=None,
+    user=None,
+    integration=None,
+    status: str | None = None,
+    limit: int | None = None,
+) -> QuerySet[Run]:
+    """The organisation's runs, newest first, optionally narrowed to a job, user, integration or status."""
+    runs = Run.objects.filter(organization=organization)
+    if job is not None:
+        runs = runs.filter(job=job)
+    if job_id is not None:
+        runs = runs.filter(job_id=job_id)
+    if user is not None:
+        runs = runs.filter(user=user)
+    if integration is not None:
+        runs = runs.filter(integration=integration)
+    if status is not None:
+        runs = runs.filter(status=status)
+    runs = runs.order_by("-created_at")
+    return runs[:limit] if limit is not None else runs
+
+
+def run_live_output(run: Run) -> str | None:
+    """The output so far: the final output of a finished run, the partial text of a streaming one, else None."""
+    if run.status in TERMINAL_STATUSES:
+        return run.output
+    if run.status == RunStatus.RUNNING:
+        return cache.get(live_output_key(run.pk))
+    return None

@@ -1,0 +1,322 @@
+"""The one HTTP transport of the runners: send a Chat Completions request, classify every failure.
+
+Every failure is a TransportError with a secret-free message, an error_type the
+Run records, and `permanent` (True: retrying cannot help). Coroutines here run
+on the shared event loop (runners.event_loop).
+"""
+
+import asyncio
+import email.utils
+import json
+import socket
+import ssl
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from runners.completion import (
+    MalformedCompletion,
+    Reply,
+    StreamAccumulator,
+    parse_chunk,
+    parse_completion,
+    reply_from_completion,
+)
+from runners.event_loop import http_client
+from runners.redaction import display_url, host_and_port
+
+MAX_DETAIL_LENGTH = 300
+
+
+class TransportError(Exception):
+    def __init__(
+        self,
+        message: str,
+        *,
+        permanent: bool,
+        error_type: str,
+        status_code: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.permanent = permanent
+        self.error_type = error_type
+        self.status_code = status_code
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    connect: float
+    request: float
+
+    def for_httpx(self) -> httpx.Timeout:
+        return httpx.Timeout(self.request, connect=self.connect, pool=self.connect)
+
+
+def _exception_chain(exc: BaseException) -> Iterator[BaseException]:
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+
+
+def connection_failure(exc: Exception, url: str, timeouts: Timeouts, *, what: str = "the provider") -> TransportError:
+    """A TransportError for an httpx exception raised before a response arrived."""
+    target = host_and_port(url)
+    host = target.rsplit(":", 1)[0]
+    if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
+        return TransportError(
+            f"Connecting to {what} at {target} timed out after {timeouts.connect:g} s.",
+            permanent=False,
+            error_type="timeout",
+        )
+    if isinstance(exc, httpx.TimeoutException):
+        return TransportError(
+            f"{what.capitalize()} did not answer within {timeouts.request:g} s (RUNNERS_REQUEST_TIMEOUT).",
+            permanent=False,
+            error_type="timeout",
+        )
+    for cause in _exception_chain(exc):
+        if isinstance(cause, ssl.SSLError):
+            reason = getattr(cause, "reason", None) or type(cause).__name__
+            return TransportError(
+                f"TLS handshake with {target} failed ({reason}): check that the endpoint really serves https "
+                "and that its certificate is valid for this host name.",
+                permanent=True,
+                error_type="tls_error",
+            )
+        if isinstance(cause, socket.gaierror):
+            return TransportError(
+                f'The host name "{host}" could not be resolved (DNS failure): check the URL.',
+                permanent=True,
+                error_type="dns_failure",
+            )
+        if isinstance(cause, ConnectionRefusedError):
+            return TransportError(
+                f"Connection to {target} was refused: is {what} running, and is the port in the URL right?",
+                permanent=False,
+                error_type="connection_refused",
+            )
+    return TransportError(
+        f"The connection to {target} failed ({type(exc).__name__}).",
+        permanent=False,
+        error_type="connection_error",
+    )
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def provider_detail(body: bytes, content_type: str) -> str | None:
+    """The provider's own error message, when it is JSON and short enough to show."""
+    if "json" not in content_type:
+        return None
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    message: Any = None
+    if isinstance(data, dict):
+        error = data.get("error")
+        if isinstance(error, dict):
+            message = error.get("message") or error.get("error_description") or error.get("code")
+        elif isinstance(error, str):
+            message = data.get("error_description") or error
+        else:
+            message = data.get("message") or data.get("detail")
+    if not isinstance(message, str) or not message.strip():
+        return None
+    message = " ".join(message.split())
+    return message if len(message) <= MAX_DETAIL_LENGTH else message[: MAX_DETAIL_LENGTH - 1] + "…"
+
+
+def status_failure(status: int, body: bytes, headers: httpx.Headers, *, url: str, model: str) -> TransportError:
+    """A TransportError for a non-2xx answer from a Chat Completions endpoint."""
+    detail = provider_detail(body, headers.get("content-type", ""))
+    said = f': "{detail}"' if detail else ""
+    if status in (401, 403):
+        return TransportError(
+            f"The provider rejected the credentials (HTTP {status}){said}. Check the authentication settings "
+            "of the integration (header name, key or token, scope).",
+            permanent=True,
+            error_type="auth_rejected",
+            status_code=status,
+        )
+    if status == 404:
+        return TransportError(
+            f'The provider answered 404 Not Found for model "{model}" at {display_url(url)}{said}: check the model '
+            "name (it is sent verbatim) and that the endpoint is the API's base URL.",
+            permanent=True,
+            error_type="model_not_found",
+            status_code=status,
+        )
+    if status == 429:
+        return TransportError(
+            f"The provider is rate limiting requests (HTTP 429){said}.",
+            permanent=False,
+            error_type="rate_limited",
+            status_code=status,
+            retry_after=parse_retry_after(headers.get("retry-after")),
+        )
+    if status >= 500:
+        return TransportError(
+            f"The provider failed with HTTP {status}{said}.",
+            permanent=False,
+            error_type="provider_error",
+            status_code=status,
+            retry_after=parse_retry_after(headers.get("retry-after")),
+        )
+    return TransportError(
+        f"The provider refused the request with HTTP {status}{said}.",
+        permanent=True,
+        error_type="bad_request",
+        status_code=status,
+    )
+
+
+def _json_body(body: bytes, content_type: str, status: int) -> Any:
+    kind = content_type.split(";")[0].strip() or "no content type"
+    try:
+        return json.loads(body)
+    except ValueError:
+        hint = " (an HTML page: is the endpoint the API's base URL, not a web page?)" if "html" in kind else ""
+        raise TransportError(
+            f"The provider answered HTTP {status} with a body that is not JSON ({kind}){hint}.",
+            permanent=True,
+            error_type="invalid_response",
+            status_code=status,
+        ) from None
+
+
+def _completion_reply(body: bytes, content_type: str, status: int) -> Reply:
+    data = _json_body(body, content_type, status)
+    try:
+        return reply_from_completion(parse_completion(data), status_code=status)
+    except MalformedCompletion as exc:
+        raise TransportError(
+            f"The provider's answer is not a Chat Completion ({exc}).",
+            permanent=True,
+            error_type="malformed_completion",
+            status_code=status,
+        ) from None
+
+
+async def _read_event_stream(response: httpx.Response, accumulator: StreamAccumulator) -> Reply:
+    async for line in response.aiter_lines():
+        if not line.startswith("data:"):
+            continue  # comments, event names, ids and the blank lines between events
+        data = line[5:].strip()
+        if data == "[DONE]":
+            break
+        if not data:
+            continue
+        try:
+            payload = json.loads(data)
+        except ValueError:
+            raise TransportError(
+                "The provider's event stream contained data that is not JSON.",
+                permanent=True,
+                error_type="invalid_response",
+                status_code=response.status_code,
+            ) from None
+        if isinstance(payload, dict) and payload.get("error"):
+            detail = provider_detail(data.encode(), "application/json")
+            raise TransportError(
+                f"The provider reported an error in the middle of the stream{': ' + repr(detail) if detail else ''}.",
+                permanent=False,
+                error_type="provider_error",
+                status_code=response.status_code,
+            )
+        try:
+            accumulator.add(parse_chunk(payload))
+        except MalformedCompletion as exc:
+            raise TransportError(
+                f"The provider's stream is not made of Chat Completion chunks ({exc}).",
+                permanent=True,
+                error_type="malformed_completion",
+                status_code=response.status_code,
+            ) from None
+    return accumulator.reply(status_code=response.status_code)
+
+
+async def send_completion(
+    *,
+    url: str,
+    headers: dict[str, str],
+    body: dict[str, Any],
+    model: str,
+    timeouts: Timeouts,
+    accumulator: StreamAccumulator | None = None,
+) -> Reply:
+    """POST one Chat Completions request; `accumulator` set means a streamed answer is expected."""
+    content = json.dumps(body).encode()
+
+    async def exchange() -> Reply:
+        client = http_client()
+        async with client.stream(
+            "POST", url, headers=headers, content=content, timeout=timeouts.for_httpx()
+        ) as response:
+            content_type = response.headers.get("content-type", "")
+            if response.status_code >= 300:
+                raw = await response.aread()
+                raise status_failure(response.status_code, raw, response.headers, url=url, model=model)
+            if accumulator is not None and "text/event-stream" in content_type:
+                return await _read_event_stream(response, accumulator)
+            # Also the answer of a provider that ignores "stream": true.
+            return _completion_reply(await response.aread(), content_type, response.status_code)
+
+    try:
+        return await asyncio.wait_for(exchange(), timeouts.request)
+    except TimeoutError:
+        raise TransportError(
+            f"The provider did not finish answering within {timeouts.request:g} s (RUNNERS_REQUEST_TIMEOUT).",
+            permanent=False,
+            error_type="timeout",
+        ) from None
+    except httpx.HTTPError as exc:
+        raise connection_failure(exc, url, timeouts) from None
+
+
+@dataclass
+class FormAnswer:
+    status_code: int
+    headers: httpx.Headers
+    body: bytes
+
+
+async def post_form(
+    url: str, *, data: dict[str, str], headers: dict[str, str], timeouts: Timeouts, what: str
+) -> FormAnswer:
+    """POST a form (the OAuth2 token request); connection failures become TransportErrors."""
+    try:
+        response = await asyncio.wait_for(
+            http_client().post(url, data=data, headers=headers, timeout=timeouts.for_httpx()), timeouts.request
+        )
+    except TimeoutError:
+        raise TransportError(
+            f"{what.capitalize()} did not answer within {timeouts.request:g} s.", permanent=False, error_type="timeout"
+        ) from None
+    except httpx.HTTPError as exc:
+        raise connection_failure(exc, url, timeouts, what=what) from None
+    return FormAnswer(response.status_code, response.headers, response.content)
