@@ -98,3 +98,50 @@ def malformed_documents(draw):
     for mutation in draw(st.lists(st.sampled_from(MUTATIONS), min_size=1, max_size=3)):
         mutation(document, draw)
     return document
+
+
+JSON_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=10))
+
+
+@st.composite
+def malformed_run_requests(draw):
+    """(messages, parameters) pairs of which at least one is invalid."""
+    messages = [{"role": "user", "content": "hi"}]
+    parameters = {"temperature": 0.5}
+    kind = draw(st.sampled_from(["messages", "role", "content", "unknown_parameter", "out_of_range", "parameters"]))
+    if kind == "messages":
+        messages = draw(st.one_of(st.just([]), JSON_SCALARS, st.lists(JSON_SCALARS, min_size=1, max_size=3)))
+    elif kind == "role":
+        messages = [
+            {
+                "role": draw(text.filter(lambda r: r not in ("system", "user", "assistant", "tool", "developer"))),
+                "content": "x",
+            }
+        ]
+    elif kind == "content":
+        messages = [{"role": "user", "content": draw(st.one_of(st.none(), st.integers(), st.just({"a": 1})))}]
+    elif kind == "unknown_parameter":
+        parameters = {draw(text.filter(lambda p: p not in RUN_PARAMETERS and p != "stop")): draw(JSON_SCALARS)}
+    elif kind == "out_of_range":
+        name, bad = draw(
+            st.sampled_from(
+                [
+                    ("temperature", st.floats(min_value=2.001, max_value=1e6)),
+                    ("temperature", st.text(max_size=5)),
+                    ("max_tokens", st.integers(max_value=0)),
+                    ("max_tokens", st.floats(allow_nan=False)),
+                    ("top_p", st.floats(min_value=1.001, max_value=10)),
+                    ("n", st.integers(min_value=17)),
+                    (
+                        "reasoning_effort",
+                        text.filter(lambda v: v not in ("none", "minimal", "low", "medium", "high", "xhigh")),
+                    ),
+                    ("stop_sequences", st.lists(st.integers(), min_size=1, max_size=3)),
+                    ("tools", st.one_of(st.text(max_size=5), st.integers())),
+                ]
+            )
+        )
+        parameters = {name: draw(bad)}
+    else:
+        parameters = draw(st.one_of(st.lists(JSON_SCALARS, max_size=2), st.text(min_size=1, max_size=5), st.integers()))
+    return messages, parameters
