@@ -21,7 +21,11 @@ def integration_test_start(*, integration: Integration, user) -> Job:
     project = default_project(organization=integration.organization)
     with transaction.atomic():
         job = job_create(
-            organization=integration.organization, user=user, kind=Job.Kind.TEST, project=project, integration=integration
+            organization=integration.organization,
+            user=user,
+            kind=Job.Kind.TEST,
+            project=project,
+            integration=integration,
         )
         for model in integration.models.all():
             parameters = {"max_tokens": TEST_MAX_TOKENS} if "max_tokens" in model.supported_parameters else {}
@@ -49,7 +53,7 @@ class TestSummary:
 
     @property
     def state(self) -> str:
-        """"running", "ok" (every model answered) or "failed" (at least one did not)."""
+        """ "running", "ok" (every model answered) or "failed" (at least one did not)."""
         if not self.done:
             return "running"
         return "ok" if self.failed == 0 else "failed"

@@ -1,0 +1,160 @@
+"""Settings > Integrations: the list, the JSON editor, delete and test. Thin: services do the work."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from integrations.catalogue import builtin_models_by_provider
+from integrations.editor import annotate_errors
+from integrations.forms import IntegrationDocumentForm
+from integrations.permissions import DELETE, UPDATE, can_create_integrations, integration_permissions
+from integrations.selectors import integration_get, integration_list
+from integrations.services import integration_delete
+from integrations.testing import integration_test_get, integration_test_start, integration_test_summaries
+
+# Built-in providers, in the order the cards show them, with what their catalogue is for.
+PROVIDER_CARDS = [
+    ("OpenAI", "GPT-4o, GPT-4.1, GPT-5 and the o-series reasoning models."),
+    ("Anthropic", "Claude Haiku, Sonnet and Opus."),
+    ("Azure", "OpenAI models deployed on Azure."),
+    ("AWS Bedrock", "Amazon Nova, Claude, Llama, Mistral and more on Bedrock."),
+    ("Vertex AI", "Gemini models on Google Cloud."),
+    ("Mistral", "Ministral models."),
+    ("NVIDIA", "NIM-hosted open models."),
+    ("Writer", "Palmyra models."),
+    ("Databricks", "Llama models served by Databricks."),
+]
+
+
+def membership_of(request):
+    """The user's membership; a user outside any organisation may not use these pages."""
+    membership = getattr(request.user, "membership", None)
+    if membership is None:
+        raise PermissionDenied("Your account does not belong to an organisation.")
+    return membership
+
+
+def _integration_or_404(request, name):
+    integration = integration_get(organization=membership_of(request).organization, name=name)
+    if integration is None:
+        raise Http404("No such integration.")
+    return integration
+
+
+def _require(permission, integration, user):
+    if permission not in integration_permissions(integration=integration, user=user):
+        raise PermissionDenied("Only admins and the integration's creator may do this.")
+
+
+@login_required
+def integration_settings(request):
+    membership = membership_of(request)
+    catalogue = builtin_models_by_provider()
+    integrations = list(integration_list(organization=membership.organization))
+    tests = integration_test_summaries(organization=membership.organization)
+    rows = [
+        {
+            "integration": integration,
+            "permissions": integration_permissions(integration=integration, user=request.user),
+            "test": tests.get(integration.pk),
+        }
+        for integration in integrations
+    ]
+    providers = [
+        {"name": name, "description": description, "models": catalogue.get(name, [])}
+        for name, description in PROVIDER_CARDS
+    ]
+    return render(
+        request,
+        "integrations/settings.html",
+        {
+            "rows": rows,
+            "providers": providers,
+            "can_create": can_create_integrations(user=request.user),
+        },
+    )
+
+
+def _editor(request, integration=None):
+    membership = membership_of(request)
+    form_kwargs = {"organization": membership.organization, "user": request.user, "instance": integration}
+    if request.method == "POST":
+        form = IntegrationDocumentForm(request.POST, **form_kwargs)
+        if form.is_valid():
+            saved = form.save()
+            count = saved.models.count()
+            verb = "Updated" if integration else "Added"
+            plural = "s" if count != 1 else ""
+            messages.success(request, f"{verb} integration “{saved.name}” with {count} model{plural}.")
+            return redirect("integrations:settings")
+        text = request.POST.get("document", "")
+    else:
+        form = IntegrationDocumentForm(**form_kwargs)
+        text = form.initial.get("document", "")
+    # Name errors show on the name field; the rest next to the JSON, each with its line.
+    errors = annotate_errors(text, [error for error in form.document_errors if error["loc"] != ["name"]])
+    return render(
+        request,
+        "integrations/editor.html",
+        {
+            "form": form,
+            "integration": integration,
+            "document_errors": errors,
+            "error_lines": sorted({error["line"] for error in errors if error["line"]}),
+            "catalogue": builtin_models_by_provider(),
+        },
+        status=422 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def integration_create(request):
+    if not can_create_integrations(user=request.user):
+        raise PermissionDenied
+    return _editor(request)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def integration_edit(request, name):
+    integration = _integration_or_404(request, name)
+    _require(UPDATE, integration, request.user)
+    return _editor(request, integration)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def integration_delete_view(request, name):
+    integration = _integration_or_404(request, name)
+    _require(DELETE, integration, request.user)
+    if request.method == "POST":
+        integration_delete(integration=integration)
+        messages.success(request, f"Deleted integration “{name}”.")
+        return redirect("integrations:settings")
+    return render(request, "integrations/confirm_delete.html", {"integration": integration})
+
+
+@login_required
+@require_POST
+def integration_test(request, name):
+    integration = _integration_or_404(request, name)
+    job = integration_test_start(integration=integration, user=request.user)
+    return redirect("integrations:test-results", name=integration.name, job_id=job.pk)
+
+
+@login_required
+def integration_test_results(request, name, job_id):
+    integration = _integration_or_404(request, name)
+    found = integration_test_get(integration=integration, job_id=job_id)
+    if found is None:
+        raise Http404("No such test.")
+    summary, runs = found
+    context = {"integration": integration, "summary": summary, "runs": runs}
+    if request.GET.get("partial"):
+        # The page's script polls this fragment until every run is done.
+        return render(request, "integrations/_test_results.html", context)
+    return render(request, "integrations/test_results.html", context)

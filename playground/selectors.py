@@ -1,0 +1,18 @@
+"""Reads for the Playground, always scoped to an organisation (built on the runners' selectors)."""
+
+from runners.models import Job, Run
+from runners.selectors import run_list
+
+HISTORY_LENGTH = 25
+
+
+def playground_history(*, organization, user, limit: int = HISTORY_LENGTH) -> list[Run]:
+    """The user's most recent Playground runs, newest first."""
+    return list(run_list(organization=organization, user=user).filter(job__kind=Job.Kind.PLAYGROUND)[:limit])
+
+
+def playground_job_runs(*, organization, job_id) -> list[Run] | None:
+    """The runs of one of the organisation's jobs, in the order they were started; None if there is no such job."""
+    if not Job.objects.filter(organization=organization, pk=job_id).exists():
+        return None
+    return list(run_list(organization=organization, job_id=job_id).order_by("created_at"))

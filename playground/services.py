@@ -1,0 +1,240 @@
+"""The Playground: which models a user can pick, the parameter fields, prompt variables, and running a comparison."""
+
+import functools
+import re
+from typing import Any
+
+from django.db import transaction
+
+from integrations.document import DocumentError, DocumentInvalid
+from integrations.selectors import integration_list, model_get
+from organizations.services import default_project
+from runners.models import TERMINAL_STATUSES, Job, Run
+from runners.parameters import RunParameters
+from runners.selectors import run_live_output
+from runners.services import job_create, run_enqueue
+
+MAX_COLUMNS = 4
+VARIABLE_RE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+
+LABELS = {
+    "max_tokens": "Max tokens",
+    "top_p": "Top P",
+    "top_k": "Top K",
+    "n": "Choices (n)",
+    "logprobs": "Log probabilities",
+    "top_logprobs": "Top log probabilities",
+}
+HELP = {
+    "temperature": "Randomness: 0 is focused, 2 is very varied.",
+    "max_tokens": "Upper limit on the tokens of the answer.",
+    "stop_sequences": "One per line; the answer stops before any of them.",
+    "top_p": "Nucleus sampling: consider the tokens within this probability mass.",
+    "top_k": "Consider only the K most likely tokens.",
+    "frequency_penalty": "Positive values discourage repeating the same tokens.",
+    "presence_penalty": "Positive values encourage new topics.",
+    "echo": "Include the prompt in the answer.",
+    "logprobs": "Return the log probability of each token.",
+    "top_logprobs": "How many alternatives per token, with log probabilities.",
+    "n": "How many answers to generate.",
+    "tools": 'A JSON list of tools, e.g. [{"type": "function", "function": {...}}].',
+    "tool_choice": '"none", "auto", "required", or a JSON object naming a function.',
+    "response_format": 'A JSON object, e.g. {"type": "json_object"}.',
+    "reasoning_effort": "How much the model thinks before answering.",
+    "verbosity": "How long and detailed the answer is.",
+}
+JSON_PARAMETERS = {"tools", "tool_choice", "response_format"}
+
+
+@functools.cache
+def parameter_specs() -> dict[str, dict[str, Any]]:
+    """One input description per run parameter, derived from RunParameters so the ranges never drift.
+
+    kind is "number" (with min, max, step), "integer" (min, max), "boolean",
+    "choice" (options), "lines" (a list of strings, one per line) or "json".
+    """
+    specs = {}
+    for name, schema in RunParameters.model_json_schema()["properties"].items():
+        options = [option for option in schema.get("anyOf", [schema]) if option.get("type") != "null"]
+        types = {option.get("type") for option in options}
+        spec: dict[str, Any] = {
+            "name": name,
+            "label": LABELS.get(name, name.replace("_", " ").capitalize()),
+            "help": HELP.get(name, ""),
+        }
+        bounded = next((option for option in options if "minimum" in option), {})
+        if name in JSON_PARAMETERS:
+            spec["kind"] = "json"
+        elif types == {"boolean"}:
+            spec["kind"] = "boolean"
+        elif "number" in types:
+            spec.update(kind="number", min=bounded.get("minimum"), max=bounded.get("maximum"), step=0.05)
+        elif types == {"integer"}:
+            spec.update(kind="integer", min=bounded.get("minimum"), max=bounded.get("maximum"), step=1)
+        elif types == {"string"} and "enum" in options[0]:
+            spec.update(kind="choice", options=options[0]["enum"])
+        elif types == {"array"}:
+            spec.update(kind="lines", max_items=options[0].get("maxItems"))
+        else:
+            spec["kind"] = "json"
+        specs[name] = spec
+    return specs
+
+
+def model_groups(*, organization) -> list[dict[str, Any]]:
+    """The organisation's models grouped by integration, for the Model select (and the page's script)."""
+    groups = []
+    for integration in integration_list(organization=organization):
+        models = [
+            {
+                "alias": model.alias,
+                "name": model.name,
+                "supported_parameters": list(model.supported_parameters),
+                "is_default": model.name == integration.default_model,
+            }
+            for model in integration.models.all()
+        ]
+        if models:
+            groups.append({"integration": integration.name, "models": models})
+    return groups
+
+
+def default_alias(groups: list[dict[str, Any]]) -> str | None:
+    """The first integration's default model (what a fresh Playground selects)."""
+    for group in groups:
+        for model in group["models"]:
+            if model["is_default"]:
+                return model["alias"]
+    return groups[0]["models"][0]["alias"] if groups else None
+
+
+def message_variables(messages: list[dict]) -> list[str]:
+    """The {{variable}} names used in the messages, in order of first use."""
+    names: list[str] = []
+    for message in messages:
+        content = message.get("content") if isinstance(message, dict) else None
+        if isinstance(content, str):
+            for name in VARIABLE_RE.findall(content):
+                if name not in names:
+                    names.append(name)
+    return names
+
+
+def messages_render(messages: Any, variables: Any) -> Any:
+    """The messages with {{variable}} replaced by its value; a missing value is an error on that variable."""
+    if not isinstance(messages, list):
+        return messages  # run_enqueue explains what a message list must be
+    values = variables if isinstance(variables, dict) else {}
+    missing = [name for name in message_variables(messages) if not isinstance(values.get(name), str)]
+    if missing:
+        raise DocumentInvalid(
+            [DocumentError(("variables", name), "Give this variable a value.", "missing") for name in missing]
+        )
+
+    def substitute(text: str) -> str:
+        return VARIABLE_RE.sub(lambda match: values[match.group(1)], text)
+
+    return [
+        {**message, "content": substitute(message["content"])}
+        if isinstance(message, dict) and isinstance(message.get("content"), str)
+        else message
+        for message in messages
+    ]
+
+
+def _prefixed(exc: DocumentInvalid, prefix: tuple) -> list[DocumentError]:
+    return [DocumentError((*prefix, *error.loc), error.message, error.type) for error in exc.errors]
+
+
+def playground_run(
+    *, organization, user, messages: Any, variables: Any = None, columns: Any, stream: bool = True
+) -> tuple[Job, list[Run]]:
+    """Start one run per column (each its own model and parameters) on the same messages.
+
+    All or nothing: if any column is invalid, DocumentInvalid lists every
+    problem (paths like columns[1].parameters.temperature) and no run is queued.
+    """
+    if not isinstance(columns, list) or not columns:
+        raise DocumentInvalid([DocumentError(("columns",), "Pick at least one model.", "too_short")])
+    if len(columns) > MAX_COLUMNS:
+        raise DocumentInvalid([DocumentError(("columns",), f"At most {MAX_COLUMNS} columns.", "too_long")])
+    errors: list[DocumentError] = []
+    try:
+        rendered = messages_render(messages, variables)
+    except DocumentInvalid as exc:
+        errors += exc.errors
+        rendered = messages
+    project = default_project(organization=organization)
+    with transaction.atomic():
+        job = job_create(organization=organization, user=user, kind=Job.Kind.PLAYGROUND, project=project)
+        runs = []
+        for index, column in enumerate(columns):
+            column = column if isinstance(column, dict) else {}
+            alias = column.get("model")
+            model = model_get(organization=organization, alias=alias) if isinstance(alias, str) else None
+            if model is None:
+                errors.append(DocumentError(("columns", index, "model"), "Pick a model.", "unknown_model"))
+                continue
+            try:
+                runs.append(
+                    run_enqueue(
+                        model=model,
+                        user=user,
+                        messages=rendered,
+                        parameters=column.get("parameters") or {},
+                        project=project,
+                        job=job,
+                        stream=stream,
+                    )
+                )
+            except DocumentInvalid as exc:
+                # Message errors are the same for every column: report them once, unprefixed.
+                for error in exc.errors:
+                    if error.loc[:1] == ("messages",):
+                        if error not in errors:
+                            errors.append(error)
+                    else:
+                        errors.append(DocumentError(("columns", index, *error.loc), error.message, error.type))
+        if errors:
+            # Leaving the atomic block by an exception rolls back the job and any run
+            # created so far, and drops their on_commit hand-over to the workers.
+            raise DocumentInvalid(errors)
+    return job, runs
+
+
+def _preview(messages, length: int = 90) -> str:
+    """The last user message, shortened, to recognise a run in the history."""
+    for message in reversed(messages if isinstance(messages, list) else []):
+        if isinstance(message, dict) and message.get("role") == "user" and isinstance(message.get("content"), str):
+            text = " ".join(message["content"].split())
+            return text if len(text) <= length else text[: length - 1] + "…"
+    return ""
+
+
+def run_payload(run: Run, *, detail: bool = True) -> dict[str, Any]:
+    """What the Playground's script shows for a run (the request's secrets are already redacted on the Run)."""
+    payload = {
+        "id": str(run.pk),
+        "job": str(run.job_id) if run.job_id else None,
+        "status": run.status,
+        "done": run.status in TERMINAL_STATUSES,
+        "integration": run.integration_name,
+        "model": run.model_alias,
+        "model_name": run.model_name,
+        "output": run_live_output(run),
+        "usage": run.usage,
+        "latency_ms": run.latency_ms,
+        "error": run.error,
+        "dropped_parameters": run.dropped_parameters,
+        "stream": run.stream,
+        "created_at": run.created_at.isoformat(),
+        "preview": _preview(run.messages),
+    }
+    if detail:
+        payload.update(
+            messages=run.messages,
+            parameters=run.parameters,
+            request=run.request,
+            finish_reason=run.finish_reason,
+        )
+    return payload

@@ -1,0 +1,91 @@
+"""The Playground page and the small JSON views its script uses (start runs, poll them)."""
+
+import json
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET, require_POST
+
+from integrations.document import DocumentInvalid
+from integrations.views import membership_of
+from playground.selectors import playground_history, playground_job_runs
+from playground.services import (
+    MAX_COLUMNS,
+    default_alias,
+    model_groups,
+    parameter_specs,
+    playground_run,
+    run_payload,
+)
+from runners.selectors import run_get
+
+
+@login_required
+@require_GET
+def playground_page(request):
+    membership = membership_of(request)
+    groups = model_groups(organization=membership.organization)
+    runs = playground_history(organization=membership.organization, user=request.user)
+    history = [run_payload(run, detail=False) for run in runs]
+    return render(
+        request,
+        "playground/playground.html",
+        {
+            "groups": groups,
+            "default_alias": default_alias(groups),
+            "history": history,
+            "page_data": {
+                "groups": groups,
+                "default_alias": default_alias(groups),
+                "parameters": parameter_specs(),
+                "max_columns": MAX_COLUMNS,
+                "history": history,
+                "open_run": request.GET.get("run"),
+            },
+        },
+    )
+
+
+@login_required
+@require_POST
+def runs_start(request):
+    """Start a run per column. Body: {"messages", "variables", "columns": [{"model", "parameters"}], "stream"}."""
+    membership = membership_of(request)
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        return JsonResponse({"errors": [{"path": "(body)", "loc": [], "message": "Not valid JSON."}]}, status=400)
+    if not isinstance(body, dict):
+        body = {}
+    try:
+        job, runs = playground_run(
+            organization=membership.organization,
+            user=request.user,
+            messages=body.get("messages"),
+            variables=body.get("variables"),
+            columns=body.get("columns"),
+            stream=body.get("stream", True) is not False,
+        )
+    except DocumentInvalid as exc:
+        return JsonResponse({"errors": [error.as_dict() for error in exc.errors]}, status=422)
+    return JsonResponse({"job": str(job.pk), "runs": [run_payload(run) for run in runs]}, status=202)
+
+
+@login_required
+@require_GET
+def run_detail(request, run_id):
+    run = run_get(organization=membership_of(request).organization, run_id=run_id)
+    if run is None:
+        raise Http404("No such run.")
+    return JsonResponse(run_payload(run))
+
+
+@login_required
+@require_GET
+def job_detail(request, job_id):
+    runs = playground_job_runs(organization=membership_of(request).organization, job_id=job_id)
+    if runs is None:
+        raise Http404("No such job.")
+    payloads = [run_payload(run) for run in runs]
+    return JsonResponse({"job": str(job_id), "done": all(p["done"] for p in payloads), "runs": payloads})

@@ -1,0 +1,516 @@
+// The Playground: messages with {{variables}}, one or more model columns with exactly the
+// parameters each model supports, runs started through a JSON view and polled until done.
+(function () {
+  "use strict";
+  const data = JSON.parse(document.getElementById("playground-data").textContent);
+  const form = document.getElementById("playground");
+  const columnsEl = document.getElementById("columns");
+  const messagesEl = document.getElementById("messages");
+  const template = document.getElementById("column-template");
+  const compareToggle = document.getElementById("compare-toggle");
+  const addColumnButton = document.getElementById("add-column");
+  const runAllButton = document.getElementById("run-all");
+  const historyEl = document.getElementById("history");
+  const runsUrl = form.getAttribute("data-runs-url");
+  const runUrl = form.getAttribute("data-run-url");
+  const POLL_MS = 300;
+  const VARIABLE_RE = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
+  const ROLES = [["system", "System"], ["user", "User"], ["assistant", "Assistant"]];
+
+  const models = {};
+  data.groups.forEach(function (group) {
+    group.models.forEach(function (model) { models[model.alias] = Object.assign({ integration: group.integration }, model); });
+  });
+  let columnSeq = 0;
+  let messageSeq = 0;
+
+  function el(tag, attrs, children) {
+    const node = document.createElement(tag);
+    Object.entries(attrs || {}).forEach(function ([key, value]) {
+      if (value === null || value === undefined || value === false) return;
+      if (key === "text") node.textContent = value;
+      else if (key === "className") node.className = value;
+      else node.setAttribute(key, value === true ? "" : value);
+    });
+    (children || []).forEach(function (child) { if (child) node.appendChild(child); });
+    return node;
+  }
+
+  // ---- Messages and variables -------------------------------------------------------------
+
+  function roleName(role) { return (ROLES.find(function (r) { return r[0] === role; }) || [role, role])[1]; }
+
+  function addMessage(role, content, focus) {
+    const id = "message-" + (++messageSeq);
+    const select = el("select", { "aria-label": "Role", "data-role-select": true },
+      ROLES.map(function (r) { return el("option", { value: r[0], text: r[1], selected: r[0] === role }); }));
+    const textarea = el("textarea", { id: id, rows: role === "system" ? 2 : 4, "aria-label": roleName(role) + " message",
+      placeholder: role === "system" ? "You are a helpful assistant." : "Write a message. Use {{name}} for a variable." });
+    textarea.value = content || "";
+    const remove = el("button", { type: "button", className: "btn-icon", "data-remove-message": true },
+      [el("span", { "aria-hidden": "true", text: "×" }), el("span", { className: "visually-hidden", text: "Remove message" })]);
+    const item = el("li", { className: "message", "data-role": role }, [
+      el("div", { className: "message-head" }, [select, remove]),
+      textarea,
+      el("p", { className: "field-errors", "data-error": "message" }),
+    ]);
+    select.addEventListener("change", function () {
+      item.setAttribute("data-role", select.value);
+      textarea.setAttribute("aria-label", roleName(select.value) + " message");
+    });
+    remove.addEventListener("click", function () {
+      item.remove();
+      updateRemoveButtons();
+      updateVariables();
+    });
+    textarea.addEventListener("input", updateVariables);
+    textarea.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+        event.preventDefault();
+        run(allColumns());
+      }
+    });
+    messagesEl.appendChild(item);
+    updateRemoveButtons();
+    if (focus) textarea.focus();
+    return item;
+  }
+
+  function updateRemoveButtons() {
+    const items = messagesEl.querySelectorAll(".message");
+    items.forEach(function (item) { item.querySelector("[data-remove-message]").hidden = items.length <= 1; });
+  }
+
+  function messageItems() { return Array.from(messagesEl.querySelectorAll(".message")); }
+
+  function collectMessages() {
+    return messageItems()
+      .map(function (item) {
+        return { role: item.querySelector("[data-role-select]").value, content: item.querySelector("textarea").value };
+      })
+      .filter(function (message) { return message.role !== "system" || message.content.trim(); });
+  }
+
+  function setMessages(messages) {
+    messagesEl.replaceChildren();
+    if (!messages.some(function (m) { return m.role === "system"; })) addMessage("system", "");
+    messages.forEach(function (m) { addMessage(m.role, typeof m.content === "string" ? m.content : JSON.stringify(m.content)); });
+    updateVariables();
+  }
+
+  function variableNames() {
+    const names = [];
+    messageItems().forEach(function (item) {
+      const text = item.querySelector("textarea").value;
+      let match;
+      VARIABLE_RE.lastIndex = 0;
+      while ((match = VARIABLE_RE.exec(text))) if (names.indexOf(match[1]) < 0) names.push(match[1]);
+    });
+    return names;
+  }
+
+  function updateVariables() {
+    const holder = document.getElementById("variable-fields");
+    const names = variableNames();
+    const existing = {};
+    holder.querySelectorAll("[data-variable]").forEach(function (field) {
+      existing[field.getAttribute("data-variable")] = field;
+    });
+    names.forEach(function (name) {
+      if (existing[name]) { holder.appendChild(existing[name]); return; }
+      const id = "variable-" + name;
+      const field = el("div", { className: "field", "data-variable": name }, [
+        el("label", { for: id }, [el("code", { text: "{{" + name + "}}" })]),
+        el("input", { type: "text", id: id, autocomplete: "off" }),
+        el("p", { className: "field-errors", "data-error": "variable" }),
+      ]);
+      holder.appendChild(field);
+    });
+    Object.keys(existing).forEach(function (name) { if (names.indexOf(name) < 0) existing[name].remove(); });
+    document.getElementById("variables").hidden = names.length === 0;
+  }
+
+  function collectVariables() {
+    const values = {};
+    document.querySelectorAll("[data-variable]").forEach(function (field) {
+      values[field.getAttribute("data-variable")] = field.querySelector("input").value;
+    });
+    return values;
+  }
+
+  // ---- Columns and parameter fields -------------------------------------------------------
+
+  function allColumns() { return Array.from(columnsEl.querySelectorAll("[data-column]")); }
+
+  function parameterField(column, spec, value) {
+    const id = column.id + "-" + spec.name;
+    const helpId = id + "-help";
+    const field = el("div", { className: "field param", "data-param": spec.name, "data-kind": spec.kind });
+    field.appendChild(el("label", { for: id, text: spec.label }));
+    let input;
+    const common = { id: id, "aria-describedby": helpId, "data-input": true };
+    if (spec.kind === "number" || spec.kind === "integer") {
+      input = el("input", Object.assign({ type: "number", min: spec.min, max: spec.max,
+        step: spec.kind === "integer" ? 1 : spec.step, inputmode: spec.kind === "integer" ? "numeric" : "decimal",
+        placeholder: "default" }, common));
+      if (spec.kind === "number") {
+        const slider = el("input", { type: "range", min: spec.min, max: spec.max, step: spec.step,
+          "aria-label": spec.label + " slider", tabindex: -1 });
+        slider.value = value !== undefined ? value : (spec.min < 0 ? 0 : spec.max / 2);
+        slider.addEventListener("input", function () { input.value = slider.value; });
+        input.addEventListener("input", function () { if (input.value !== "") slider.value = input.value; });
+        field.appendChild(el("div", { className: "param-row" }, [slider, input]));
+      } else {
+        field.appendChild(input);
+      }
+    } else if (spec.kind === "boolean" || spec.kind === "choice") {
+      const options = spec.kind === "boolean" ? ["true", "false"] : spec.options;
+      input = el("select", common, [el("option", { value: "", text: "default" })].concat(
+        options.map(function (option) { return el("option", { value: option, text: option }); })));
+      field.appendChild(input);
+    } else {
+      input = el("textarea", Object.assign({ rows: spec.kind === "lines" ? 2 : 3, spellcheck: "false",
+        placeholder: spec.kind === "lines" ? "one per line" : "JSON" }, common));
+      field.appendChild(input);
+    }
+    if (value !== undefined && value !== null) {
+      if (spec.kind === "lines") input.value = [].concat(value).join("\n");
+      else if (spec.kind === "json") input.value = typeof value === "string" ? value : JSON.stringify(value, null, 2);
+      else input.value = String(value);
+    }
+    field.appendChild(el("p", { className: "help", id: helpId, text: spec.help }));
+    field.appendChild(el("p", { className: "field-errors", "data-error": "param:" + spec.name }));
+    return field;
+  }
+
+  // Values typed so far, kept per column so that switching models keeps what still applies.
+  function readRawValues(column) {
+    const values = column._values || {};
+    column.querySelectorAll("[data-param]").forEach(function (field) {
+      const input = field.querySelector("[data-input]");
+      values[field.getAttribute("data-param")] = input.value;
+    });
+    column._values = values;
+    return values;
+  }
+
+  function renderParameters(column) {
+    const select = column.querySelector("[data-model]");
+    const model = models[select.value];
+    const holder = column.querySelector("[data-params]");
+    const values = readRawValues(column);
+    holder.replaceChildren();
+    const supported = model ? model.supported_parameters : [];
+    Object.keys(data.parameters).forEach(function (name) {
+      if (supported.indexOf(name) >= 0) holder.appendChild(parameterField(column, data.parameters[name], values[name] === "" ? undefined : values[name]));
+    });
+    updateParamCount(column);
+    column.querySelector("[data-model-info]").textContent = model
+      ? model.integration + " · sends model “" + model.name + "”" : "";
+  }
+
+  function updateParamCount(column) {
+    const fields = column.querySelectorAll("[data-param]");
+    const set = Array.from(fields).filter(function (f) { return f.querySelector("[data-input]").value.trim(); }).length;
+    column.querySelector("[data-param-count]").textContent = fields.length
+      ? "· " + fields.length + " supported" + (set ? ", " + set + " set" : "") : "· none supported";
+  }
+
+  function addColumn(alias, parameters) {
+    if (allColumns().length >= data.max_columns) return null;
+    const column = template.content.firstElementChild.cloneNode(true);
+    column.id = "column-" + (++columnSeq);
+    const select = column.querySelector("[data-model]");
+    select.id = column.id + "-model";
+    column.querySelector("[data-model-label]").setAttribute("for", select.id);
+    if (alias && models[alias]) select.value = alias;
+    column._values = {};
+    Object.entries(parameters || {}).forEach(function ([name, value]) { column._values[name] = value; });
+    select.addEventListener("change", function () { renderParameters(column); });
+    column.querySelector("[data-params]").addEventListener("input", function () { updateParamCount(column); });
+    column.querySelector("[data-params]").addEventListener("change", function () { updateParamCount(column); });
+    column.querySelector("[data-run]").addEventListener("click", function () { run([column]); });
+    column.querySelector("[data-remove-column]").addEventListener("click", function () {
+      column.remove();
+      if (allColumns().length < 2) { compareToggle.checked = false; }
+      updateColumnChrome();
+    });
+    columnsEl.appendChild(column);
+    renderParameters(column);
+    updateColumnChrome();
+    return column;
+  }
+
+  function updateColumnChrome() {
+    const columns = allColumns();
+    const comparing = columns.length > 1;
+    columns.forEach(function (column, index) {
+      column.querySelector("[data-title]").textContent = comparing ? "Column " + (index + 1) : "Model and parameters";
+      column.querySelector("[data-remove-column]").hidden = !comparing;
+      column.setAttribute("aria-label", comparing ? "Column " + (index + 1) : "Model");
+    });
+    runAllButton.hidden = !comparing;
+    addColumnButton.hidden = !comparing || columns.length >= data.max_columns;
+  }
+
+  function nextAlias(exclude) {
+    const aliases = Object.keys(models);
+    return aliases.find(function (alias) { return exclude.indexOf(alias) < 0; }) || aliases[0];
+  }
+
+  compareToggle.addEventListener("change", function () {
+    if (compareToggle.checked) {
+      if (allColumns().length < 2) {
+        addColumn(nextAlias(allColumns().map(function (c) { return c.querySelector("[data-model]").value; })));
+      }
+    } else {
+      allColumns().slice(1).forEach(function (column) { column.remove(); });
+    }
+    updateColumnChrome();
+  });
+  addColumnButton.addEventListener("click", function () {
+    const column = addColumn(nextAlias(allColumns().map(function (c) { return c.querySelector("[data-model]").value; })));
+    if (column) column.querySelector("[data-model]").focus();
+  });
+  runAllButton.addEventListener("click", function () { run(allColumns()); });
+  document.getElementById("add-message").addEventListener("click", function () {
+    const items = messageItems();
+    const last = items.length ? items[items.length - 1].querySelector("[data-role-select]").value : "system";
+    addMessage(last === "user" ? "assistant" : "user", "", true);
+  });
+  form.addEventListener("submit", function (event) { event.preventDefault(); run(allColumns()); });
+
+  // ---- Running ----------------------------------------------------------------------------
+
+  // Parameters of a column, parsed from the fields; problems are shown next to the fields.
+  function collectParameters(column) {
+    const parameters = {};
+    let ok = true;
+    column.querySelectorAll("[data-param]").forEach(function (field) {
+      const name = field.getAttribute("data-param");
+      const kind = field.getAttribute("data-kind");
+      const raw = field.querySelector("[data-input]").value.trim();
+      if (!raw) return;
+      try {
+        if (kind === "number" || kind === "integer") {
+          const number = Number(raw);
+          if (Number.isNaN(number)) throw new Error("Enter a number.");
+          parameters[name] = number;
+        } else if (kind === "boolean") {
+          parameters[name] = raw === "true";
+        } else if (kind === "choice") {
+          parameters[name] = raw;
+        } else if (kind === "lines") {
+          parameters[name] = raw.split("\n").map(function (s) { return s.trim(); }).filter(Boolean);
+        } else if (name === "tool_choice" && /^[a-z]+$/.test(raw)) {
+          parameters[name] = raw;
+        } else {
+          try { parameters[name] = JSON.parse(raw); } catch (e) { throw new Error("Not valid JSON: " + e.message); }
+        }
+      } catch (error) {
+        ok = false;
+        showError(field.querySelector("[data-error]"), error.message, field.querySelector("[data-input]"));
+      }
+    });
+    return ok ? parameters : null;
+  }
+
+  function showError(target, message, input) {
+    if (!target) return;
+    target.textContent = target.textContent ? target.textContent + " " + message : message;
+    if (input) {
+      input.setAttribute("aria-invalid", "true");
+      const details = input.closest("details");
+      if (details) details.open = true;
+    }
+  }
+
+  function clearErrors() {
+    document.querySelectorAll("#playground [data-error], #messages-errors").forEach(function (node) { node.textContent = ""; });
+    document.querySelectorAll("#playground [aria-invalid]").forEach(function (node) { node.removeAttribute("aria-invalid"); });
+  }
+
+  // Server errors carry a loc: ["columns", i, "parameters", name], ["messages", j, ...], ["variables", name].
+  function showServerErrors(errors, columns) {
+    const general = document.getElementById("messages-errors");
+    errors.forEach(function (error) {
+      const loc = error.loc || [];
+      let target = null;
+      let input = null;
+      if (loc[0] === "columns" && typeof loc[1] === "number" && columns[loc[1]]) {
+        const column = columns[loc[1]];
+        if (loc[2] === "parameters" && loc[3] !== undefined) {
+          const field = column.querySelector('[data-param="' + loc[3] + '"]');
+          if (field) { target = field.querySelector("[data-error]"); input = field.querySelector("[data-input]"); }
+        }
+        if (!target) { target = column.querySelector('[data-error="model"]'); input = column.querySelector("[data-model]"); }
+        showError(target, loc[2] === "parameters" && !input ? error.path + ": " + error.message : error.message, input);
+        return;
+      }
+      if (loc[0] === "messages" && typeof loc[1] === "number") {
+        const item = messageItems().filter(function (i) {
+          return i.querySelector("[data-role-select]").value !== "system" || i.querySelector("textarea").value.trim();
+        })[loc[1]];
+        if (item) { showError(item.querySelector("[data-error]"), error.message, item.querySelector("textarea")); return; }
+      }
+      if (loc[0] === "variables") {
+        const field = document.querySelector('[data-variable="' + loc[1] + '"]');
+        if (field) { showError(field.querySelector("[data-error]"), error.message, field.querySelector("input")); return; }
+      }
+      showError(general, (error.path ? error.path + ": " : "") + error.message);
+    });
+  }
+
+  async function run(columns) {
+    if (!columns.length) return;
+    clearErrors();
+    const payloadColumns = [];
+    let ok = true;
+    columns.forEach(function (column) {
+      const parameters = collectParameters(column);
+      if (parameters === null) ok = false;
+      payloadColumns.push({ model: column.querySelector("[data-model]").value, parameters: parameters || {} });
+    });
+    if (!ok) return;
+    const buttons = columns.map(function (c) { return c.querySelector("[data-run]"); }).concat([runAllButton]);
+    buttons.forEach(function (b) { b.disabled = true; });
+    try {
+      const response = await window.App.fetchJSON(runsUrl, {
+        method: "POST",
+        body: {
+          messages: collectMessages(),
+          variables: collectVariables(),
+          columns: payloadColumns,
+          stream: document.getElementById("stream").checked,
+        },
+      });
+      if (response.status === 422 && response.data) {
+        showServerErrors(response.data.errors || [], columns);
+        return;
+      }
+      if (!response.ok || !response.data) {
+        showError(document.getElementById("messages-errors"), "Could not start the run (HTTP " + response.status + ").");
+        return;
+      }
+      response.data.runs.forEach(function (runData, index) {
+        const column = columns[index];
+        column._runId = runData.id;
+        renderResult(column, runData);
+        addHistory(runData, true);
+        poll(column, runData.id);
+      });
+    } catch (error) {
+      showError(document.getElementById("messages-errors"), "Could not reach the server: " + error.message);
+    } finally {
+      buttons.forEach(function (b) { b.disabled = false; });
+    }
+  }
+
+  async function poll(column, runId) {
+    if (column._runId !== runId || !column.isConnected) return;
+    try {
+      const response = await window.App.fetchJSON(runUrl + runId);
+      if (response.ok && response.data && column._runId === runId) {
+        renderResult(column, response.data);
+        updateHistory(response.data);
+        if (response.data.done) return;
+      }
+    } catch (e) { /* try again */ }
+    setTimeout(function () { poll(column, runId); }, POLL_MS);
+  }
+
+  const STATUS_TEXT = { queued: "queued", running: "running", succeeded: "ok", failed: "failed" };
+
+  function formatLatency(ms) {
+    if (ms === null || ms === undefined) return "";
+    return ms >= 1000 ? (ms / 1000).toFixed(2) + " s" : Math.round(ms) + " ms";
+  }
+
+  function renderResult(column, runData) {
+    const result = column.querySelector("[data-result]");
+    result.hidden = false;
+    result.setAttribute("data-status", runData.status);
+    result.setAttribute("aria-busy", runData.done ? "false" : "true");
+    const status = result.querySelector("[data-status]");
+    status.textContent = STATUS_TEXT[runData.status] || runData.status;
+    status.className = "status status-" + runData.status;
+    const latency = formatLatency(runData.latency_ms);
+    result.querySelector("[data-latency]").textContent = latency ? "Latency " + latency : "";
+    const usage = runData.usage;
+    result.querySelector("[data-tokens]").textContent = usage
+      ? "Tokens " + (usage.prompt_tokens || 0) + " in · " + (usage.completion_tokens || 0) + " out" : "";
+    const output = result.querySelector("[data-output]");
+    const text = runData.output || "";
+    output.textContent = text;
+    output.classList.toggle("is-streaming", runData.status === "running" && Boolean(text));
+    if (runData.status === "succeeded" && !text) output.textContent = "(empty answer)";
+    const errorBox = result.querySelector("[data-error-box]");
+    errorBox.hidden = !runData.error;
+    errorBox.textContent = runData.error ? runData.error.type + ": " + runData.error.message : "";
+    const dropped = result.querySelector("[data-dropped]");
+    dropped.hidden = !(runData.dropped_parameters && runData.dropped_parameters.length);
+    dropped.textContent = dropped.hidden ? "" : "Not sent (this model does not support them): " + runData.dropped_parameters.join(", ");
+    const request = result.querySelector("[data-request]");
+    request.hidden = !runData.request;
+    if (runData.request) result.querySelector("[data-request-body]").textContent = JSON.stringify(runData.request, null, 2);
+    const hint = column.querySelector("[data-run-hint]");
+    hint.textContent = runData.done ? "" : (runData.status === "queued" ? "Waiting for a worker…" : "Running…");
+  }
+
+  // ---- History ----------------------------------------------------------------------------
+
+  function historyItem(runData) {
+    const time = new Date(runData.created_at);
+    const status = el("span", { className: "status status-" + runData.status, text: STATUS_TEXT[runData.status] || runData.status });
+    const button = el("button", { type: "button", "data-run-id": runData.id }, [
+      el("span", { className: "h-top" }, [el("span", { text: runData.model }), status]),
+      el("span", { className: "h-text", text: (runData.preview || "(no user message)") }),
+      el("span", { className: "h-text", text: time.toLocaleString() }),
+    ]);
+    button.addEventListener("click", function () { openRun(runData.id); });
+    return el("li", {}, [button]);
+  }
+
+  function addHistory(runData, prepend) {
+    document.getElementById("history-empty").hidden = true;
+    const item = historyItem(runData);
+    if (prepend) historyEl.prepend(item); else historyEl.appendChild(item);
+  }
+
+  function updateHistory(runData) {
+    const button = historyEl.querySelector('[data-run-id="' + runData.id + '"]');
+    if (!button) return;
+    const status = button.querySelector(".status");
+    status.textContent = STATUS_TEXT[runData.status] || runData.status;
+    status.className = "status status-" + runData.status;
+  }
+
+  async function openRun(runId) {
+    const response = await window.App.fetchJSON(runUrl + runId);
+    if (!response.ok || !response.data) return;
+    const runData = response.data;
+    historyEl.querySelectorAll("button").forEach(function (b) {
+      b.setAttribute("aria-current", b.getAttribute("data-run-id") === runId ? "true" : "false");
+    });
+    setMessages(runData.messages || []);
+    const column = allColumns()[0];
+    column._values = {};
+    Object.entries(runData.parameters || {}).forEach(function ([name, value]) { column._values[name] = value; });
+    const select = column.querySelector("[data-model]");
+    if (models[runData.model]) select.value = runData.model;
+    column.querySelectorAll("[data-param]").forEach(function (field) { field.remove(); });
+    renderParameters(column);
+    column._runId = runId;
+    renderResult(column, runData);
+    if (!runData.done) poll(column, runId);
+    history.replaceState(null, "", "?run=" + runId);
+  }
+
+  // ---- Start ------------------------------------------------------------------------------
+  addMessage("system", "");
+  addMessage("user", "");
+  updateVariables();
+  addColumn(data.default_alias);
+  (data.history || []).forEach(function (runData) { addHistory(runData, false); });
+  if (data.open_run) openRun(data.open_run);
+})();
