@@ -1,0 +1,108 @@
+"""Fields and serializers shared by several API views (each view keeps its own Input/Output)."""
+
+from datetime import UTC
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from integrations.document import IntegrationDocumentIn
+from integrations.permissions import integration_permissions
+from integrations.services import integration_document
+
+
+class IntegrationDocument(IntegrationDocumentIn):
+    """The integration document of the seed (schema only; parse_document validates it).
+
+    Read back, `api_key_value`, `token` and every `headers` value are "********";
+    sending "********" back keeps the stored secret.
+    """
+
+
+class TimestampField(serializers.DateTimeField):
+    """ISO 8601 in UTC, always with microseconds: 2026-11-24T19:41:48.123456Z."""
+
+    def to_representation(self, value):
+        if value is None:
+            return None
+        return value.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+class StrictCharField(serializers.CharField):
+    """A JSON string; DRF's CharField would also take 5 or 1.5 and turn them into text."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """true or false; DRF's BooleanField would also take "yes", "on" and 1."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
+@extend_schema_field({"oneOf": [{"type": "string"}, {"type": "integer"}]})
+class LocPartField(serializers.Field):
+    def to_representation(self, value):
+        return value
+
+
+class ProblemSerializer(serializers.Serializer):
+    loc = serializers.ListField(child=LocPartField(), help_text='Where: "body", "query" or "path", then the path.')
+    msg = serializers.CharField()
+    type = serializers.CharField()
+
+
+class ValidationErrorSerializer(serializers.Serializer):
+    detail = ProblemSerializer(many=True)
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class ModelOutputSerializer(serializers.Serializer):
+    alias = serializers.CharField(help_text="Unique in the organisation; what runs name as `model`.")
+    name = serializers.CharField(help_text="The provider's model name, sent verbatim.")
+    based_on = serializers.CharField(allow_null=True, help_text="The built-in model it copies its parameters from.")
+    supported_parameters = serializers.ListField(child=serializers.CharField())
+    is_default = serializers.BooleanField()
+
+    def to_representation(self, instance):
+        return {
+            "alias": instance.alias,
+            "name": instance.name,
+            "based_on": instance.based_on or None,
+            "supported_parameters": list(instance.supported_parameters),
+            "is_default": instance.is_default,
+        }
+
+
+class IntegrationSummarySerializer(serializers.Serializer):
+    """An integration as listed: who made it and what the caller may do with it."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    provider = serializers.CharField()
+    created_at = TimestampField()
+    updated_at = TimestampField()
+    created_by = serializers.CharField(source="created_by.username", allow_null=True, default=None)
+    permissions = serializers.SerializerMethodField()
+
+    def get_permissions(self, integration) -> list[str]:
+        return integration_permissions(integration=integration, user=self.context["user"])
+
+
+class IntegrationReadSerializer(IntegrationSummarySerializer):
+    """An integration with its document (secrets as "********") and its models."""
+
+    document = serializers.SerializerMethodField()
+    models = ModelOutputSerializer(many=True, source="models.all")
+
+    @extend_schema_field({"$ref": "#/components/schemas/IntegrationDocument"})
+    def get_document(self, integration) -> dict:
+        return integration_document(integration=integration, reveal_secrets=False)

@@ -1,0 +1,152 @@
+"""Integrations: list, create-or-update from the document, read, delete, definition with secrets."""
+
+from django.db import transaction
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+
+from api.schema import error_responses
+from api.selectors import integration_get_for_update
+from api.serializers import (
+    IntegrationDocument,
+    IntegrationReadSerializer,
+    IntegrationSummarySerializer,
+    ModelOutputSerializer,
+)
+from api.views.base import OrganizationApi, found
+from integrations.permissions import DELETE, READ_SECRETS, UPDATE, can_create_integrations, integration_permissions
+from integrations.selectors import integration_get, integration_list
+from integrations.services import NAME_MAX_LENGTH, integration_delete, integration_document, integration_upsert
+
+# An integration document is small; anything bigger is a mistake (or an attack).
+MAX_DOCUMENT_BYTES = 256 * 1024
+
+NAME_PARAMETER = OpenApiParameter(
+    "name",
+    str,
+    OpenApiParameter.PATH,
+    description="The integration's name: letters, digits, hyphens and underscores (a slug).",
+    pattern=r"^[-a-zA-Z0-9_]+$",
+)
+
+
+def _require(integration, user, permission: str, message: str) -> None:
+    if permission not in integration_permissions(integration=integration, user=user):
+        raise PermissionDenied(message)
+
+
+class IntegrationListApi(OrganizationApi):
+    @extend_schema(
+        operation_id="integrations_list",
+        summary="List your organisation's integrations",
+        responses={200: IntegrationSummarySerializer(many=True), **error_responses(401, 403)},
+    )
+    def get(self, request):
+        integrations = integration_list(organization=self.organization)
+        return Response(IntegrationSummarySerializer(integrations, many=True, context={"user": request.user}).data)
+
+
+class LlmIntegrationListApi(OrganizationApi):
+    class LlmIntegrationOutput(serializers.Serializer):
+        id = serializers.IntegerField()
+        name = serializers.CharField()
+        provider = serializers.CharField()
+        default_model = serializers.CharField(help_text="The `name` of the default model.")
+        models = ModelOutputSerializer(many=True, source="models.all")
+
+    @extend_schema(
+        operation_id="llm_integrations_list",
+        summary="Models of every integration, with their supported parameters",
+        responses={200: LlmIntegrationOutput(many=True), **error_responses(401, 403)},
+    )
+    def get(self, request):
+        integrations = integration_list(organization=self.organization)
+        return Response(self.LlmIntegrationOutput(integrations, many=True).data)
+
+
+def _custom_integration_schema(prefix: str, *, named: bool):
+    parameters = [NAME_PARAMETER] if named else []
+    which = "the integration `{name}`" if named else "the integration named `custom`"
+    return extend_schema_view(
+        get=extend_schema(
+            operation_id=f"{prefix}_get",
+            summary=f"Read {which} (secrets as ********)",
+            parameters=parameters,
+            responses={200: IntegrationReadSerializer, **error_responses(401, 403, 404)},
+        ),
+        put=extend_schema(
+            operation_id=f"{prefix}_put",
+            summary=f"Create or update {which} from the document",
+            description=(
+                "The body is the integration document. Members may create integrations; only admins and the "
+                'creator may update one. Send "********" for a secret to keep the stored value. '
+                f"Bodies are limited to {MAX_DOCUMENT_BYTES // 1024} KiB."
+            ),
+            parameters=parameters,
+            request=IntegrationDocument,
+            responses={200: IntegrationReadSerializer, **error_responses(401, 403, 413, 415, 422)},
+        ),
+        delete=extend_schema(
+            operation_id=f"{prefix}_delete",
+            summary=f"Delete {which} (admins and its creator)",
+            parameters=parameters,
+            responses={204: OpenApiResponse(description="Deleted."), **error_responses(401, 403, 404)},
+        ),
+    )
+
+
+class CustomIntegrationApi(OrganizationApi):
+    max_body_bytes = MAX_DOCUMENT_BYTES
+
+    class IntegrationPathInput(serializers.Serializer):
+        name = serializers.SlugField(max_length=NAME_MAX_LENGTH)
+
+    def get(self, request, name="custom"):
+        integration = found(integration_get(organization=self.organization, name=name), "integration")
+        return Response(IntegrationReadSerializer(integration, context={"user": request.user}).data)
+
+    def put(self, request, name="custom"):
+        self.validated(self.IntegrationPathInput, {"name": name}, where="path")
+        with transaction.atomic():
+            # Locked, so that the permission checked is the one of the row we replace.
+            existing = integration_get_for_update(organization=self.organization, name=name)
+            if existing is not None:
+                _require(existing, request.user, UPDATE, "Only admins and the integration's creator may change it.")
+            elif not can_create_integrations(user=request.user):
+                raise PermissionDenied("You may not add integrations.")
+            integration_upsert(organization=self.organization, user=request.user, name=name, document=request.data)
+        integration = integration_get(organization=self.organization, name=name)
+        return Response(IntegrationReadSerializer(integration, context={"user": request.user}).data)
+
+    def delete(self, request, name="custom"):
+        integration = found(integration_get(organization=self.organization, name=name), "integration")
+        _require(integration, request.user, DELETE, "Only admins and the integration's creator may delete it.")
+        integration_delete(integration=integration)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@_custom_integration_schema("integration_custom", named=False)
+class DefaultCustomIntegrationApi(CustomIntegrationApi):
+    pass  # /integrations/custom: the integration named `custom` (the vendor's path)
+
+
+@_custom_integration_schema("integration_custom_named", named=True)
+class NamedCustomIntegrationApi(CustomIntegrationApi):
+    pass  # /integrations/custom/{name}
+
+
+class IntegrationDefinitionApi(OrganizationApi):
+    @extend_schema(
+        operation_id="integration_custom_named_definition",
+        summary="The document with its real secrets (admins and the creator)",
+        parameters=[NAME_PARAMETER],
+        responses={200: IntegrationDocument, **error_responses(401, 403, 404)},
+    )
+    def get(self, request, name):
+        integration = found(integration_get(organization=self.organization, name=name), "integration")
+        _require(
+            integration, request.user, READ_SECRETS, "Only admins and the integration's creator may read its secrets."
+        )
+        document = integration_document(integration=integration, reveal_secrets=True)
+        return Response(document, headers={"Cache-Control": "no-store"})

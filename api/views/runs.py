@@ -1,0 +1,222 @@
+"""Runs: start one on a model (202, a worker does it), read one, list them."""
+
+import uuid
+
+from django.db import transaction
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import serializers, status
+from rest_framework.response import Response
+
+from api.errors import Unprocessable, problem
+from api.pagination import RunCursorPagination
+from api.schema import error_responses
+from api.selectors import job_get_scoped, run_list_filtered
+from api.serializers import StrictBooleanField, StrictCharField, TimestampField
+from api.views.base import OrganizationApi, found
+from integrations.selectors import integration_get
+from organizations.services import default_project
+from runners.models import Job, RunStatus
+from runners.parameters import RunParameters
+from runners.selectors import run_get, run_live_output
+from runners.services import MAX_MESSAGES, ROLES, job_create, run_enqueue
+
+MESSAGES_SCHEMA = {
+    "type": "array",
+    "minItems": 1,
+    "maxItems": MAX_MESSAGES,
+    "items": {
+        "type": "object",
+        "required": ["role", "content"],
+        "properties": {
+            "role": {"type": "string", "enum": list(ROLES)},
+            "content": {
+                "oneOf": [
+                    {"type": "string"},
+                    {"type": "array", "items": {"type": "object"}, "description": "Content parts."},
+                ]
+            },
+        },
+    },
+}
+PARAMETERS_SCHEMA = {
+    **RunParameters.model_json_schema(),
+    "title": "RunParameters",
+    "description": (
+        "Run parameters by name (`stop` is accepted for `stop_sequences`). An unknown name is a 422; "
+        "a known parameter that the model does not support is dropped and listed in `dropped_parameters`."
+    ),
+}
+
+
+@extend_schema_field(MESSAGES_SCHEMA)
+class MessagesField(serializers.JSONField):
+    """Checked by run_enqueue, which owns the rules for messages."""
+
+
+@extend_schema_field({"anyOf": [PARAMETERS_SCHEMA, {"type": "null"}]})
+class ParametersField(serializers.JSONField):
+    """Checked by run_enqueue, which owns the rules for parameters."""
+
+
+class StrictUUIDField(serializers.UUIDField):
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid", value=data)
+        return super().to_internal_value(data)
+
+
+class RunOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=RunStatus.choices)
+    integration = serializers.CharField(source="integration_name", help_text="The integration's name.")
+    model = serializers.CharField(source="model_alias", help_text="The model's alias.")
+    model_name = serializers.CharField(help_text="The provider's model name that was requested.")
+    job = serializers.UUIDField(source="job_id", allow_null=True)
+    stream = serializers.BooleanField()
+    messages = serializers.JSONField()
+    parameters = serializers.JSONField(help_text="The run's parameters, validated (before dropping).")
+    dropped_parameters = serializers.ListField(
+        child=serializers.CharField(), help_text="Parameters not sent because the model does not support them."
+    )
+    output = serializers.SerializerMethodField(help_text="The answer; while running and streaming, the text so far.")
+    finish_reason = serializers.CharField(allow_null=True)
+    usage = serializers.JSONField(allow_null=True, help_text="Token usage as the provider reported it.")
+    latency_ms = serializers.FloatField(allow_null=True)
+    error = serializers.SerializerMethodField()
+    request = serializers.JSONField(allow_null=True, help_text="The request as sent, secrets as ********.")
+    attempts = serializers.IntegerField()
+    created_at = TimestampField()
+    started_at = TimestampField(allow_null=True)
+    finished_at = TimestampField(allow_null=True)
+
+    @extend_schema_field({"type": ["string", "null"]})
+    def get_output(self, run):
+        return run_live_output(run)
+
+    @extend_schema_field(
+        {
+            "type": ["object", "null"],
+            "properties": {"type": {"type": "string"}, "message": {"type": "string"}},
+            "required": ["type", "message"],
+        }
+    )
+    def get_error(self, run):
+        return run.error
+
+
+class RunsApi(OrganizationApi):
+    class RunCreateInput(serializers.Serializer):
+        integration = StrictCharField(max_length=100, help_text="The integration's name.")
+        model = StrictCharField(max_length=255, help_text="The model's alias in that integration.")
+        messages = MessagesField()
+        parameters = ParametersField(required=False, allow_null=True)
+        stream = StrictBooleanField(required=False, default=False, help_text="Ask the provider to stream.")
+        job = StrictUUIDField(
+            required=False, allow_null=True, help_text="Add the run to this job; by default a new API job."
+        )
+
+    class RunCreatedOutput(serializers.Serializer):
+        id = serializers.UUIDField()
+        status = serializers.ChoiceField(choices=RunStatus.choices)
+        job = serializers.UUIDField(source="job_id")
+        dropped_parameters = serializers.ListField(child=serializers.CharField())
+
+    class RunFilterInput(serializers.Serializer):
+        status = serializers.ChoiceField(choices=RunStatus.choices, required=False)
+        integration = serializers.CharField(required=False, max_length=100, help_text="An integration's name.")
+        model = serializers.CharField(required=False, max_length=255, help_text="A model's alias.")
+        job = serializers.UUIDField(required=False)
+        cursor = serializers.CharField(required=False, help_text="From a `next` or `previous` link.")
+        limit = serializers.IntegerField(
+            required=False,
+            min_value=1,
+            max_value=RunCursorPagination.max_page_size,
+            help_text=f"Page size (default {RunCursorPagination.page_size}).",
+        )
+
+    class RunPageOutput(serializers.Serializer):
+        next = serializers.URLField(allow_null=True)
+        previous = serializers.URLField(allow_null=True)
+        results = RunOutputSerializer(many=True)
+
+    @extend_schema(
+        operation_id="runs_list",
+        summary="List runs, newest first (cursor pagination)",
+        description="Follow `next` for older runs. Filters combine with AND.",
+        parameters=[RunFilterInput],
+        responses={200: RunPageOutput, **error_responses(401, 403, 422)},
+    )
+    def get(self, request):
+        filters = self.validated(self.RunFilterInput, request.query_params, where="query")
+        runs = run_list_filtered(
+            organization=self.organization,
+            **{key: filters.get(key) for key in ("status", "integration", "model", "job")},
+        )
+        paginator = RunCursorPagination()
+        page = paginator.paginate_queryset(runs, request, view=self)
+        return paginator.get_paginated_response(RunOutputSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="runs_create",
+        summary="Start a run on a model; a worker executes it",
+        description=(
+            "Answers 202 at once; poll `GET /api/v2/runs/{id}`. An unknown integration or model alias is a 422 "
+            '(`loc` `["body", "integration"]` or `["body", "model"]`), like any other invalid body.'
+        ),
+        request=RunCreateInput,
+        responses={202: RunCreatedOutput, **error_responses(401, 403, 413, 415, 422)},
+    )
+    def post(self, request):
+        data = self.validated(self.RunCreateInput, request.data, where="body")
+        organization = self.organization
+        integration = integration_get(organization=organization, name=data["integration"])
+        if integration is None:
+            raise Unprocessable(
+                [problem(["body", "integration"], f'No integration named "{data["integration"]}".', "not_found")]
+            )
+        model = next((m for m in integration.models.all() if m.alias == data["model"]), None)
+        if model is None:
+            aliases = ", ".join(f'"{m.alias}"' for m in integration.models.all())
+            raise Unprocessable(
+                [
+                    problem(
+                        ["body", "model"],
+                        f'No model "{data["model"]}" in this integration; use one of {aliases}.',
+                        "not_found",
+                    )
+                ]
+            )
+        job = None
+        if data.get("job") is not None:
+            job = job_get_scoped(organization=organization, job_id=data["job"])
+            if job is None:
+                raise Unprocessable([problem(["body", "job"], "No such job.", "not_found")])
+        with transaction.atomic():
+            project = job.project if job is not None else default_project(organization=organization)
+            if job is None:
+                job = job_create(organization=organization, user=request.user, kind=Job.Kind.API, project=project)
+            run = run_enqueue(
+                model=model,
+                user=request.user,
+                messages=data["messages"],
+                parameters=data.get("parameters"),
+                project=project,
+                job=job,
+                stream=data["stream"],
+            )
+        return Response(
+            self.RunCreatedOutput(run).data,
+            status=status.HTTP_202_ACCEPTED,
+            headers={"Location": f"/api/v2/runs/{run.pk}"},
+        )
+
+
+class RunDetailApi(OrganizationApi):
+    @extend_schema(
+        operation_id="runs_get",
+        summary="A run: status, output, usage, timings, error",
+        responses={200: RunOutputSerializer, **error_responses(401, 403, 404)},
+    )
+    def get(self, request, run_id: uuid.UUID):
+        run = found(run_get(organization=self.organization, run_id=run_id), "run")
+        return Response(RunOutputSerializer(run).data)
