@@ -1,0 +1,71 @@
+import pytest
+
+from integrations.models import ModelProperty
+from runners.services import run_enqueue
+from tests.factories import make_integration
+
+# Headers the HTTP client adds for the connection itself; everything else the provider receives is asserted exactly.
+TRANSPORT_HEADERS = {"host", "content-length", "accept-encoding", "connection"}
+
+
+def sent_headers(recorded) -> dict[str, str]:
+    return {name: value for name, value in recorded.headers.items() if name not in TRANSPORT_HEADERS}
+
+
+def provider_document(endpoint: str, *, models=("echo-model",), auth: str = "api_key", **overrides) -> dict:
+    """An integration document for the test provider; each model supports max_tokens, temperature, stop_sequences."""
+    document = {
+        "model_properties": [
+            {"name": name, "supported_parameters": ["max_tokens", "temperature", "stop_sequences"]} for name in models
+        ],
+        "endpoint": endpoint,
+    }
+    if auth == "api_key":
+        document.update(
+            authentication_type="api_key", api_key_header="x-portkey-api-key", api_key_value="sk-test-ABC123xyz"
+        )
+    else:
+        document["authentication_type"] = auth
+    document.update(overrides)
+    return document
+
+
+@pytest.fixture(autouse=True)
+def fast_runner_settings(settings):
+    """Short timeouts and backoff so failure tests take milliseconds; read by the worker at call time."""
+    settings.RUNNERS_CONNECT_TIMEOUT = 2
+    settings.RUNNERS_REQUEST_TIMEOUT = 5
+    settings.RUNNERS_MAX_RETRIES = 2
+    settings.RUNNERS_BACKOFF_BASE = 0.01
+    settings.RUNNERS_BACKOFF_MAX = 0.05
+    settings.RUNNERS_RETRY_AFTER_MAX = 0.2
+    settings.RUNNERS_MAX_RUN_SECONDS = 20
+    settings.RUNNERS_LOST_AFTER_SECONDS = 30
+    return settings
+
+
+@pytest.fixture
+def integrate(org, admin_user):
+    """integrate(document, name="custom") -> Integration, saved through the one validator."""
+
+    def make(document: dict, name: str = "custom"):
+        return make_integration(organization=org, user=admin_user, name=name, document=document)
+
+    return make
+
+
+@pytest.fixture
+def enqueue(admin_user):
+    """enqueue(integration, model_name=None, messages=None, parameters=None, **kwargs) -> Run, via run_enqueue."""
+
+    def start(integration, model_name=None, *, messages=None, parameters=None, user=admin_user, **kwargs):
+        model = ModelProperty.objects.get(integration=integration, name=model_name or integration.default_model)
+        return run_enqueue(
+            model=model,
+            user=user,
+            messages=messages or [{"role": "user", "content": "Hello there"}],
+            parameters=parameters,
+            **kwargs,
+        )
+
+    return start

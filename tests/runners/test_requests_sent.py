@@ -1,0 +1,189 @@
+"""What the provider receives, exactly, for each authentication type (DESIGN.md §4)."""
+
+import json
+
+from runners.services import job_create
+from tests.factories import ProjectFactory
+from tests.fixtures.worker import wait_for_run
+from tests.runners.conftest import provider_document, sent_headers
+
+BASE_HEADERS = {
+    "content-type": "application/json",
+    "accept": "application/json",
+    "user-agent": "custom-model-integrations-runner/1.0",
+}
+
+
+def test_api_key_sends_only_the_configured_header(celery_worker, openai_server, integrate, enqueue):
+    integration = integrate(provider_document(openai_server.url))
+    run = wait_for_run(enqueue(integration).pk)
+
+    assert run.status == "succeeded", run.error_message
+    (received,) = openai_server.completion_requests
+    assert received.path == "/v1/chat/completions"
+    assert sent_headers(received) == {**BASE_HEADERS, "x-portkey-api-key": "sk-test-ABC123xyz"}
+    assert "authorization" not in received.headers
+
+
+def test_bearer_token_goes_in_the_authorization_header_as_given(celery_worker, openai_server, integrate, enqueue):
+    document = provider_document(
+        openai_server.url, api_key_header="Authorization", api_key_value="Bearer tgp_v1_abcdef123456"
+    )
+    wait_for_run(enqueue(integrate(document)).pk)
+
+    (received,) = openai_server.completion_requests
+    assert sent_headers(received) == {**BASE_HEADERS, "authorization": "Bearer tgp_v1_abcdef123456"}
+
+
+def test_no_authentication_sends_no_credential(celery_worker, openai_server, integrate, enqueue):
+    run = wait_for_run(enqueue(integrate(provider_document(openai_server.url, auth="none"))).pk)
+
+    assert run.status == "succeeded"
+    (received,) = openai_server.completion_requests
+    assert sent_headers(received) == BASE_HEADERS
+
+
+def test_oauth2_sends_the_issued_token_and_asks_for_the_scope(
+    celery_worker, openai_server, oauth2_server, integrate, enqueue
+):
+    openai_server.require_oauth2(oauth2_server)
+    integration = integrate(oauth2_server.document(openai_server.url, scope="inference"))
+    run = wait_for_run(enqueue(integration).pk)
+
+    assert run.status == "succeeded", run.error_message
+    (token_request,) = oauth2_server.token_requests
+    assert token_request.form == {
+        "grant_type": "client_credentials",
+        "client_id": oauth2_server.client_id,
+        "client_secret": oauth2_server.client_secret,
+        "scope": "inference",
+    }
+    assert token_request.headers["content-type"] == "application/x-www-form-urlencoded"
+    assert "authorization" not in token_request.headers
+    (received,) = openai_server.completion_requests
+    assert sent_headers(received) == {**BASE_HEADERS, "authorization": f"Bearer {token_request.access_token}"}
+
+
+def test_oauth2_without_scope_sends_no_scope(celery_worker, openai_server, oauth2_server, integrate, enqueue):
+    wait_for_run(enqueue(integrate(oauth2_server.document(openai_server.url, scope=None))).pk)
+
+    (token_request,) = oauth2_server.token_requests
+    assert "scope" not in token_request.form
+
+
+def test_header_mapping_sends_the_run_ids_and_omits_empty_ones(
+    celery_worker, openai_server, integrate, enqueue, org, admin_user
+):
+    mapping = {"job_id": "X-Job-Id", "user_id": "X-User-Id", "project_id": "X-Project-Id", "run_id": "X-Run-Id"}
+    integration = integrate(provider_document(openai_server.url, custom_header_mapping=mapping))
+    project = ProjectFactory(organization=org)
+    job = job_create(organization=org, user=admin_user, kind="playground", project=project)
+    with_job = wait_for_run(enqueue(integration, job=job, project=project).pk)
+    without_job = wait_for_run(enqueue(integration).pk)
+
+    first, second = openai_server.completion_requests
+    assert sent_headers(first) == {
+        **BASE_HEADERS,
+        "x-portkey-api-key": "sk-test-ABC123xyz",
+        "x-job-id": str(job.pk),
+        "x-user-id": str(admin_user.pk),
+        "x-project-id": str(project.pk),
+        "x-run-id": str(with_job.pk),
+    }
+    assert sent_headers(second) == {
+        **BASE_HEADERS,
+        "x-portkey-api-key": "sk-test-ABC123xyz",
+        "x-user-id": str(admin_user.pk),
+        "x-run-id": str(without_job.pk),
+    }
+
+
+def test_static_headers_override_mapping_and_auth_case_insensitively(celery_worker, openai_server, integrate, enqueue):
+    document = provider_document(
+        openai_server.url,
+        custom_header_mapping={"run_id": "X-Trace-Id"},
+        headers={"X-PORTKEY-API-KEY": "sk-override-777777", "x-trace-id": "fixed-trace", "X-Tenant": "acme-tenant"},
+    )
+    run = wait_for_run(enqueue(integrate(document)).pk)
+
+    (received,) = openai_server.completion_requests
+    assert sent_headers(received) == {
+        **BASE_HEADERS,
+        "x-portkey-api-key": "sk-override-777777",
+        "x-trace-id": "fixed-trace",
+        "x-tenant": "acme-tenant",
+    }
+    assert [name for name, _ in received.header_list].count("x-portkey-api-key") == 1
+    assert run.request["headers"] == {
+        "Content-Type": "application/json",
+        "User-Agent": "custom-model-integrations-runner/1.0",
+        "Accept": "application/json",
+        "X-PORTKEY-API-KEY": "********",
+        "x-trace-id": "********",
+        "X-Tenant": "********",
+    }
+
+
+def test_only_supported_parameters_are_sent_under_their_wire_names(celery_worker, openai_server, integrate, enqueue):
+    integration = integrate(provider_document(openai_server.url, models=["meta-llama/Llama-4-Scout-17B-16E-Instruct"]))
+    parameters = {"temperature": 0.2, "stop_sequences": ["\n\n"], "max_tokens": 64, "top_k": 5, "tools": []}
+    messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]
+    run = wait_for_run(enqueue(integration, messages=messages, parameters=parameters).pk)
+
+    (received,) = openai_server.completion_requests
+    assert received.json == {
+        "model": "meta-llama/Llama-4-Scout-17B-16E-Instruct",
+        "messages": messages,
+        "temperature": 0.2,
+        "stop": ["\n\n"],
+        "max_tokens": 64,
+    }
+    assert run.dropped_parameters == ["tools", "top_k"]
+    assert run.request["body"] == received.json
+    assert run.request["url"] == f"{openai_server.url}/chat/completions"
+    assert run.request["method"] == "POST"
+
+
+def test_the_worker_uses_the_integration_as_it_is_when_the_run_executes(
+    celery_worker, openai_server, integrate, enqueue
+):
+    """Parameters dropped at enqueue time are recomputed: the integration may have changed since."""
+    integration = integrate(provider_document(openai_server.url))
+    run = enqueue(integration, parameters={"top_p": 0.5})
+    assert run.dropped_parameters == ["top_p"]
+    run = wait_for_run(run.pk)
+    assert run.dropped_parameters == ["top_p"]
+    assert "top_p" not in openai_server.completion_requests[0].json
+
+
+def test_a_trailing_slash_on_the_endpoint_is_not_doubled(celery_worker, openai_server, integrate, enqueue):
+    wait_for_run(enqueue(integrate(provider_document(openai_server.url + "/"))).pk)
+
+    assert openai_server.completion_requests[0].path == "/v1/chat/completions"
+
+
+def test_a_successful_run_records_output_usage_and_timings(celery_worker, openai_server, integrate, enqueue):
+    run = wait_for_run(enqueue(integrate(provider_document(openai_server.url)), parameters={"max_tokens": 2}).pk)
+
+    assert run.status == "succeeded"
+    assert run.output == "echo: Hello"
+    assert run.finish_reason == "length"
+    assert run.usage == {"prompt_tokens": 2, "completion_tokens": 2, "total_tokens": 4}
+    assert run.response["choices"][0]["message"]["content"] == "echo: Hello"
+    assert run.attempts == 1 and run.attempt_log[0]["status_code"] == 200
+    assert run.latency_ms > 0
+    assert run.created_at <= run.started_at <= run.finished_at
+    assert run.error_type is None and run.error_message is None
+
+
+def test_no_secret_is_recorded_on_the_run(celery_worker, openai_server, oauth2_server, integrate, enqueue):
+    openai_server.require_oauth2(oauth2_server)
+    document = oauth2_server.document(openai_server.url, headers={"X-Static-Secret": "static-secret-value-42"})
+    run = wait_for_run(enqueue(integrate(document)).pk)
+
+    recorded = json.dumps([run.request, run.response, run.error_message, run.attempt_log])
+    access_token = oauth2_server.token_requests[0].access_token
+    for secret in (oauth2_server.client_secret, access_token, "static-secret-value-42"):
+        assert secret not in recorded
+    assert run.request["headers"]["Authorization"] == "********"
+    assert run.request["headers"]["X-Static-Secret"] == "********"
