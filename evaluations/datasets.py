@@ -1,0 +1,240 @@
+"""Parsing a dataset file (CSV or JSONL) into columns and rows, with an error per row and column.
+
+Errors are `DocumentError`s, like the integration document's, so that the pages show them next to the
+upload and the API answers 422 with their `loc`. Rows are numbered from 1 as people count them: in CSV
+the header is not a row, so "row 3" is the file's fourth record.
+"""
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+
+from integrations.document import DocumentError, DocumentInvalid
+from playground.services import VARIABLE_RE
+
+MAX_BYTES = 5 * 1024 * 1024
+MAX_ROWS = 5_000
+MAX_COLUMNS = 50
+MAX_VALUE_LENGTH = 50_000
+MAX_ERRORS = 50
+FORMATS = ("csv", "jsonl")
+
+
+@dataclass(frozen=True)
+class ParsedDataset:
+    format: str
+    columns: list[str]
+    rows: list[dict[str, str]]
+
+
+class _Errors(list):
+    """A list of DocumentErrors that stops growing (and says how many it left out) at MAX_ERRORS."""
+
+    left_out = 0
+
+    def add(self, loc: tuple, message: str, kind: str = "value_error") -> None:
+        if len(self) < MAX_ERRORS:
+            self.append(DocumentError(loc, message, kind))
+        else:
+            self.left_out += 1
+
+    def raise_if_any(self) -> None:
+        if not self:
+            return
+        errors = list(self)
+        if self.left_out:
+            errors.append(DocumentError(("file",), f"… and {self.left_out} more problem(s).", "too_many_errors"))
+        raise DocumentInvalid(errors)
+
+
+def detect_format(*, text: str, file_name: str = "") -> str:
+    lowered = file_name.lower()
+    if lowered.endswith((".jsonl", ".ndjson", ".json")):
+        return "jsonl"
+    if lowered.endswith((".csv", ".tsv", ".txt")):
+        return "csv"
+    return "jsonl" if text.lstrip().startswith("{") else "csv"
+
+
+def decode(data: bytes) -> str:
+    """UTF-8 text (a byte-order mark is dropped); anything else is an error that says where."""
+    if len(data) > MAX_BYTES:
+        raise DocumentInvalid(
+            [DocumentError(("file",), f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB.", "too_large")]
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise DocumentInvalid(
+            [
+                DocumentError(
+                    ("file",),
+                    f"The file is not UTF-8 text (byte {exc.start + 1}, line {line}); save it as UTF-8 and upload it again.",
+                    "encoding",
+                )
+            ]
+        ) from None
+
+
+def parse_dataset(*, text: str, format: str | None = None, file_name: str = "") -> ParsedDataset:
+    """Columns and rows of a CSV (header row first) or JSONL (one object per line) text; raise DocumentInvalid."""
+    if len(text.encode("utf-8", errors="replace")) > MAX_BYTES:
+        raise DocumentInvalid(
+            [DocumentError(("file",), f"The data is larger than {MAX_BYTES // (1024 * 1024)} MB.", "too_large")]
+        )
+    if not text.strip():
+        raise DocumentInvalid([DocumentError(("file",), "The dataset is empty.", "empty")])
+    if format in (None, "", "auto"):
+        format = detect_format(text=text, file_name=file_name)
+    if format not in FORMATS:
+        raise DocumentInvalid([DocumentError(("format",), 'Must be "csv" or "jsonl".', "literal_error")])
+    text = text.removeprefix("\ufeff")
+    columns, rows = _parse_csv(text) if format == "csv" else _parse_jsonl(text)
+    return ParsedDataset(format=format, columns=columns, rows=rows)
+
+
+def _check_columns(columns: list[str], errors: _Errors, *, where: str) -> None:
+    if len(columns) > MAX_COLUMNS:
+        errors.add(("columns",), f"{where} has {len(columns)} columns; at most {MAX_COLUMNS}.", "too_many_columns")
+    seen: set[str] = set()
+    for position, name in enumerate(columns, start=1):
+        if not name:
+            errors.add(("columns", position), f"{where}: column {position} has no name.", "column_name")
+        elif not VARIABLE_RE.fullmatch("{{" + name + "}}"):
+            errors.add(
+                ("columns", name),
+                f"{where}: column '{name}' is not a variable name (letters, digits and _, not starting with a digit),"
+                " so a prompt could not use it as {{" + name + "}}.",
+                "column_name",
+            )
+        elif name in seen:
+            errors.add(("columns", name), f"{where}: column '{name}' appears twice.", "duplicate_column")
+        seen.add(name)
+
+
+def _check_value(value: str, row: int, column: str, errors: _Errors) -> None:
+    if not value.strip():
+        errors.add(("rows", row, column), f"row {row}: column '{column}' is empty.", "empty_value")
+    elif len(value) > MAX_VALUE_LENGTH:
+        errors.add(
+            ("rows", row, column),
+            f"row {row}: column '{column}' is longer than {MAX_VALUE_LENGTH} characters.",
+            "too_long",
+        )
+
+
+def _check_row_count(count: int, errors: _Errors) -> bool:
+    if count > MAX_ROWS:
+        errors.add(("rows",), f"More than {MAX_ROWS} rows; split the dataset.", "too_many_rows")
+        return False
+    return True
+
+
+def _parse_csv(text: str) -> tuple[list[str], list[dict[str, str]]]:
+    errors = _Errors()
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader)
+    except csv.Error as exc:
+        raise DocumentInvalid([DocumentError(("columns",), f"The header row is not valid CSV: {exc}.", "csv")]) from None
+    columns = [name.strip() for name in header]
+    _check_columns(columns, errors, where="The header row")
+    rows: list[dict[str, str]] = []
+    number = 0
+    try:
+        for record in reader:
+            if not any(field.strip() for field in record):
+                continue  # blank lines are not rows
+            number += 1
+            if not _check_row_count(number, errors):
+                break
+            line = reader.line_num
+            if len(record) != len(columns):
+                errors.add(
+                    ("rows", number),
+                    f"row {number} (line {line}): has {len(record)} values but the header has {len(columns)} columns.",
+                    "column_count",
+                )
+                continue
+            values = dict(zip(columns, record, strict=True))
+            for column, value in values.items():
+                _check_value(value, number, column, errors)
+            rows.append(values)
+    except csv.Error as exc:
+        errors.add(("rows", number + 1), f"row {number + 1} (line {reader.line_num}): not valid CSV: {exc}.", "csv")
+    if not number and not errors:
+        errors.add(("rows",), "The CSV has a header row but no data rows.", "empty")
+    errors.raise_if_any()
+    return columns, rows
+
+
+def _scalar_text(value) -> str | None:
+    """A JSON value as a variable's text: strings as they are, numbers and booleans as JSON writes them."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return json.dumps(value)
+    return None
+
+
+def _parse_jsonl(text: str) -> tuple[list[str], list[dict[str, str]]]:
+    errors = _Errors()
+    columns: list[str] | None = None
+    rows: list[dict[str, str]] = []
+    number = 0
+    for line_number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        number += 1
+        if not _check_row_count(number, errors):
+            break
+        where = f"row {number} (line {line_number})"
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            errors.add(("rows", number), f"{where}: not valid JSON: {exc.msg} at column {exc.colno}.", "json_invalid")
+            continue
+        except RecursionError:
+            errors.add(("rows", number), f"{where}: not valid JSON: nested too deeply.", "json_invalid")
+            continue
+        if not isinstance(item, dict):
+            errors.add(("rows", number), f"{where}: must be a JSON object of column names to values.", "dict_type")
+            continue
+        if columns is None:
+            columns = list(item)
+            _check_columns(columns, errors, where=f"row {number}")
+        elif set(item) != set(columns):
+            missing = [name for name in columns if name not in item]
+            unexpected = [name for name in item if name not in columns]
+            details = []
+            if missing:
+                details.append("missing " + ", ".join(f"'{name}'" for name in missing))
+            if unexpected:
+                details.append("unexpected " + ", ".join(f"'{name}'" for name in unexpected))
+            errors.add(
+                ("rows", number),
+                f"{where}: its columns differ from row 1's: {'; '.join(details)}.",
+                "inconsistent_columns",
+            )
+            continue
+        values: dict[str, str] = {}
+        for column in columns:
+            value = _scalar_text(item[column])
+            if value is None:
+                errors.add(
+                    ("rows", number, column),
+                    f"{where}: column '{column}' must be a string, number or boolean.",
+                    "value_type",
+                )
+                continue
+            _check_value(value, number, column, errors)
+            values[column] = value
+        rows.append(values)
+    if not number and not errors:
+        errors.add(("rows",), "The dataset has no rows.", "empty")
+    errors.raise_if_any()
+    return columns or [], rows

@@ -1,0 +1,158 @@
+"""Datasets of prompt variables, LLM-as-judge metrics, and evaluations that run a prompt over a dataset."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from organizations.models import Organization
+
+
+class Dataset(models.Model):
+    """Rows of prompt variables; the column names are the variable names."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="datasets")
+    name = models.CharField(max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    columns = models.JSONField(default=list)
+    row_count = models.PositiveIntegerField(default=0)
+    source_format = models.CharField(max_length=8)  # "csv" or "jsonl"
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DatasetRow(models.Model):
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="rows")
+    # 1-based, as in the error messages and the preview ("row 3").
+    index = models.PositiveIntegerField()
+    values = models.JSONField()
+
+    class Meta:
+        ordering = ["dataset", "index"]
+        constraints = [models.UniqueConstraint(fields=["dataset", "index"], name="dataset_row_index_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.dataset} row {self.index}"
+
+
+class Metric(models.Model):
+    """An LLM-as-judge metric: a judge prompt run by a model, N times per scored output, averaged."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="metrics")
+    name = models.CharField(max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The judge model by alias: integrations replace their model rows on update, aliases stay.
+    judge_model = models.CharField(max_length=255)
+    judges = models.PositiveSmallIntegerField(default=1)
+    prompt = models.TextField()
+    parameters = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["organization", "name"], name="metric_name_unique_in_org")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Evaluation(models.Model):
+    """One prompt over one dataset on one or more models: a Run per row × model, grouped in `job`.
+
+    Judge runs go to `judge_job`, so one aggregate query over both jobs reports progress.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="evaluations")
+    name = models.CharField(max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # A dataset cannot be deleted while evaluations show its rows (RESTRICT still lets an organisation go).
+    dataset = models.ForeignKey(Dataset, on_delete=models.RESTRICT, related_name="evaluations")
+    messages = models.JSONField()
+    # [{"alias": "GPT 5.2", "parameters": {...}}], in column order.
+    model_columns = models.JSONField()
+    metrics = models.ManyToManyField(Metric, blank=True, related_name="evaluations")
+    # Judge runs per successful output (the sum of the metrics' numbers of judges).
+    judges_per_output = models.PositiveIntegerField(default=0)
+    job = models.OneToOneField("runners.Job", on_delete=models.RESTRICT, related_name="evaluation")
+    judge_job = models.OneToOneField("runners.Job", on_delete=models.RESTRICT, related_name="judged_evaluation")
+    total_runs = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["organization", "-created_at"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def status(self) -> str:
+        if self.cancelled_at:
+            return "cancelled"
+        return "completed" if self.finished_at else "running"
+
+    @property
+    def model_aliases(self) -> list[str]:
+        return [entry["alias"] for entry in self.model_columns]
+
+
+class EvaluationResult(models.Model):
+    """The output of one model on one dataset row: its Run, and later its scores."""
+
+    evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE, related_name="results")
+    row = models.ForeignKey(DatasetRow, on_delete=models.RESTRICT, related_name="+")
+    model_alias = models.CharField(max_length=255)
+    run = models.OneToOneField("runners.Run", on_delete=models.RESTRICT, related_name="evaluation_result")
+    # Set by the one caller that enqueues this output's judges (conditional UPDATE from NULL).
+    judge_claim = models.UUIDField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["evaluation", "row", "model_alias"], name="evaluation_result_unique")
+        ]
+
+
+class ScoreStatus(models.TextChoices):
+    PENDING = "pending"  # judge runs queued or running
+    SCORED = "scored"  # at least one judge gave a valid score
+    FAILED = "failed"  # no judge gave a valid score
+
+
+class MetricScore(models.Model):
+    """One metric on one output: each judge's verdict and their mean."""
+
+    result = models.ForeignKey(EvaluationResult, on_delete=models.CASCADE, related_name="scores")
+    metric = models.ForeignKey(Metric, on_delete=models.RESTRICT, related_name="+")
+    status = models.CharField(max_length=16, choices=ScoreStatus.choices, default=ScoreStatus.PENDING)
+    # One entry per judge, in order: {"score", "reason"} or {"error"}.
+    judgements = models.JSONField(default=list)
+    mean = models.FloatField(null=True, blank=True)
+    error = models.TextField(blank=True, default="")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["result", "metric"], name="metric_score_unique")]
+
+
+class JudgeRun(models.Model):
+    score = models.ForeignKey(MetricScore, on_delete=models.CASCADE, related_name="judge_runs")
+    index = models.PositiveSmallIntegerField()
+    run = models.OneToOneField("runners.Run", on_delete=models.RESTRICT, related_name="judge_run")
+
+    class Meta:
+        ordering = ["score", "index"]
+        # The database refuses a second set of judges for the same score.
+        constraints = [models.UniqueConstraint(fields=["score", "index"], name="judge_run_unique")]
