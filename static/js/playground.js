@@ -396,9 +396,10 @@
         const column = columns[index];
         column._runId = runData.id;
         renderResult(column, runData);
-        addHistory(runData, true);
         poll(column, runData.id);
       });
+      // Newest first, and a comparison's runs in column order.
+      response.data.runs.slice().reverse().forEach(function (runData) { addHistory(runData, true); });
     } catch (error) {
       showError(document.getElementById("messages-errors"), "Could not reach the server: " + error.message);
     } finally {
