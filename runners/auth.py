@@ -22,6 +22,7 @@ from django.core.cache import cache
 
 from integrations.encryption import cipher_for
 from runners.event_loop import submit
+from runners.request_building import USER_AGENT
 from runners.transport import Timeouts, TransportError, post_form, provider_detail
 
 DEFAULT_TOKEN_LIFETIME = 300  # when the token endpoint does not say
@@ -111,7 +112,7 @@ async def request_token(credentials: ClientCredentials, timeouts: Timeouts) -> t
         form["scope"] = credentials.scope
     try:
         answer = await post_form(
-            credentials.token_url, data=form, headers={"Accept": "application/json"}, timeouts=timeouts, what=what
+            credentials.token_url, data=form, headers={"Accept": "application/json", "User-Agent": USER_AGENT}, timeouts=timeouts, what=what
         )
     except TransportError as exc:
         raise TransportError(
@@ -161,6 +162,10 @@ def access_token(
             raise TransportError(**failure["error"])
         if cache.add(lock_key, owner, timeout=max(1, int(timeouts.request + timeouts.connect) + 1)):
             try:
+                # The holder before us may have stored a token between our read and our lock.
+                token = _cached_token(credentials)
+                if token and token != rejected:
+                    return token
                 return _fetch_and_store(credentials, timeouts=timeouts, deadline=deadline, failure_key=failure_key)
             finally:
                 if cache.get(lock_key) == owner:

@@ -290,7 +290,7 @@ async def send_completion(
         return await asyncio.wait_for(exchange(), timeouts.request)
     except TimeoutError:
         raise TransportError(
-            f"The provider did not finish answering within {timeouts.request:g} s (RUNNERS_REQUEST_TIMEOUT).",
+            f"The provider did not answer within {timeouts.request:g} s (RUNNERS_REQUEST_TIMEOUT).",
             permanent=False,
             error_type="timeout",
         ) from None
