@@ -1,4 +1,4 @@
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
@@ -40,6 +40,7 @@ urlpatterns = [
     path("llm_integrations", LlmIntegrationListApi.as_view(), name="api-llm-integrations"),
     path("runs", RunsApi.as_view(), name="api-runs"),
     path("runs/<uuid:run_id>", RunDetailApi.as_view(), name="api-run"),
+    path("", include("evaluations.api_urls")),
     path("schema", SpectacularJSONAPIView.as_view(**public), name="api-schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="api-schema", **public), name="api-docs"),
     re_path(r"^.*$", NotFoundApi.as_view()),
