@@ -71,7 +71,8 @@ def decode(data: bytes) -> str:
             [
                 DocumentError(
                     ("file",),
-                    f"The file is not UTF-8 text (byte {exc.start + 1}, line {line}); save it as UTF-8 and upload it again.",
+                    f"The file is not UTF-8 text (byte {exc.start + 1}, line {line});"
+                    " save it as UTF-8 and upload it again.",
                     "encoding",
                 )
             ]
@@ -117,12 +118,26 @@ def _check_columns(columns: list[str], errors: _Errors, *, where: str) -> None:
 def _check_value(value: str, row: int, column: str, errors: _Errors) -> None:
     if not value.strip():
         errors.add(("rows", row, column), f"row {row}: column '{column}' is empty.", "empty_value")
+    elif "\x00" in value or not _encodable(value):
+        errors.add(
+            ("rows", row, column),
+            f"row {row}: column '{column}' contains a NUL character or an unpaired surrogate.",
+            "unstorable",
+        )
     elif len(value) > MAX_VALUE_LENGTH:
         errors.add(
             ("rows", row, column),
             f"row {row}: column '{column}' is longer than {MAX_VALUE_LENGTH} characters.",
             "too_long",
         )
+
+
+def _encodable(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _check_row_count(count: int, errors: _Errors) -> bool:
@@ -138,7 +153,9 @@ def _parse_csv(text: str) -> tuple[list[str], list[dict[str, str]]]:
     try:
         header = next(reader)
     except csv.Error as exc:
-        raise DocumentInvalid([DocumentError(("columns",), f"The header row is not valid CSV: {exc}.", "csv")]) from None
+        raise DocumentInvalid(
+            [DocumentError(("columns",), f"The header row is not valid CSV: {exc}.", "csv")]
+        ) from None
     columns = [name.strip() for name in header]
     _check_columns(columns, errors, where="The header row")
     rows: list[dict[str, str]] = []

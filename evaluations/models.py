@@ -66,7 +66,7 @@ class Metric(models.Model):
 
 
 class Evaluation(models.Model):
-    """One prompt over one dataset on one or more models: a Run per row × model, grouped in `job`.
+    """One prompt over one dataset on one or more models: a Run per row x model, grouped in `job`.
 
     Judge runs go to `judge_job`, so one aggregate query over both jobs reports progress.
     """
@@ -125,6 +125,9 @@ class EvaluationResult(models.Model):
             models.UniqueConstraint(fields=["evaluation", "row", "model_alias"], name="evaluation_result_unique")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.model_alias} on row {self.row_id}"
+
 
 class ScoreStatus(models.TextChoices):
     PENDING = "pending"  # judge runs queued or running
@@ -146,6 +149,9 @@ class MetricScore(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["result", "metric"], name="metric_score_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.metric_id}: {self.status} {self.mean}"
+
 
 class JudgeRun(models.Model):
     score = models.ForeignKey(MetricScore, on_delete=models.CASCADE, related_name="judge_runs")
@@ -156,3 +162,6 @@ class JudgeRun(models.Model):
         ordering = ["score", "index"]
         # The database refuses a second set of judges for the same score.
         constraints = [models.UniqueConstraint(fields=["score", "index"], name="judge_run_unique")]
+
+    def __str__(self) -> str:
+        return f"judge {self.index + 1} of score {self.score_id}"

@@ -1,1 +1,18 @@
-urlpatterns = []
+from django.urls import path
+
+from evaluations import views
+
+app_name = "evaluations"
+
+urlpatterns = [
+    path("evaluations", views.evaluation_list_page, name="list"),
+    path("evaluations/new", views.evaluation_new_page, name="new"),
+    path("evaluations/datasets", views.datasets_page, name="datasets"),
+    path("evaluations/datasets/<int:dataset_id>", views.dataset_page, name="dataset"),
+    path("evaluations/datasets/<int:dataset_id>/delete", views.dataset_delete_view, name="dataset-delete"),
+    path("evaluations/metrics", views.metrics_page, name="metrics"),
+    path("evaluations/<uuid:evaluation_id>", views.evaluation_page, name="detail"),
+    path("evaluations/<uuid:evaluation_id>/progress", views.evaluation_progress_view, name="progress"),
+    path("evaluations/<uuid:evaluation_id>/cancel", views.evaluation_cancel_view, name="cancel"),
+    path("evaluations/<uuid:evaluation_id>/results.csv", views.evaluation_csv_view, name="csv"),
+]

@@ -1,0 +1,55 @@
+"""Results as CSV, one line per row x model, safe to open in a spreadsheet."""
+
+import csv
+from collections.abc import Iterator
+
+from evaluations.selectors import Results
+
+# A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets (OWASP "CSV injection").
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def escape_cell(value) -> str:
+    """Text as a spreadsheet shows it, never evaluated: a leading formula character gets a ' before it."""
+    if value is None:
+        return ""
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _number(value) -> str:
+    if value is None:
+        return ""
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def results_csv_lines(results: Results) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    header = ["row", *results.columns, "model", "status", "output", "error", "latency_ms"]
+    header += ["prompt_tokens", "completion_tokens", "total_tokens"]
+    for metric in results.metrics:
+        header += [f"{metric.name} score", f"{metric.name} reasons", f"{metric.name} error"]
+    yield writer.writerow([escape_cell(name) for name in header])
+    for row in results.rows:
+        for alias, cell in zip(results.models, row.cells, strict=True):
+            if cell is None:
+                continue
+            error = f"{cell.error_type}: {cell.error_message or ''}".strip() if cell.error_type else ""
+            line = [str(row.index), *(escape_cell(row.values.get(name)) for name in results.columns)]
+            line += [escape_cell(alias), cell.status, escape_cell(cell.output), escape_cell(error)]
+            line += [_number(cell.latency_ms), _number(cell.prompt_tokens), _number(cell.completion_tokens)]
+            line.append(_number(cell.total_tokens))
+            for metric in results.metrics:
+                score = cell.score(metric.pk)
+                reasons = " | ".join(j["reason"] for j in score.judgements if "reason" in j) if score else ""
+                line += [
+                    _number(score.mean) if score else "",
+                    escape_cell(reasons),
+                    escape_cell(score.error if score else ""),
+                ]
+            yield writer.writerow(line)

@@ -1,0 +1,338 @@
+"""Evaluation pages: list, datasets (upload, preview), metrics, a new evaluation, one evaluation (progress, results)."""
+
+import json
+
+from django.contrib import messages as flash
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from evaluations.api import csv_response
+from evaluations.charts import latency_histogram, score_histogram
+from evaluations.datasets import MAX_BYTES
+from evaluations.judging import DEFAULT_JUDGE_PROMPT
+from evaluations.selectors import (
+    dataset_get,
+    dataset_list,
+    dataset_preview,
+    evaluation_get,
+    evaluation_list,
+    evaluation_progress,
+    evaluation_results,
+    metric_list,
+)
+from evaluations.services import (
+    InUse,
+    can_delete,
+    dataset_create,
+    dataset_delete,
+    evaluation_advance,
+    evaluation_cancel,
+    evaluation_create,
+    metric_create,
+)
+from integrations.document import DocumentError, DocumentInvalid
+from integrations.views import membership_of
+from playground.services import model_groups
+
+RESULTS_PER_PAGE = 100
+
+
+def _organization(request):
+    return membership_of(request).organization
+
+
+def _dataset_or_404(request, dataset_id):
+    dataset = dataset_get(organization=_organization(request), dataset_id=dataset_id)
+    if dataset is None:
+        raise Http404("No such dataset.")
+    return dataset
+
+
+def _evaluation_or_404(request, evaluation_id):
+    evaluation = evaluation_get(organization=_organization(request), evaluation_id=evaluation_id)
+    if evaluation is None:
+        raise Http404("No such evaluation.")
+    return evaluation
+
+
+def _error_list(exc: DocumentInvalid) -> list[dict]:
+    return [error.as_dict() for error in exc.errors]
+
+
+@login_required
+@require_GET
+def evaluation_list_page(request):
+    organization = _organization(request)
+    evaluations = list(evaluation_list(organization=organization)[:100])
+    rows = [{"evaluation": e, "progress": evaluation_progress(evaluation=e)} for e in evaluations]
+    return render(request, "evaluations/list.html", {"rows": rows})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def datasets_page(request):
+    organization = _organization(request)
+    errors, form = [], {"name": "", "format": "auto", "content": ""}
+    if request.method == "POST":
+        form = {key: request.POST.get(key, "") for key in form}
+        upload = request.FILES.get("file")
+        try:
+            if upload is not None and upload.size > MAX_BYTES:
+                raise DocumentInvalid(
+                    [DocumentError(("file",), f"The file is larger than {MAX_BYTES} bytes.", "too_large")]
+                )
+            dataset = dataset_create(
+                organization=organization,
+                user=request.user,
+                name=form["name"],
+                text=None if upload else form["content"],
+                data=upload.read() if upload else None,
+                format=form["format"],
+                file_name=upload.name if upload else "",
+            )
+        except DocumentInvalid as exc:
+            errors = _error_list(exc)
+        else:
+            flash.success(request, f"Dataset “{dataset.name}” saved: {dataset.row_count} rows.")
+            return redirect("evaluations:dataset", dataset_id=dataset.pk)
+    return render(
+        request,
+        "evaluations/datasets.html",
+        {
+            "datasets": dataset_list(organization=organization),
+            "errors": errors,
+            "form": form,
+            "max_mb": MAX_BYTES // 2**20,
+        },
+        status=422 if errors else 200,
+    )
+
+
+@login_required
+@require_GET
+def dataset_page(request, dataset_id):
+    dataset = _dataset_or_404(request, dataset_id)
+    return render(
+        request,
+        "evaluations/dataset.html",
+        {
+            "dataset": dataset,
+            "preview": dataset_preview(dataset=dataset),
+            "can_delete": can_delete(user=request.user, obj=dataset),
+        },
+    )
+
+
+@login_required
+@require_POST
+def dataset_delete_view(request, dataset_id):
+    dataset = _dataset_or_404(request, dataset_id)
+    if not can_delete(user=request.user, obj=dataset):
+        raise PermissionDenied("Only admins and the dataset's creator may delete it.")
+    try:
+        dataset_delete(dataset=dataset)
+    except InUse as exc:
+        flash.error(request, str(exc))
+        return redirect("evaluations:dataset", dataset_id=dataset.pk)
+    flash.success(request, f"Dataset “{dataset.name}” deleted.")
+    return redirect("evaluations:datasets")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def metrics_page(request):
+    organization = _organization(request)
+    errors = []
+    form = {"name": "", "judge_model": "", "judges": "1", "prompt": DEFAULT_JUDGE_PROMPT, "parameters": ""}
+    if request.method == "POST":
+        form = {key: request.POST.get(key, "") for key in form}
+        try:
+            parameters = json.loads(form["parameters"]) if form["parameters"].strip() else None
+        except ValueError:
+            errors = [DocumentError(("parameters",), "Not valid JSON.", "json_invalid").as_dict()]
+        if not errors:
+            try:
+                metric = metric_create(
+                    organization=organization,
+                    user=request.user,
+                    name=form["name"],
+                    judge_model=form["judge_model"],
+                    judges=form["judges"],
+                    prompt=form["prompt"],
+                    parameters=parameters,
+                )
+            except DocumentInvalid as exc:
+                errors = _error_list(exc)
+            else:
+                flash.success(request, f"Metric “{metric.name}” saved.")
+                return redirect("evaluations:metrics")
+    return render(
+        request,
+        "evaluations/metrics.html",
+        {
+            "metrics": metric_list(organization=organization),
+            "groups": model_groups(organization=organization),
+            "errors": errors,
+            "form": form,
+        },
+        status=422 if errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def evaluation_new_page(request):
+    organization = _organization(request)
+    groups = model_groups(organization=organization)
+    errors = []
+    form = {
+        "name": "",
+        "dataset": request.GET.get("dataset", ""),
+        "system": "",
+        "prompt": "",
+        "models": [],
+        "parameters": {},
+        "metrics": [],
+    }
+    if request.method == "POST":
+        aliases = request.POST.getlist("models")
+        form = {
+            "name": request.POST.get("name", ""),
+            "dataset": request.POST.get("dataset", ""),
+            "system": request.POST.get("system", ""),
+            "prompt": request.POST.get("prompt", ""),
+            "models": aliases,
+            "parameters": {alias: request.POST.get(f"parameters:{alias}", "") for alias in aliases},
+            "metrics": request.POST.getlist("metrics"),
+        }
+        columns, parse_errors = [], []
+        for index, alias in enumerate(aliases):
+            text = form["parameters"][alias].strip()
+            try:
+                columns.append({"model": alias, "parameters": json.loads(text) if text else {}})
+            except ValueError:
+                parse_errors.append(
+                    DocumentError(("models", index, "parameters"), f"{alias}: not valid JSON.", "json_invalid")
+                )
+        messages = [{"role": "user", "content": form["prompt"]}]
+        if form["system"].strip():
+            messages.insert(0, {"role": "system", "content": form["system"]})
+        try:
+            if parse_errors:
+                raise DocumentInvalid(parse_errors)
+            if not form["prompt"].strip():
+                raise DocumentInvalid([DocumentError(("messages", "user"), "Write the prompt.", "missing")])
+            evaluation = evaluation_create(
+                organization=organization,
+                user=request.user,
+                name=form["name"],
+                dataset=form["dataset"],
+                messages=messages,
+                models=columns,
+                metrics=form["metrics"],
+            )
+        except DocumentInvalid as exc:
+            errors = _error_list(exc)
+        else:
+            return redirect("evaluations:detail", evaluation_id=evaluation.pk)
+    datasets = list(dataset_list(organization=organization))
+    return render(
+        request,
+        "evaluations/new.html",
+        {
+            "datasets": datasets,
+            "dataset_columns": {str(d.pk): d.columns for d in datasets},
+            "groups": groups,
+            "metrics": metric_list(organization=organization),
+            "errors": errors,
+            "form": form,
+        },
+        status=422 if errors else 200,
+    )
+
+
+def _sort_link(current: str, key: str) -> dict:
+    """The header's link (ascending first, then descending) and its aria-sort."""
+    if current == key:
+        return {"href": f"?sort=-{key}", "aria_sort": "ascending", "arrow": "▲"}
+    if current == f"-{key}":
+        return {"href": f"?sort={key}", "aria_sort": "descending", "arrow": "▼"}
+    return {"href": f"?sort={key}", "aria_sort": "none", "arrow": ""}
+
+
+@login_required
+@require_GET
+def evaluation_page(request, evaluation_id):
+    evaluation = _evaluation_or_404(request, evaluation_id)
+    evaluation_advance(evaluation=evaluation)
+    results = evaluation_results(evaluation=evaluation, sort=request.GET.get("sort"))
+    page = Paginator(results.rows, RESULTS_PER_PAGE).get_page(request.GET.get("page"))
+    summaries = []
+    for summary in results.summaries:
+        charts = [
+            score_histogram(summary.score_values[metric.pk], metric_name=metric.name) for metric in results.metrics
+        ]
+        charts.append(latency_histogram(summary.latencies))
+        scores = [
+            (metric, summary.mean_scores[metric.pk], summary.score_failures[metric.pk]) for metric in results.metrics
+        ]
+        summaries.append({"summary": summary, "charts": charts, "scores": scores})
+    sort_links = {
+        "row": _sort_link(results.sort, "row"),
+        "models": [
+            {
+                "alias": alias,
+                "latency": _sort_link(results.sort, f"latency:{position}"),
+                "tokens": _sort_link(results.sort, f"tokens:{position}"),
+                "metrics": [
+                    {"metric": metric, "link": _sort_link(results.sort, f"score:{metric.pk}:{position}")}
+                    for metric in results.metrics
+                ],
+            }
+            for position, alias in enumerate(results.models)
+        ],
+    }
+    return render(
+        request,
+        "evaluations/detail.html",
+        {
+            "evaluation": evaluation,
+            "progress": evaluation_progress(evaluation=evaluation),
+            "results": results,
+            "page": page,
+            "summaries": summaries,
+            "sort_links": sort_links,
+            "can_cancel": can_delete(user=request.user, obj=evaluation) and evaluation.status == "running",
+        },
+    )
+
+
+@login_required
+@require_GET
+def evaluation_progress_view(request, evaluation_id):
+    """Polled by the page: advances the evaluation (judges, scores) and reports counts from one aggregate query."""
+    evaluation = _evaluation_or_404(request, evaluation_id)
+    evaluation_advance(evaluation=evaluation)
+    return JsonResponse(evaluation_progress(evaluation=evaluation).as_dict())
+
+
+@login_required
+@require_POST
+def evaluation_cancel_view(request, evaluation_id):
+    evaluation = _evaluation_or_404(request, evaluation_id)
+    if not can_delete(user=request.user, obj=evaluation):
+        raise PermissionDenied("Only admins and the evaluation's creator may cancel it.")
+    cancelled = evaluation_cancel(evaluation=evaluation)
+    flash.success(request, f"Evaluation cancelled: {cancelled} queued run{'s' if cancelled != 1 else ''} will not run.")
+    return redirect("evaluations:detail", evaluation_id=evaluation.pk)
+
+
+@login_required
+@require_GET
+def evaluation_csv_view(request, evaluation_id):
+    evaluation = _evaluation_or_404(request, evaluation_id)
+    return csv_response(evaluation_results(evaluation=evaluation, sort=request.GET.get("sort")))

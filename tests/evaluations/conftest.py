@@ -1,0 +1,148 @@
+"""Fixtures for the evaluation tests: integrations on the test provider, a judge provider, datasets, clients."""
+
+import json
+import time
+import uuid
+
+import pytest
+from django.test import Client
+
+from evaluations.models import Evaluation
+from evaluations.selectors import evaluation_progress
+from evaluations.services import dataset_create, evaluation_advance, metric_create
+from tests.factories import make_integration
+from tests.fixtures.servers import OpenAIServer, Reply
+
+OUTPUT_MODELS = ("model-a", "model-b")
+JUDGE_MODEL = "judge-1"
+RUN_ID_HEADER = "X-Run-Id"
+
+
+def provider_document(endpoint: str, *, models, aliases=None) -> dict:
+    """A custom integration on a test server; every request carries its run id (to prove which runs were executed)."""
+    aliases = aliases or models
+    return {
+        "authentication_type": "api_key",
+        "api_key_header": "x-api-key",
+        "api_key_value": "sk-eval-test",
+        "model_properties": [
+            {"name": name, "alias": alias, "supported_parameters": ["max_tokens", "temperature"]}
+            for name, alias in zip(models, aliases, strict=True)
+        ],
+        "custom_header_mapping": {"run_id": RUN_ID_HEADER},
+        "endpoint": endpoint,
+    }
+
+
+def judge_reply(score, reason="Looks right.", *, content=None) -> Reply:
+    """A chat completion whose answer is the judge's JSON verdict (or any `content`)."""
+    text = content if content is not None else json.dumps({"score": score, "reason": reason})
+    return Reply(
+        json={
+            "id": f"chatcmpl-{uuid.uuid4().hex[:8]}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": JUDGE_MODEL,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
+        }
+    )
+
+
+def csv_text(rows: int) -> str:
+    lines = ["question,expected"]
+    lines += [f"What is {n} plus {n}?,{2 * n}" for n in range(1, rows + 1)]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture(autouse=True)
+def fast_settings(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.RUNNERS_BACKOFF_BASE = 0.01
+    settings.RUNNERS_BACKOFF_MAX = 0.05
+    settings.RUNNERS_REQUEST_TIMEOUT = 10
+    return settings
+
+
+@pytest.fixture(scope="session")
+def _judge_server_session():
+    server = OpenAIServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def judge_server(_judge_server_session):
+    """A second test provider that only the judge model talks to, so scripted answers reach judges only."""
+    _judge_server_session.reset()
+    yield _judge_server_session
+    _judge_server_session.reset()
+
+
+@pytest.fixture
+def provider(org, admin_user, openai_server):
+    """The integration "provider" with models model-a and model-b on the shared test provider."""
+    return make_integration(
+        organization=org,
+        user=admin_user,
+        name="provider",
+        document=provider_document(openai_server.url, models=OUTPUT_MODELS),
+    )
+
+
+@pytest.fixture
+def judge_integration(org, admin_user, judge_server):
+    return make_integration(
+        organization=org,
+        user=admin_user,
+        name="judges",
+        document=provider_document(judge_server.url, models=(JUDGE_MODEL,), aliases=("Judge",)),
+    )
+
+
+@pytest.fixture
+def make_dataset(org, admin_user):
+    def make(rows: int = 3, *, text: str | None = None, user=None, name="Sums"):
+        return dataset_create(
+            organization=org, user=user or admin_user, name=name, text=text or csv_text(rows), format="csv"
+        )
+
+    return make
+
+
+@pytest.fixture
+def make_metric(org, admin_user):
+    def make(*, judges: int = 1, name: str = "Correctness", prompt: str | None = None):
+        return metric_create(
+            organization=org,
+            user=admin_user,
+            name=name,
+            judge_model="Judge",
+            judges=judges,
+            prompt=prompt or "Question: {{input}}\nAnswer: {{output}}\nReference: {{expected}}\nScore it.",
+        )
+
+    return make
+
+
+def wait_for_evaluation(evaluation: Evaluation, *, timeout: float = 60, on_poll=None) -> Evaluation:
+    """Advance (as the page's polling does) until finished; on_poll(progress) sees every intermediate state."""
+    deadline = time.monotonic() + timeout
+    while True:
+        evaluation.refresh_from_db()
+        finished = evaluation_advance(evaluation=evaluation)
+        progress = evaluation_progress(evaluation=evaluation)
+        if on_poll:
+            on_poll(progress)
+        if finished:
+            return evaluation
+        if time.monotonic() > deadline:
+            raise AssertionError(f"evaluation still running after {timeout} s: {progress.as_dict()}")
+        time.sleep(0.05)
+
+
+def logged_in(user, *, enforce_csrf: bool = False) -> Client:
+    client = Client(enforce_csrf_checks=enforce_csrf)
+    client.force_login(user)
+    return client
