@@ -29,22 +29,78 @@
     return text.slice(0, position).split("\n").length;
   }
 
+  // Where a JSON text first goes wrong: a small scanner (browsers' JSON.parse messages differ and
+  // do not always say where). Throws {position, message}.
+  function locateSyntaxError(text) {
+    let i = 0;
+    function fail(message) { throw { position: i, message: message }; }
+    function describe() { return i >= text.length ? "end of input" : "“" + text[i] + "”"; }
+    function space() { while (i < text.length && " \t\n\r".indexOf(text[i]) >= 0) i++; }
+    function string() {
+      i++; // opening quote
+      while (i < text.length && text[i] !== '"') {
+        if (text[i] === "\\") {
+          i++;
+          if (i < text.length && 'bfnrt"\\/u'.indexOf(text[i]) < 0) fail("Invalid escape in a string");
+        } else if (text.charCodeAt(i) < 0x20) {
+          fail("Line break or control character inside a string (missing closing quote?)");
+        }
+        i++;
+      }
+      if (i >= text.length) fail("Unterminated string");
+      i++;
+    }
+    function value() {
+      space();
+      const c = text[i];
+      if (c === "{") {
+        i++; space();
+        if (text[i] === "}") { i++; return; }
+        for (;;) {
+          space();
+          if (text[i] !== '"') fail("Expected a property name in double quotes, found " + describe());
+          string(); space();
+          if (text[i] !== ":") fail("Expected “:” after the property name, found " + describe());
+          i++; value(); space();
+          if (text[i] === ",") { i++; space(); if (text[i] === "}") fail("Trailing comma before “}”"); continue; }
+          if (text[i] === "}") { i++; return; }
+          fail("Expected “,” or “}”, found " + describe());
+        }
+      } else if (c === "[") {
+        i++; space();
+        if (text[i] === "]") { i++; return; }
+        for (;;) {
+          value(); space();
+          if (text[i] === ",") { i++; space(); if (text[i] === "]") fail("Trailing comma before “]”"); continue; }
+          if (text[i] === "]") { i++; return; }
+          fail("Expected “,” or “]”, found " + describe());
+        }
+      } else if (c === '"') {
+        string();
+      } else {
+        const match = /^(-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?|true|false|null)/.exec(text.slice(i, i + 400));
+        if (!match) fail("Unexpected " + describe());
+        i += match[0].length;
+      }
+    }
+    value(); space();
+    if (i < text.length) fail("Unexpected " + describe() + " after the document");
+  }
+
   // Returns null when the text parses, else {line, message}.
   function syntaxError(text) {
     try {
       JSON.parse(text);
       return null;
     } catch (error) {
-      const message = String(error.message || error);
-      let line = null;
-      const lineColumn = message.match(/line (\d+) column (\d+)/);
-      const position = message.match(/position (\d+)/);
-      if (lineColumn) line = Number(lineColumn[1]);
-      else if (position) line = lineOfPosition(text, Number(position[1]));
-      else line = text.split("\n").length; // "Unexpected end of JSON input"
-      const short = message.replace(/^JSON\.parse: /, "").replace(/ in JSON at position \d+.*$/, "")
-        .replace(/^SyntaxError: /, "");
-      return { line: line, message: short };
+      try {
+        locateSyntaxError(text);
+      } catch (found) {
+        if (found && typeof found.position === "number") {
+          return { line: lineOfPosition(text, found.position), message: found.message };
+        }
+      }
+      return { line: text.split("\n").length, message: String(error.message || error) };
     }
   }
 

@@ -247,7 +247,6 @@
     columns.forEach(function (column, index) {
       column.querySelector("[data-title]").textContent = comparing ? "Column " + (index + 1) : "Model and parameters";
       column.querySelector("[data-remove-column]").hidden = !comparing;
-      column.setAttribute("aria-label", comparing ? "Column " + (index + 1) : "Model");
     });
     runAllButton.hidden = !comparing;
     addColumnButton.hidden = !comparing || columns.length >= data.max_columns;
@@ -398,6 +397,7 @@
         renderResult(column, runData);
         poll(column, runData.id);
       });
+      columns[0].querySelector("[data-result]").scrollIntoView({ block: "nearest", behavior: "smooth" });
       // Newest first, and a comparison's runs in column order.
       response.data.runs.slice().reverse().forEach(function (runData) { addHistory(runData, true); });
     } catch (error) {
@@ -463,12 +463,12 @@
   function historyItem(runData) {
     const time = new Date(runData.created_at);
     const status = el("span", { className: "status status-" + runData.status, text: STATUS_TEXT[runData.status] || runData.status });
-    const button = el("button", { type: "button", "data-run-id": runData.id }, [
+    const button = el("a", { href: "?run=" + runData.id, "data-run-id": runData.id }, [
       el("span", { className: "h-top" }, [el("span", { text: runData.model }), status]),
       el("span", { className: "h-text", text: (runData.preview || "(no user message)") }),
       el("span", { className: "h-text", text: time.toLocaleString() }),
     ]);
-    button.addEventListener("click", function () { openRun(runData.id); });
+    button.addEventListener("click", function (event) { event.preventDefault(); openRun(runData.id); });
     return el("li", {}, [button]);
   }
 
@@ -490,8 +490,9 @@
     const response = await window.App.fetchJSON(runUrl + runId);
     if (!response.ok || !response.data) return;
     const runData = response.data;
-    historyEl.querySelectorAll("button").forEach(function (b) {
-      b.setAttribute("aria-current", b.getAttribute("data-run-id") === runId ? "true" : "false");
+    historyEl.querySelectorAll("[data-run-id]").forEach(function (b) {
+      if (b.getAttribute("data-run-id") === runId) b.setAttribute("aria-current", "true");
+      else b.removeAttribute("aria-current");
     });
     setMessages(runData.messages || []);
     const column = allColumns()[0];
