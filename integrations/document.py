@@ -296,6 +296,12 @@ def _check_oauth2_token(token: str, errors: list[DocumentError]) -> None:
         errors.append(DocumentError(loc, f"The token's JSON has unknown keys: {', '.join(unknown)}."))
 
 
+def _closest_aliases(text: str) -> list[str]:
+    by_lower = {m.alias.lower(): m.alias for m in builtin_models()}
+    close = difflib.get_close_matches(text.lower(), list(by_lower), n=3, cutoff=0.5)
+    return [by_lower[c] for c in close]
+
+
 def _check_model(index: int, model: ModelPropertyIn, errors: list[DocumentError]) -> ParsedModel | None:
     loc = ("model_properties", index)
     ok = True
@@ -324,7 +330,7 @@ def _check_model(index: int, model: ModelPropertyIn, errors: list[DocumentError]
     if model.based_on is not None:
         builtin = builtin_model(model.based_on)
         if builtin is None:
-            close = difflib.get_close_matches(model.based_on, [m.alias for m in builtin_models()], n=3, cutoff=0.5)
+            close = _closest_aliases(model.based_on)
             hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
             errors.append(
                 DocumentError(
