@@ -1,7 +1,7 @@
 import os
 
 from celery import Celery
-from celery.signals import worker_ready, worker_shutdown
+from celery.signals import worker_init, worker_ready, worker_shutdown
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "integrations_site.settings")
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
@@ -9,6 +9,15 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 app = Celery("integrations_site")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@worker_init.connect
+def preload_litellm_for_custom_handlers(sender=None, **kwargs):
+    """Importing LiteLLM takes seconds; pay it at start rather than in the first custom handler run."""
+    from django.conf import settings
+
+    if settings.GALILEO_CUSTOM_LLMS_ENABLED:
+        import litellm  # noqa: F401
 
 
 @worker_ready.connect

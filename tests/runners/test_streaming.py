@@ -1,0 +1,106 @@
+"""Streaming runs: SSE parsed into one output, partial output readable while the run is running."""
+
+import time
+
+from django.core.cache import cache
+
+from runners.execution import live_output_key
+from runners.models import Run
+from runners.selectors import run_live_output
+from tests.fixtures.servers import Echo, EventStream
+from tests.fixtures.worker import wait_for_run
+from tests.runners.conftest import provider_document, sent_headers
+
+
+def chunk(content=None, finish_reason=None, **extra) -> dict:
+    delta = {"content": content} if content is not None else {}
+    return {"id": "c1", "object": "chat.completion.chunk", "model": "m", **extra,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}]}  # fmt: skip
+
+
+def test_a_streamed_answer_is_assembled_into_the_output(celery_worker, openai_server, integrate, enqueue):
+    run = wait_for_run(enqueue(integrate(provider_document(openai_server.url)), stream=True).pk)
+
+    assert run.status == "succeeded", run.error_message
+    assert run.output == "echo: Hello there"
+    assert run.finish_reason == "stop"
+    (received,) = openai_server.completion_requests
+    assert received.json["stream"] is True
+    assert "stream_options" not in received.json
+    assert sent_headers(received)["accept"] == "text/event-stream"
+    assert run.request["body"] == received.json
+    assert run.response["choices"][0]["message"] == {"role": "assistant", "content": "echo: Hello there"}
+    assert run.response["streamed_chunks"] == 5
+
+
+def test_usage_reported_in_the_stream_is_recorded(celery_worker, openai_server, integrate, enqueue):
+    usage = {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}
+    openai_server.enqueue(
+        EventStream([chunk("Hi"), chunk(" you", "stop"), {"id": "c1", "choices": [], "usage": usage}, "[DONE]"])
+    )
+    run = wait_for_run(enqueue(integrate(provider_document(openai_server.url)), stream=True).pk)
+
+    assert run.output == "Hi you"
+    assert run.usage == usage
+
+
+def test_partial_output_is_readable_while_the_run_streams(celery_worker, openai_server, integrate, enqueue):
+    openai_server.stream_chunk_delay = 0.1
+    words = "one two three four five six seven eight nine ten"
+    run = enqueue(
+        integrate(provider_document(openai_server.url)), stream=True, messages=[{"role": "user", "content": words}]
+    )
+
+    partials = set()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        current = Run.objects.get(pk=run.pk)
+        if current.status in ("succeeded", "failed"):
+            break
+        text = run_live_output(current)
+        if text:
+            partials.add(text)
+        time.sleep(0.03)
+    run = wait_for_run(run.pk)
+
+    assert run.output == f"echo: {words}"
+    assert all(run.output.startswith(partial) for partial in partials)
+    assert len([partial for partial in partials if partial != run.output]) >= 3
+    assert run_live_output(run) == run.output
+    assert cache.get(live_output_key(run.pk)) is None
+
+
+def test_a_provider_answering_plain_json_to_a_stream_request_is_understood(
+    celery_worker, openai_server, integrate, enqueue
+):
+    openai_server.enqueue(Echo(stream=False))
+    run = wait_for_run(enqueue(integrate(provider_document(openai_server.url)), stream=True).pk)
+
+    assert run.status == "succeeded"
+    assert run.output == "echo: Hello there"
+    assert run.usage == {"prompt_tokens": 2, "completion_tokens": 3, "total_tokens": 5}
+
+
+def test_an_error_event_in_the_stream_is_retried(celery_worker, openai_server, integrate, enqueue):
+    openai_server.enqueue(EventStream([chunk("Hel"), {"error": {"message": "Model overloaded"}}]))
+    run = wait_for_run(enqueue(integrate(provider_document(openai_server.url)), stream=True).pk)
+
+    assert run.status == "succeeded"
+    assert [a["error_type"] for a in run.attempt_log] == ["provider_error", None]
+    assert run.output == "echo: Hello there"
+
+
+def test_a_stream_of_garbage_is_reported(celery_worker, openai_server, integrate, enqueue):
+    openai_server.enqueue(EventStream(["this is not json"]))
+    run = wait_for_run(enqueue(integrate(provider_document(openai_server.url)), stream=True).pk)
+
+    assert run.error_type == "invalid_response"
+    assert run.error_message == "The provider's event stream contained data that is not JSON."
+
+
+def test_chunks_that_are_not_completion_chunks_are_reported(celery_worker, openai_server, integrate, enqueue):
+    openai_server.enqueue(EventStream([{"choices": [{"index": 0, "delta": "text"}]}]))
+    run = wait_for_run(enqueue(integrate(provider_document(openai_server.url)), stream=True).pk)
+
+    assert run.error_type == "malformed_completion"
+    assert run.error_message.startswith("The provider's stream is not made of Chat Completion chunks (stream chunk ")
