@@ -180,10 +180,11 @@ class RunSpec:
     parameters: dict  # canonical, from validate_parameters
 
 
-def runs_create_bulk(*, specs: list[RunSpec], user, job: Job) -> list[Run]:
+def runs_create_bulk(*, specs: list[RunSpec], user, job: Job, dispatch: bool = True) -> list[Run]:
     """Create many queued runs at once, the way run_enqueue creates one; each id goes to execute_run on commit.
 
     Call inside transaction.atomic(). Messages and parameters are validated again here, per run.
+    With dispatch=False the caller hands the ids to the workers itself (see evaluation_dispatch).
     """
     runs = []
     for spec in specs:
@@ -206,8 +207,9 @@ def runs_create_bulk(*, specs: list[RunSpec], user, job: Job) -> list[Run]:
             )
         )
     Run.objects.bulk_create(runs, batch_size=500)
-    run_ids = [str(run.pk) for run in runs]
-    transaction.on_commit(lambda: _dispatch(run_ids))
+    if dispatch:
+        run_ids = [str(run.pk) for run in runs]
+        transaction.on_commit(lambda: _dispatch(run_ids))
     return runs
 
 
@@ -408,7 +410,7 @@ def evaluation_create(
             for model, parameters in columns:
                 specs.append(RunSpec(model=model, messages=rendered, parameters=parameters))
                 pairs.append((row, model.alias))
-        runs = runs_create_bulk(specs=specs, user=user, job=job)
+        runs = runs_create_bulk(specs=specs, user=user, job=job, dispatch=False)
         EvaluationResult.objects.bulk_create(
             [
                 EvaluationResult(evaluation=evaluation, row=row, model_alias=alias, run=run)
@@ -417,14 +419,32 @@ def evaluation_create(
             batch_size=1000,
         )
         evaluation_id = str(evaluation.pk)
-        transaction.on_commit(lambda: _schedule_advance(evaluation_id))
+        transaction.on_commit(lambda: _schedule_dispatch(evaluation_id))
     return evaluation
 
 
-def _schedule_advance(evaluation_id: str) -> None:
+def _schedule_dispatch(evaluation_id: str) -> None:
+    # One message now; a worker fans out the runs (publishing hundreds of messages takes seconds).
+    from evaluations.tasks import dispatch_evaluation
+
+    dispatch_evaluation.delay(evaluation_id)
+
+
+def evaluation_dispatch(*, evaluation: Evaluation) -> int:
+    """Hand every queued output run to execute_run (by id), then start advancing the evaluation.
+
+    Idempotent: a run sent twice is executed once (the worker's claim is a conditional UPDATE from queued),
+    and a cancelled run is no longer queued.
+    """
     from evaluations.tasks import advance_evaluation
 
-    advance_evaluation.delay(evaluation_id)
+    run_ids = [
+        str(pk)
+        for pk in Run.objects.filter(job_id=evaluation.job_id, status=RunStatus.QUEUED).values_list("pk", flat=True)
+    ]
+    _dispatch(run_ids)
+    advance_evaluation.delay(str(evaluation.pk))
+    return len(run_ids)
 
 
 def evaluation_cancel(*, evaluation: Evaluation) -> int:

@@ -28,3 +28,14 @@ def advance_evaluation(evaluation_id: str) -> None:
     if finished or settings.CELERY_TASK_ALWAYS_EAGER or timezone.now() - evaluation.created_at > GIVE_UP_AFTER:
         return
     advance_evaluation.apply_async((evaluation_id,), countdown=ADVANCE_INTERVAL_SECONDS)
+
+
+@shared_task(name="evaluations.dispatch_evaluation", ignore_result=True)
+def dispatch_evaluation(evaluation_id: str) -> None:
+    """Fan out a new evaluation's runs to execute_run, then advance it."""
+    from evaluations.models import Evaluation
+    from evaluations.services import evaluation_dispatch
+
+    evaluation = Evaluation.objects.filter(pk=evaluation_id).first()
+    if evaluation is not None:
+        evaluation_dispatch(evaluation=evaluation)
