@@ -397,7 +397,7 @@
         renderResult(column, runData);
         poll(column, runData.id);
       });
-      columns[0].querySelector("[data-result]").scrollIntoView({ block: "nearest", behavior: "smooth" });
+      columns[0].querySelector("[data-result]").scrollIntoView({ block: "nearest" });
       // Newest first, and a comparison's runs in column order.
       response.data.runs.slice().reverse().forEach(function (runData) { addHistory(runData, true); });
     } catch (error) {

@@ -58,6 +58,8 @@ def fast_password_hasher(settings):
 def screenshot(page, name: str, *, full_page: bool = True) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
+    if full_page:
+        page.evaluate("window.scrollTo(0, 0)")  # the sticky top bar belongs at the top of a full-page shot
     page.screenshot(path=str(path), full_page=full_page)
     return path
 

@@ -157,6 +157,7 @@ def test_run_a_prompt_in_the_playground_then_compare_two_models(
         expect(columns.nth(index).locator("[data-output]")).to_have_text("echo: Compare us", timeout=15_000)
     models_sent = sorted(r.json["model"] for r in openai_server.completion_requests[-2:])
     assert models_sent == ["claude-opus-4-6", "gpt-5.2"]
+    columns.first.locator("summary", has_text="Parameters").click()  # fold them for a tidy picture
     screenshot(page, "playground-compare")
 
     # History: past runs are listed; opening one shows it again.
