@@ -111,9 +111,8 @@ async def request_token(credentials: ClientCredentials, timeouts: Timeouts) -> t
     if credentials.scope:
         form["scope"] = credentials.scope
     try:
-        answer = await post_form(
-            credentials.token_url, data=form, headers={"Accept": "application/json", "User-Agent": USER_AGENT}, timeouts=timeouts, what=what
-        )
+        headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+        answer = await post_form(credentials.token_url, data=form, headers=headers, timeouts=timeouts, what=what)
     except TransportError as exc:
         raise TransportError(
             f"Could not get an OAuth2 token: {exc.message}", permanent=exc.permanent, error_type="token_endpoint_error"

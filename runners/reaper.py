@@ -2,10 +2,12 @@
 
 A live worker never keeps a run longer than RUNNERS_MAX_RUN_SECONDS; a run still
 `running` after RUNNERS_LOST_AFTER_SECONDS has lost its worker. Its message is
-redelivered by the broker after the same time (visibility timeout) and the new
-worker takes the run over; the reaper is the backstop for runs whose message is
-gone too. It runs when a worker starts, every RUNNERS_REAP_INTERVAL seconds in
-each worker, and on demand with `python manage.py reap_runs`.
+redelivered by the broker after that time (the visibility timeout) and the worker
+that receives it takes the run over and executes it. The reaper is the backstop
+for runs whose message is gone too: it fails runs `running` for twice that time,
+so that redelivery gets the first chance. It runs when a worker starts, every
+RUNNERS_REAP_INTERVAL seconds in each worker, and on demand with
+`python manage.py reap_runs`.
 """
 
 import logging
@@ -27,8 +29,9 @@ WORKER_LOST_MESSAGE = (
 
 
 def runs_reap_lost(*, lost_after: float | None = None) -> int:
-    """Mark failed the runs `running` for longer than `lost_after` seconds; returns how many."""
-    seconds = settings.RUNNERS_LOST_AFTER_SECONDS if lost_after is None else lost_after
+    """Mark failed the runs `running` for longer than `lost_after` seconds (default: twice
+    RUNNERS_LOST_AFTER_SECONDS); returns how many."""
+    seconds = 2 * settings.RUNNERS_LOST_AFTER_SECONDS if lost_after is None else lost_after
     now = timezone.now()
     reaped = Run.objects.filter(status=RunStatus.RUNNING, started_at__lt=now - timedelta(seconds=seconds)).update(
         status=RunStatus.FAILED,

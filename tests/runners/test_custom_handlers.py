@@ -1,4 +1,4 @@
-"""Custom LLM handlers (DESIGN.md §4): loaded from GALILEO_CUSTOM_LLMS_DIRECTORY, called with the endpoint as api_base."""
+"""Custom LLM handlers (DESIGN.md §4): loaded from GALILEO_CUSTOM_LLMS_DIRECTORY, called with api_base=endpoint."""
 
 import os
 import shutil
@@ -51,9 +51,7 @@ def write_handler(directory: Path, name: str, source: str) -> None:
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))  # a new mtime even within one tick
 
 
-def test_the_example_handler_calls_the_proprietary_api(
-    celery_worker, openai_server, handlers_dir, integrate, enqueue
-):
+def test_the_example_handler_calls_the_proprietary_api(celery_worker, openai_server, handlers_dir, integrate, enqueue):
     messages = [{"role": "user", "content": "Hello proprietary world"}]
     run = enqueue(
         integrate(handler_document(openai_server)),
@@ -71,7 +69,12 @@ def test_the_example_handler_calls_the_proprietary_api(
     assert run.dropped_parameters == ["top_k"]
     assert run.request["handler"] == "proprietary_handler.py:ProprietaryLLMHandler"
     assert run.request["url"] == f"{openai_server.base_url}/inference"
-    assert run.request["body"] == {"model": "proprietary-model", "messages": messages, "temperature": 0.3, "max_tokens": 50}
+    assert run.request["body"] == {
+        "model": "proprietary-model",
+        "messages": messages,
+        "temperature": 0.3,
+        "max_tokens": 50,
+    }
     assert openai_server.completion_requests == []
 
 
@@ -164,7 +167,7 @@ def test_a_handler_file_linking_out_of_the_directory_is_refused(
 
 @pytest.mark.parametrize("file_name", ["../proprietary_handler.py", "sub/handler.py", "/etc/passwd.py", "handler.txt"])
 def test_only_bare_python_file_names_resolve(handlers_dir, file_name):
-    with pytest.raises(HandlerConfigError, match="must be a bare file name ending in .py"):
+    with pytest.raises(HandlerConfigError, match=r"must be a bare file name ending in \.py"):
         resolve_handler_path(file_name)
 
 
@@ -181,7 +184,9 @@ def test_a_class_that_is_not_a_custom_llm_is_refused(celery_worker, openai_serve
     run = wait_for_run(enqueue(integrate(handler_document(openai_server, config))).pk)
 
     assert run.error_type == "handler_config"
-    assert run.error_message == '"ProprietaryAPIError" in "proprietary_handler.py" is not a subclass of litellm.CustomLLM.'
+    assert (
+        run.error_message == '"ProprietaryAPIError" in "proprietary_handler.py" is not a subclass of litellm.CustomLLM.'
+    )
 
 
 def test_a_handler_file_that_does_not_load_is_reported(celery_worker, openai_server, handlers_dir, integrate, enqueue):

@@ -44,7 +44,10 @@ def test_a_dns_failure_is_reported_without_retrying(run_model):
     run = run_model(endpoint="http://no-such-provider.invalid/v1")
 
     assert run.error_type == "dns_failure"
-    assert run.error_message == 'The host name "no-such-provider.invalid" could not be resolved (DNS failure): check the URL.'
+    assert (
+        run.error_message
+        == 'The host name "no-such-provider.invalid" could not be resolved (DNS failure): check the URL.'
+    )
     assert run.attempts == 1
 
 

@@ -4,11 +4,11 @@ from runners.reaper import runs_reap_lost
 
 
 class Command(BaseCommand):
-    help = "Mark failed the runs left `running` by a lost worker (older than RUNNERS_LOST_AFTER_SECONDS)."
+    help = "Mark failed the runs left `running` by a lost worker (for twice RUNNERS_LOST_AFTER_SECONDS)."
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--lost-after", type=float, default=None, help="seconds (default: RUNNERS_LOST_AFTER_SECONDS)"
+            "--lost-after", type=float, default=None, help="seconds (default: twice RUNNERS_LOST_AFTER_SECONDS)"
         )
 
     def handle(self, *args, lost_after=None, **options):
