@@ -7,7 +7,7 @@ from django.db.models import OuterRef, Subquery
 
 from integrations.models import Integration
 from organizations.services import default_project
-from runners.models import TERMINAL_STATUSES, Job, Run, RunStatus
+from runners.models import Job, Run, RunStatus
 from runners.services import job_create, run_enqueue
 
 TEST_PROMPT = "Reply with OK."
@@ -91,7 +91,3 @@ def integration_test_get(*, integration: Integration, job_id) -> tuple[TestSumma
     positions = {model.alias: model.position for model in integration.models.all()}
     runs.sort(key=lambda run: positions.get(run.model_alias, len(positions)))
     return _summary(job, runs), runs
-
-
-def is_terminal(run: Run) -> bool:
-    return run.status in TERMINAL_STATUSES

@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
@@ -27,6 +27,16 @@ PROVIDER_CARDS = [
     ("Writer", "Palmyra models."),
     ("Databricks", "Llama models served by Databricks."),
 ]
+
+
+class NewIntegrationForm(IntegrationDocumentForm):
+    """Adding never replaces: the upsert would overwrite an integration the user may not be allowed to change."""
+
+    def clean_name(self):
+        name = self.cleaned_data["name"]
+        if integration_get(organization=self.fixed_organization, name=name) is not None:
+            raise ValidationError(f"An integration named “{name}” already exists. Pick another name, or edit that one.")
+        return name
 
 
 def membership_of(request):
@@ -81,8 +91,9 @@ def integration_settings(request):
 def _editor(request, integration=None):
     membership = membership_of(request)
     form_kwargs = {"organization": membership.organization, "user": request.user, "instance": integration}
+    form_class = IntegrationDocumentForm if integration else NewIntegrationForm
     if request.method == "POST":
-        form = IntegrationDocumentForm(request.POST, **form_kwargs)
+        form = form_class(request.POST, **form_kwargs)
         if form.is_valid():
             saved = form.save()
             count = saved.models.count()
@@ -92,7 +103,7 @@ def _editor(request, integration=None):
             return redirect("integrations:settings")
         text = request.POST.get("document", "")
     else:
-        form = IntegrationDocumentForm(**form_kwargs)
+        form = form_class(**form_kwargs)
         text = form.initial.get("document", "")
     # Name errors show on the name field; the rest next to the JSON, each with its line.
     errors = annotate_errors(text, [error for error in form.document_errors if error["loc"] != ["name"]])

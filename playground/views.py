@@ -1,6 +1,7 @@
 """The Playground page and the small JSON views its script uses (start runs, poll them)."""
 
 import json
+import uuid
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse
@@ -19,6 +20,13 @@ from playground.services import (
     run_payload,
 )
 from runners.selectors import run_get
+
+
+def _uuid_or_none(value) -> str | None:
+    try:
+        return str(uuid.UUID(value)) if value else None
+    except ValueError:
+        return None
 
 
 @login_required
@@ -41,7 +49,7 @@ def playground_page(request):
                 "parameters": parameter_specs(),
                 "max_columns": MAX_COLUMNS,
                 "history": history,
-                "open_run": request.GET.get("run"),
+                "open_run": _uuid_or_none(request.GET.get("run")),
             },
         },
     )

@@ -339,7 +339,7 @@
       if (loc[0] === "columns" && typeof loc[1] === "number" && columns[loc[1]]) {
         const column = columns[loc[1]];
         if (loc[2] === "parameters" && loc[3] !== undefined) {
-          const field = column.querySelector('[data-param="' + loc[3] + '"]');
+          const field = column.querySelector('[data-param="' + CSS.escape(String(loc[3])) + '"]');
           if (field) { target = field.querySelector("[data-error]"); input = field.querySelector("[data-input]"); }
         }
         if (!target) { target = column.querySelector('[data-error="model"]'); input = column.querySelector("[data-model]"); }
@@ -353,7 +353,7 @@
         if (item) { showError(item.querySelector("[data-error]"), error.message, item.querySelector("textarea")); return; }
       }
       if (loc[0] === "variables") {
-        const field = document.querySelector('[data-variable="' + loc[1] + '"]');
+        const field = document.querySelector('[data-variable="' + CSS.escape(String(loc[1])) + '"]');
         if (field) { showError(field.querySelector("[data-error]"), error.message, field.querySelector("input")); return; }
       }
       showError(general, (error.path ? error.path + ": " : "") + error.message);
@@ -479,7 +479,7 @@
   }
 
   function updateHistory(runData) {
-    const button = historyEl.querySelector('[data-run-id="' + runData.id + '"]');
+    const button = historyEl.querySelector('[data-run-id="' + CSS.escape(runData.id) + '"]');
     if (!button) return;
     const status = button.querySelector(".status");
     status.textContent = STATUS_TEXT[runData.status] || runData.status;

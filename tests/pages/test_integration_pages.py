@@ -321,3 +321,12 @@ def test_an_alias_taken_by_another_integration_is_reported_with_its_path(admin_c
     page = html(response)
     assert 'data-path="model_properties[0].alias"' in page
     assert "already used by integration" in page
+
+
+def test_adding_never_replaces_an_existing_integration(member_client, integration):
+    document = api_key_document(endpoint="https://hijack.example/v1", model_properties=[{"name": "x", "alias": "X"}])
+    response = member_client.post(NEW, {"name": "custom", "document": json.dumps(document)})
+    assert response.status_code == 422
+    assert "An integration named “custom” already exists." in html(response)
+    integration.refresh_from_db()
+    assert integration.endpoint == "https://provider.example/v1"
