@@ -1,0 +1,298 @@
+"""The product under test: runs created with run_enqueue and executed by a real Celery worker subprocess.
+
+Needs Django set up (the caller's database and REDIS_URL); the worker gets the same database and broker
+through DATABASE_URL and REDIS_URL, and consumes a queue of its own so that no other worker on the same
+Redis takes the benchmark's messages.
+"""
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import connection
+
+from bench.processes import RssSampler, stop_process, wait_until
+from integrations.models import ModelProperty
+from integrations.services import integration_upsert
+from organizations.models import Membership, Organization, Role
+from runners.models import TERMINAL_STATUSES, Job, Run, RunStatus
+from runners.services import job_create, run_enqueue
+
+MODEL_NAME = "bench-model"
+API_KEY_HEADER = "x-bench-api-key"
+API_KEY_VALUE = "sk-bench-not-a-secret"
+MESSAGES = [{"role": "user", "content": "Say hello in five words."}]
+PARAMETERS = {"max_tokens": 16, "temperature": 0.2}
+POLL_INTERVAL = 0.05  # seconds between COUNTs while a batch drains
+SEQUENTIAL_POLL_INTERVAL = 0.005  # one indexed lookup by primary key per 5 ms while a single run is out
+WARMUP_RUNS = 3
+
+
+def database_url() -> str:
+    """DATABASE_URL of the database Django uses now (the test database under pytest)."""
+    db = connection.settings_dict
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{Path(db['NAME']).resolve()}"
+    if db["ENGINE"] == "django.db.backends.postgresql":
+        credentials = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+        return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    raise RuntimeError(f"the benchmark does not support {db['ENGINE']}")
+
+
+def integration_document(api_base: str, alias: str) -> dict:
+    return {
+        "authentication_type": "api_key",
+        "api_key_header": API_KEY_HEADER,
+        "api_key_value": API_KEY_VALUE,
+        "model_properties": [
+            {"name": MODEL_NAME, "alias": alias, "supported_parameters": ["max_tokens", "temperature"]}
+        ],
+        "endpoint": api_base,
+    }
+
+
+@contextmanager
+def routed_to(queue: str):
+    """Send execute_run to `queue` while inside (Celery caches its router, so it is rebuilt both ways)."""
+    from integrations_site.celery import app
+
+    def reroute(routes) -> None:
+        app.conf.task_routes = routes
+        app.amqp.flush_routes()
+        app.amqp.__dict__.pop("router", None)
+
+    previous = app.conf.task_routes
+    reroute({"runners.execute_run": {"queue": queue}})
+    try:
+        yield
+    finally:
+        reroute(previous)
+
+
+class Worker:
+    """`celery -A integrations_site worker --pool threads --concurrency C` (the Procfile's worker) in a subprocess."""
+
+    def __init__(self, *, concurrency: int, queue: str, env: dict, log_path: Path, profile_path: Path | None) -> None:
+        self.concurrency, self.queue, self.env, self.log_path = concurrency, queue, env, log_path
+        self.profile_path = profile_path
+        self.process: subprocess.Popen | None = None
+        self.profiler: subprocess.Popen | None = None
+        self.sampler: RssSampler | None = None
+        self.peak_rss = 0
+
+    def __enter__(self) -> "Worker":
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("w")
+        argv = [
+            sys.executable, "-m", "celery", "-A", "integrations_site", "worker",
+            "--pool", "threads", "--concurrency", str(self.concurrency), "--loglevel", "INFO",
+            "-Q", self.queue, "-n", f"{self.queue}@%h",
+        ]  # fmt: skip
+        self.process = subprocess.Popen(
+            argv, env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=settings.BASE_DIR, start_new_session=True
+        )
+        log.close()
+        self.sampler = RssSampler(self.process.pid).start()
+        if self.profile_path is not None:
+            self.profiler = start_profiler(self.process.pid, self.profile_path)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self.profiler is not None:
+            stop_profiler(self.profiler)
+        stop_process(self.process)
+        self.peak_rss = self.sampler.stop()
+
+    def check_alive(self) -> bool:
+        if self.process.poll() is not None:
+            tail = self.log_path.read_text()[-3000:]
+            raise RuntimeError(f"the Celery worker exited with {self.process.returncode}:\n{tail}")
+        return True
+
+
+def start_profiler(pid: int, path: Path) -> subprocess.Popen:
+    """py-spy on the worker, sampling only the thread that holds the GIL: where the worker spends its CPU."""
+    return subprocess.Popen(
+        ["py-spy", "record", "--pid", str(pid), "--gil", "--rate", "250", "--format", "raw", "--output", str(path)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def stop_profiler(profiler: subprocess.Popen) -> None:
+    # py-spy writes its output on SIGINT.
+    profiler.send_signal(2)
+    try:
+        profiler.wait(30)
+    except subprocess.TimeoutExpired:
+        profiler.kill()
+
+
+def _seconds(later: datetime | None, earlier: datetime | None) -> float | None:
+    if later is None or earlier is None:
+        return None
+    return (later - earlier).total_seconds()
+
+
+class Product:
+    def __init__(self, *, provider, log_dir: Path, label: str = "bench") -> None:
+        self.provider = provider
+        self.log_dir = log_dir
+        self.queue = f"{label}-{uuid.uuid4().hex[:8]}"
+        self.organization, _ = Organization.objects.get_or_create(name=f"Bench {self.queue}")
+        self.user = get_user_model().objects.create_user(username=self.queue)
+        Membership.objects.create(user=self.user, organization=self.organization, role=Role.ADMIN)
+        self.models: dict[float, ModelProperty] = {}
+        self.worker_count = 0
+        self._routing = routed_to(self.queue)
+
+    def __enter__(self) -> "Product":
+        self._routing.__enter__()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._routing.__exit__(*exc_info)
+        import redis
+
+        # The queue is empty by now; drop it and kombu's binding so that nothing is left behind on Redis.
+        redis.Redis.from_url(settings.CELERY_BROKER_URL).delete(self.queue, f"_kombu.binding.{self.queue}")
+
+    def worker_env(self) -> dict:
+        env = dict(os.environ)
+        env.update(
+            DATABASE_URL=database_url(),
+            REDIS_URL=settings.CELERY_BROKER_URL,
+            DJANGO_SETTINGS_MODULE="integrations_site.settings",
+            DJANGO_DEBUG="true" if settings.DEBUG else "false",
+            DJANGO_SECRET_KEY=settings.SECRET_KEY,
+            INTEGRATIONS_ENCRYPTION_KEY=settings.INTEGRATIONS_ENCRYPTION_KEY,
+            LITELLM_LOCAL_MODEL_COST_MAP="True",
+            PYTHONUNBUFFERED="1",
+        )
+        return env
+
+    def worker(self, *, concurrency: int, phase: str, profile: bool = False) -> Worker:
+        self.worker_count += 1
+        stem = f"{self.queue}-{self.worker_count:02d}-{phase}"
+        return Worker(
+            concurrency=concurrency,
+            queue=self.queue,
+            env=self.worker_env(),
+            log_path=self.log_dir / f"{stem}-worker.log",
+            profile_path=self.log_dir / f"{stem}-py-spy.txt" if profile else None,
+        )
+
+    def model(self, latency_ms: float) -> ModelProperty:
+        if latency_ms not in self.models:
+            alias = f"{MODEL_NAME}@{latency_ms:g}ms"
+            integration = integration_upsert(
+                organization=self.organization,
+                user=self.user,
+                name=f"bench-{latency_ms:g}ms".replace(".", "_"),
+                document=integration_document(self.provider.api_base(latency_ms), alias),
+            )
+            self.models[latency_ms] = integration.models.get()
+        return self.models[latency_ms]
+
+    def enqueue(self, *, model: ModelProperty, job: Job) -> Run:
+        return run_enqueue(model=model, user=self.user, messages=MESSAGES, parameters=dict(PARAMETERS), job=job)
+
+    def new_job(self) -> Job:
+        return job_create(organization=self.organization, user=self.user, kind=Job.Kind.API)
+
+    def wait_for_job(self, job: Job, runs: int, worker: Worker, *, timeout: float) -> None:
+        def all_terminal() -> bool:
+            worker.check_alive()
+            return Run.objects.filter(job=job, status__in=TERMINAL_STATUSES).count() >= runs
+
+        wait_until(all_terminal, timeout=timeout, interval=POLL_INTERVAL, what=f"{runs} runs of job {job.pk}")
+
+    def job_rows(self, job: Job) -> list[dict]:
+        return list(
+            Run.objects.filter(job=job).values(
+                "status", "error_type", "created_at", "started_at", "finished_at", "latency_ms"
+            )
+        )
+
+    def sequential(self, *, runs: int, latency_ms: float, concurrency: int, profile: bool = False) -> dict:
+        """Runs one at a time on a running, warmed-up worker: created → stored, per run."""
+        model = self.model(latency_ms)
+        with self.worker(concurrency=concurrency, phase="overhead", profile=profile) as worker:
+            warmup = self.new_job()
+            for _ in range(WARMUP_RUNS):
+                self._one(model, warmup, worker, timeout=120)
+            job = self.new_job()
+            for _ in range(runs):
+                self._one(model, job, worker, timeout=60)
+        rows = self.job_rows(job)
+        latency = latency_ms / 1000
+        return {
+            "runs": runs,
+            "succeeded": sum(row["status"] == RunStatus.SUCCEEDED for row in rows),
+            "errors": sorted({row["error_type"] for row in rows if row["error_type"]}),
+            "overheads_ms": [
+                (_seconds(row["finished_at"], row["created_at"]) - latency) * 1000 for row in rows if row["finished_at"]
+            ],
+            "breakdown_ms": breakdown(rows, latency),
+            "peak_rss_bytes": worker.peak_rss,
+        }
+
+    def _one(self, model, job, worker, *, timeout: float) -> None:
+        run = self.enqueue(model=model, job=job)
+        wait_until(
+            lambda: worker.check_alive() and Run.objects.filter(pk=run.pk, status__in=TERMINAL_STATUSES).exists(),
+            timeout=timeout,
+            interval=SEQUENTIAL_POLL_INTERVAL,
+            what=f"run {run.pk}",
+        )
+
+    def batch(
+        self, *, runs: int, latency_ms: float, concurrency: int, profile: bool = False, phase: str = "batch"
+    ) -> dict:
+        """Enqueue `runs` runs, then start a worker and let it drain them: runs/s from first claim to last store."""
+        model = self.model(latency_ms)
+        job = self.new_job()
+        started = time.perf_counter()
+        for _ in range(runs):
+            self.enqueue(model=model, job=job)
+        enqueue_seconds = time.perf_counter() - started
+        self.provider.reset_stats()
+        timeout = 120 + 20 * runs * latency_ms / 1000 / concurrency + runs / 20
+        with self.worker(concurrency=concurrency, phase=phase, profile=profile) as worker:
+            self.wait_for_job(job, runs, worker, timeout=timeout)
+        rows = self.job_rows(job)
+        first_claim = min(row["started_at"] for row in rows if row["started_at"])
+        last_store = max(row["finished_at"] for row in rows if row["finished_at"])
+        elapsed = _seconds(last_store, first_claim)
+        return {
+            "runs": runs,
+            "succeeded": sum(row["status"] == RunStatus.SUCCEEDED for row in rows),
+            "errors": sorted({row["error_type"] for row in rows if row["error_type"]}),
+            "elapsed_s": elapsed,
+            "throughput": runs / elapsed,
+            "enqueue_per_s": runs / enqueue_seconds,
+            "peak_rss_bytes": worker.peak_rss,
+            "max_in_flight": self.provider.stats()["max_in_flight"],
+        }
+
+
+def breakdown(rows: list[dict], latency: float) -> dict:
+    """Medians of where a run's overhead goes: waiting for a worker, worker bookkeeping, the HTTP exchange."""
+    from statistics import median
+
+    parts = {"queue_ms": [], "worker_ms": [], "exchange_ms": []}
+    for row in rows:
+        if not (row["started_at"] and row["finished_at"] and row["latency_ms"] is not None):
+            continue
+        in_worker = _seconds(row["finished_at"], row["started_at"])
+        parts["queue_ms"].append(_seconds(row["started_at"], row["created_at"]) * 1000)
+        parts["worker_ms"].append(in_worker * 1000 - row["latency_ms"])
+        parts["exchange_ms"].append(row["latency_ms"] - latency * 1000)
+    return {name: round(median(values), 2) if values else None for name, values in parts.items()}

@@ -1,0 +1,211 @@
+"""Summarise a benchmark run: figures per system (median and spread over repeats), ratios, targets; table and JSON."""
+
+import json
+import math
+import time
+from collections import Counter
+from pathlib import Path
+from statistics import median
+
+MB = 2**20
+
+# Targets on a 2-core machine (issue 6).
+OVERHEAD_P50_TARGET_MS = 10
+THROUGHPUT_RATIO_TARGET = 0.70
+RSS_TARGET_MB = 400
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
+
+
+def figure_definitions(config: dict) -> list[tuple[str, str, str, callable]]:
+    """(key, label, phase, value of one phase result)."""
+    definitions = [
+        (
+            "overhead_p50_ms",
+            "overhead p50, concurrency 1 (ms)",
+            "overhead",
+            lambda r: percentile(r["overheads_ms"], 0.5),
+        ),
+        (
+            "overhead_p95_ms",
+            "overhead p95, concurrency 1 (ms)",
+            "overhead",
+            lambda r: percentile(r["overheads_ms"], 0.95),
+        ),
+    ]
+    for size in config["batch_sizes"]:
+        definitions.append(
+            (
+                f"throughput_{size}",
+                f"throughput, {size} runs, {config['latency_ms']:g} ms, {config['concurrency']} in flight (runs/s)",
+                f"batch_{size}",
+                lambda r: r["throughput"],
+            )
+        )
+    definitions.append(
+        (
+            "peak_rss_mb",
+            f"peak RSS, {config['rss_in_flight']} in flight (MB)",
+            "memory",
+            lambda r: r["peak_rss_bytes"] / MB,
+        )
+    )
+    return definitions
+
+
+def _spread(values: list[float]) -> dict:
+    return {"median": median(values), "min": min(values), "max": max(values), "values": values}
+
+
+def summarise(raw: dict) -> dict:
+    config = raw["config"]
+    systems = config["systems"]
+    figures = {}
+    for key, label, phase, value in figure_definitions(config):
+        figure = {"label": label, "systems": {}}
+        for system in systems:
+            values = [value(repeat[phase][system]) for repeat in raw["repeats"]]
+            figure["systems"][system] = _spread(values)
+        if "product" in systems:
+            product = figure["systems"]["product"]["median"]
+            figure["ratios"] = {
+                f"product/{baseline}": product / figure["systems"][baseline]["median"]
+                for baseline in systems
+                if baseline != "product" and figure["systems"][baseline]["median"] > 0
+            }
+        figures[key] = figure
+    summary = {"figures": figures, "targets": targets(figures, config), "completion": completion(raw)}
+    if "product" in systems:
+        summary["product_details"] = product_details(raw)
+    summary["in_flight"] = {
+        phase: {system: max(r[phase][system].get("max_in_flight", 0) for r in raw["repeats"]) for system in systems}
+        for phase in raw["repeats"][0]
+        if phase != "overhead"
+    }
+    return summary
+
+
+def targets(figures: dict, config: dict) -> list[dict]:
+    if "product" not in config["systems"]:
+        return []
+    found = []
+    p50 = figures["overhead_p50_ms"]["systems"]["product"]["median"]
+    found.append({"figure": "overhead_p50_ms", "value": p50, "target": f"<= {OVERHEAD_P50_TARGET_MS} ms",
+                  "met": p50 <= OVERHEAD_P50_TARGET_MS})  # fmt: skip
+    for size in config["batch_sizes"]:
+        ratio = figures[f"throughput_{size}"].get("ratios", {}).get("product/litellm")
+        if ratio is not None:
+            target = f">= {THROUGHPUT_RATIO_TARGET:.0%} of litellm"
+            met = ratio >= THROUGHPUT_RATIO_TARGET
+            found.append({"figure": f"throughput_{size}", "value": ratio, "target": target, "met": met})
+    rss = figures["peak_rss_mb"]["systems"]["product"]["median"]
+    found.append(
+        {"figure": "peak_rss_mb", "value": rss, "target": f"<= {RSS_TARGET_MB} MB", "met": rss <= RSS_TARGET_MB}
+    )
+    return found
+
+
+def completion(raw: dict) -> dict:
+    """Per system: runs asked for and runs that succeeded, over every phase and repeat."""
+    asked, succeeded, errors = Counter(), Counter(), Counter()
+    for repeat in raw["repeats"]:
+        for results in repeat.values():
+            for system, result in results.items():
+                asked[system] += result["runs"]
+                succeeded[system] += result["succeeded"]
+                for error in result.get("errors", []):
+                    errors[f"{system}:{error}"] += 1
+    return {"runs": dict(asked), "succeeded": dict(succeeded), "error_types": dict(errors)}
+
+
+def product_details(raw: dict) -> dict:
+    repeats = raw["repeats"]
+    details = {"overhead_breakdown_ms": [r["overhead"]["product"]["breakdown_ms"] for r in repeats]}
+    for phase in repeats[0]:
+        if phase.startswith("batch_") or phase == "memory":
+            details[f"{phase}_enqueue_per_s"] = [round(r[phase]["product"]["enqueue_per_s"]) for r in repeats]
+    return details
+
+
+def _cell(spread: dict) -> str:
+    if spread["min"] == spread["max"]:
+        return _number(spread["median"])
+    return f"{_number(spread['median'])} ({_number(spread['min'])}-{_number(spread['max'])})"
+
+
+def _number(value: float) -> str:
+    return f"{value:.2f}" if abs(value) < 100 else f"{value:.0f}"
+
+
+def table(raw: dict, summary: dict) -> str:
+    systems = raw["config"]["systems"]
+    baselines = [system for system in systems if system != "product"] if "product" in systems else []
+    header = ["figure", *systems, *(f"product/{b}" for b in baselines)]
+    rows = []
+    for figure in summary["figures"].values():
+        row = [figure["label"], *(_cell(figure["systems"][s]) for s in systems)]
+        row += [
+            f"{figure['ratios'][f'product/{b}']:.2f}x" if f"product/{b}" in figure["ratios"] else "-" for b in baselines
+        ]
+        rows.append(row)
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    lines = [
+        "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)) for row in [header, *rows]
+    ]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    repeats = raw["config"]["repeats"]
+    machine = raw["machine"]
+    lines.append(
+        f"\nmedian (min-max) over {repeats} repeat(s); machine: {machine['cpus']} CPUs, "
+        f"load average {machine['loadavg_before'][0]} before, {machine['loadavg_after'][0]} after"
+    )
+    for target in summary["targets"]:
+        value = (
+            f"{target['value']:.0%} of litellm"
+            if target["figure"].startswith("throughput")
+            else _number(target["value"])
+        )
+        lines.append(
+            f"target {target['figure']}: {value}, target {target['target']}: {'met' if target['met'] else 'MISSED'}"
+        )
+    if "product_details" in summary:
+        for key, value in summary["product_details"].items():
+            lines.append(f"product {key}: {value}")
+    lines.append(f"max in flight at the provider: {summary['in_flight']}")
+    done = summary["completion"]
+    lines.append(
+        f"runs succeeded: {done['succeeded']} of {done['runs']}"
+        + (f", errors {done['error_types']}" if done["error_types"] else "")
+    )
+    return "\n".join(lines)
+
+
+def save(raw: dict, summary: dict, directory: Path) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}.json"
+    path.write_text(json.dumps({**raw, "summary": summary}, indent=1, default=str))
+    return path
+
+
+def profile_summary(path: Path, *, top: int = 25) -> dict:
+    """Aggregate a py-spy raw (collapsed stacks) file: the functions with the most samples, self and inclusive."""
+    self_samples, inclusive, total = Counter(), Counter(), 0
+    for line in path.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        frames = stack.split(";")
+        total += int(count)
+        self_samples[frames[-1]] += int(count)
+        for frame in set(frames):
+            inclusive[frame] += int(count)
+    share = lambda n: round(100 * n / total, 1) if total else 0  # noqa: E731
+    return {
+        "samples": total,
+        "self_percent": [(frame, share(n)) for frame, n in self_samples.most_common(top)],
+        "inclusive_percent": [(frame, share(n)) for frame, n in inclusive.most_common(top * 2)],
+    }
