@@ -33,7 +33,7 @@ def bins_auto(values: list[float], *, count: int = 10) -> list[Bin]:
     """Bins from 0 to a round number just above the largest value."""
     raw_step = (max(values, default=0) or 1) / count
     magnitude = 10 ** math.floor(math.log10(raw_step))
-    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw_step)
+    step = next(m * magnitude for m in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10) if m * magnitude >= raw_step)
     return bins_fixed(values, low=0, high=step * count, count=count)
 
 

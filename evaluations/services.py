@@ -80,12 +80,21 @@ def dataset_create(
     file_name: str = "",
 ) -> Dataset:
     """A dataset from pasted text or uploaded bytes (CSV or JSONL); DocumentInvalid lists its row/column errors."""
-    if data is not None:
-        text = decode(data)
-    if not isinstance(text, str):
-        raise DocumentInvalid([DocumentError(("content",), "Upload a file or paste the data.", "missing")])
-    clean_name = _name(name, default=file_name.rsplit("/", 1)[-1])
-    parsed = parse_dataset(text=text, format=format, file_name=file_name)
+    errors: list[DocumentError] = []
+    try:
+        clean_name = _name(name, default=file_name.rsplit("/", 1)[-1])
+    except DocumentInvalid as exc:
+        errors += exc.errors
+    try:
+        if data is not None:
+            text = decode(data)
+        if not isinstance(text, str):
+            raise DocumentInvalid([DocumentError(("content",), "Upload a file or paste the data.", "missing")])
+        parsed = parse_dataset(text=text, format=format, file_name=file_name)
+    except DocumentInvalid as exc:
+        errors += exc.errors
+    if errors:
+        raise DocumentInvalid(errors)
     with transaction.atomic():
         dataset = Dataset.objects.create(
             organization=organization,

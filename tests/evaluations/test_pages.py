@@ -1,0 +1,189 @@
+"""The evaluation pages: login, organisation scoping, CSRF, forms and what they show."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from evaluations.models import Dataset, Evaluation, Metric
+from evaluations.services import evaluation_create
+from organizations.models import Role
+from runners.models import Run
+from tests.evaluations.conftest import csv_text, logged_in
+from tests.factories import UserFactory
+
+PAGES = ("/evaluations", "/evaluations/datasets", "/evaluations/new", "/evaluations/metrics")
+
+
+@pytest.fixture
+def evaluation(org, member_user, provider, make_dataset):
+    dataset = make_dataset(3, user=member_user)
+    return evaluation_create(
+        organization=org,
+        user=member_user,
+        name="Page test",
+        dataset=dataset.pk,
+        messages=[{"role": "user", "content": "{{question}}"}],
+        models=[{"model": "model-a"}, {"model": "model-b"}],
+    )
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_pages_need_a_login(db, path):
+    response = Client().get(path)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_members_see_the_pages_with_labelled_fields(member_user, path):
+    response = logged_in(member_user).get(path)
+    assert response.status_code == 200
+    assert b'<nav class="eval-nav"' in response.content
+
+
+def test_uploading_a_csv_file_shows_its_preview(member_user):
+    client = logged_in(member_user)
+    upload = SimpleUploadedFile("sums.csv", csv_text(25).encode(), content_type="text/csv")
+    response = client.post("/evaluations/datasets", {"name": "", "format": "auto", "file": upload}, follow=True)
+    dataset = Dataset.objects.get()
+    assert response.redirect_chain[-1][0] == f"/evaluations/datasets/{dataset.pk}"
+    assert dataset.name == "sums.csv" and dataset.row_count == 25
+    html = response.content.decode()
+    assert "Preview: the first 20 rows" in html
+    assert "What is 20 plus 20?" in html and "What is 21 plus 21?" not in html
+
+
+def test_pasted_data_with_errors_shows_them_by_row_and_keeps_the_text(member_user):
+    response = logged_in(member_user).post(
+        "/evaluations/datasets", {"name": "Bad", "format": "csv", "content": "question,expected\nA,1\n,2\nB\n"}
+    )
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "row 2: column &#x27;question&#x27; is empty." in html
+    assert "row 3 (line 4): has 1 values but the header has 2 columns." in html
+    assert "question,expected\nA,1" in html
+    assert not Dataset.objects.exists()
+
+
+def test_forms_need_a_csrf_token(member_user):
+    client = logged_in(member_user, enforce_csrf=True)
+    response = client.post("/evaluations/datasets", {"name": "x", "content": "q\nA\n"})
+    assert response.status_code == 403
+    assert not Dataset.objects.exists()
+
+
+def test_new_evaluation_form_starts_runs_and_redirects_to_its_page(member_user, provider, make_dataset):
+    dataset = make_dataset(4, user=member_user)
+    client = logged_in(member_user)
+    page = client.get(f"/evaluations/new?dataset={dataset.pk}").content.decode()
+    assert f'<option value="{dataset.pk}" data-columns="question, expected" selected>' in page
+    assert '<label for="id_prompt">Prompt</label>' in page
+    response = client.post(
+        "/evaluations/new",
+        {
+            "name": "From the page",
+            "dataset": str(dataset.pk),
+            "system": "Be brief.",
+            "prompt": "{{question}}",
+            "models": ["model-a", "model-b"],
+            "parameters:model-a": '{"temperature": 0.5}',
+            "parameters:model-b": "",
+        },
+    )
+    evaluation = Evaluation.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/evaluations/{evaluation.pk}"
+    assert evaluation.total_runs == 8
+    run = Run.objects.filter(model_alias="model-a").first()
+    assert run.parameters == {"temperature": 0.5}
+    assert run.messages[0] == {"role": "system", "content": "Be brief."}
+
+
+def test_new_evaluation_errors_are_shown_and_nothing_runs(member_user, provider, make_dataset):
+    dataset = make_dataset(2, user=member_user)
+    response = logged_in(member_user).post(
+        "/evaluations/new",
+        {
+            "dataset": str(dataset.pk),
+            "prompt": "{{question}} {{missing}}",
+            "models": ["model-a"],
+            "parameters:model-a": "{bad",
+        },
+    )
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "model-a: not valid JSON." in html
+    assert not Run.objects.exists()
+
+
+def test_metric_form(member_user, judge_integration):
+    client = logged_in(member_user)
+    assert "{{input}}" in client.get("/evaluations/metrics").content.decode()
+    response = client.post(
+        "/evaluations/metrics",
+        {"name": "Helpful", "judge_model": "Judge", "judges": "3", "prompt": "Rate {{output}}", "parameters": ""},
+    )
+    assert response.status_code == 302
+    metric = Metric.objects.get()
+    assert (metric.judge_model, metric.judges, metric.created_by) == ("Judge", 3, member_user)
+
+
+def test_evaluation_page_progress_results_and_charts(member_user, evaluation):
+    Run.objects.filter(model_alias="model-a").update(
+        status="succeeded", output="echo <b>bold</b>", latency_ms=40.0, usage={"total_tokens": 7}
+    )
+    client = logged_in(member_user)
+    html = client.get(f"/evaluations/{evaluation.pk}").content.decode()
+    assert '<progress id="progress-bar" max="6" value="3"' in html
+    assert "echo &lt;b&gt;bold&lt;/b&gt;" in html and "<b>bold</b>" not in html
+    assert html.count('<svg class="chart chart-latency"') == 2
+    assert 'aria-sort="ascending"><a href="?sort=-row">' in html
+    assert "Cancel evaluation" in html
+    progress = client.get(f"/evaluations/{evaluation.pk}/progress").json()
+    assert (progress["done"], progress["queued"], progress["total"], progress["status"]) == (3, 3, 6, "running")
+    sorted_html = client.get(f"/evaluations/{evaluation.pk}?sort=-latency:0").content.decode()
+    assert 'aria-sort="descending"' in sorted_html
+
+
+def test_cancel_from_the_page(member_user, evaluation):
+    client = logged_in(member_user)
+    response = client.post(f"/evaluations/{evaluation.pk}/cancel", follow=True)
+    assert "6 queued runs will not run" in response.content.decode()
+    assert Run.objects.filter(error_type="cancelled").count() == 6
+
+
+def test_another_member_cannot_cancel_but_can_read(org, evaluation):
+    sam = logged_in(UserFactory(username="sam", organization=org, role=Role.MEMBER))
+    assert sam.get(f"/evaluations/{evaluation.pk}").status_code == 200
+    assert sam.post(f"/evaluations/{evaluation.pk}/cancel").status_code == 403
+    assert not Run.objects.filter(error_type="cancelled").exists()
+
+
+def test_csv_export_from_the_page_escapes_formulas(member_user, evaluation):
+    Run.objects.filter(model_alias="model-b").update(status="succeeded", output="-2+3")
+    response = logged_in(member_user).get(f"/evaluations/{evaluation.pk}/results.csv")
+    text = b"".join(response.streaming_content).decode()
+    assert ",model-b,succeeded,'-2+3," in text
+
+
+def test_another_organisation_gets_404(other_admin, evaluation):
+    client = logged_in(other_admin)
+    for path in (
+        f"/evaluations/{evaluation.pk}",
+        f"/evaluations/{evaluation.pk}/progress",
+        f"/evaluations/{evaluation.pk}/results.csv",
+        f"/evaluations/datasets/{evaluation.dataset_id}",
+    ):
+        assert client.get(path).status_code == 404, path
+    assert client.post(f"/evaluations/{evaluation.pk}/cancel").status_code == 404
+    assert client.post(f"/evaluations/datasets/{evaluation.dataset_id}/delete").status_code == 404
+    listing = client.get("/evaluations").content.decode()
+    assert "Page test" not in listing
+    assert "Sums" not in client.get("/evaluations/datasets").content.decode()
+    assert not Run.objects.filter(error_type="cancelled").exists()
+
+
+def test_dataset_delete_from_the_page(member_user, make_dataset):
+    dataset = make_dataset(2, user=member_user)
+    response = logged_in(member_user).post(f"/evaluations/datasets/{dataset.pk}/delete")
+    assert response.status_code == 302
+    assert not Dataset.objects.exists()
