@@ -1,5 +1,7 @@
 """Settings > Integrations: the list, the JSON editor, delete and test. Thin: services do the work."""
 
+import json
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -37,6 +39,71 @@ class NewIntegrationForm(IntegrationDocumentForm):
         if integration_get(organization=self.fixed_organization, name=name) is not None:
             raise ValidationError(f"An integration named “{name}” already exists. Pick another name, or edit that one.")
         return name
+
+
+# Starting points offered next to the editor: the seed's examples, one per way of authenticating.
+EXAMPLES = [
+    (
+        "API key",
+        {
+            "authentication_type": "api_key",
+            "api_key_header": "x-portkey-api-key",
+            "api_key_value": "YOUR_API_KEY_VALUE",
+            "model_properties": [
+                {"name": "gpt-5.4", "alias": "GPT 5.4", "based_on": "gpt-5.4"},
+                {"name": "claude-opus-4-6", "alias": "Opus 4.6", "based_on": "Claude Opus 4.6"},
+            ],
+            "endpoint": "https://api.portkey.ai/v1",
+        },
+    ),
+    (
+        "Bearer token",
+        {
+            "authentication_type": "api_key",
+            "api_key_header": "Authorization",
+            "api_key_value": "Bearer YOUR_TOKEN",
+            "model_properties": [
+                {
+                    "name": "meta-llama/Llama-4-Scout-17B-16E-Instruct",
+                    "alias": "Llama 4 Scout",
+                    "supported_parameters": ["max_tokens", "stop_sequences", "temperature", "top_p"],
+                }
+            ],
+            "endpoint": "https://api.together.xyz/v1",
+        },
+    ),
+    (
+        "OAuth2",
+        {
+            "authentication_type": "oauth2",
+            "oauth2_token_url": "https://auth.provider.com/oauth2/token",
+            "token": '{"client_id": "YOUR_CLIENT_ID", "client_secret": "YOUR_CLIENT_SECRET"}',
+            "authentication_scope": "inference",
+            "model_properties": [
+                {
+                    "name": "provider-model-v2",
+                    "alias": "Provider Model v2",
+                    "supported_parameters": ["max_tokens", "temperature", "top_p"],
+                }
+            ],
+            "endpoint": "https://api.provider.com/v1",
+        },
+    ),
+    (
+        "No authentication",
+        {
+            "authentication_type": "none",
+            "model_properties": [
+                {
+                    "name": "internal-model-v1",
+                    "alias": "Internal Model",
+                    "supported_parameters": ["max_tokens", "temperature", "top_p"],
+                }
+            ],
+            "endpoint": "https://internal-gateway.local/v1",
+        },
+    ),
+]
 
 
 def membership_of(request):
@@ -116,6 +183,7 @@ def _editor(request, integration=None):
             "document_errors": errors,
             "error_lines": sorted({error["line"] for error in errors if error["line"]}),
             "catalogue": builtin_models_by_provider(),
+            "examples": {label: json.dumps(document, indent=2) for label, document in EXAMPLES},
         },
         status=422 if request.method == "POST" else 200,
     )

@@ -165,6 +165,22 @@
   const summary = document.getElementById("document-errors");
   if (summary) summary.focus();
 
+  // Examples replace the document (after asking, if it was edited).
+  const examplesData = document.getElementById("integration-examples");
+  if (examplesData) {
+    const examples = JSON.parse(examplesData.textContent);
+    document.querySelectorAll("[data-example]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        const edited = textarea.value !== textarea.defaultValue;
+        if (edited && !window.confirm("Replace the document with the “" + button.dataset.example + "” example?")) return;
+        textarea.value = examples[button.dataset.example];
+        textarea.defaultValue = textarea.value;
+        check();
+        textarea.focus();
+      });
+    });
+  }
+
   // Built-in alias reference: filter as you type, opening the providers that match.
   const filter = document.getElementById("alias-filter");
   if (filter) {

@@ -330,3 +330,15 @@ def test_adding_never_replaces_an_existing_integration(member_client, integratio
     assert "An integration named “custom” already exists." in html(response)
     integration.refresh_from_db()
     assert integration.endpoint == "https://provider.example/v1"
+
+
+def test_the_editor_offers_the_seeds_examples_which_are_all_valid(admin_client):
+    from integrations.document import parse_document
+
+    page = html(admin_client.get(NEW))
+    examples = json.loads(
+        page.split('<script id="integration-examples" type="application/json">')[1].split("</script>")[0]
+    )
+    assert list(examples) == ["API key", "Bearer token", "OAuth2", "No authentication"]
+    for text in examples.values():
+        parse_document(text)  # raises if the example would not save
