@@ -108,7 +108,7 @@ def default_alias(groups: list[dict[str, Any]]) -> str | None:
     return groups[0]["models"][0]["alias"] if groups else None
 
 
-def message_variables(messages: list[dict]) -> list[str]:
+def message_variables(messages: list) -> list[str]:
     """The {{variable}} names used in the messages, in order of first use."""
     names: list[str] = []
     for message in messages:
@@ -125,7 +125,10 @@ def messages_render(messages: Any, variables: Any) -> Any:
     if not isinstance(messages, list):
         return messages  # run_enqueue explains what a message list must be
     values = variables if isinstance(variables, dict) else {}
-    missing = [name for name in message_variables(messages) if not isinstance(values.get(name), str)]
+    # An empty value is almost always a forgotten field, so it counts as missing.
+    missing = [
+        name for name in message_variables(messages) if not isinstance(values.get(name), str) or not values[name]
+    ]
     if missing:
         raise DocumentInvalid(
             [DocumentError(("variables", name), "Give this variable a value.", "missing") for name in missing]
@@ -140,10 +143,6 @@ def messages_render(messages: Any, variables: Any) -> Any:
         else message
         for message in messages
     ]
-
-
-def _prefixed(exc: DocumentInvalid, prefix: tuple) -> list[DocumentError]:
-    return [DocumentError((*prefix, *error.loc), error.message, error.type) for error in exc.errors]
 
 
 def playground_run(
