@@ -507,6 +507,11 @@ def _enqueue_judges(evaluation: Evaluation) -> int:
     claim = uuid.uuid4()
     try:
         with transaction.atomic():
+            # Locking the evaluation row orders this step and a cancel (which updates that row): once a
+            # cancel has committed, no new judge is created; a cancel that waited here fails the new ones.
+            live = Evaluation.objects.select_for_update().filter(pk=evaluation.pk, cancelled_at__isnull=True)
+            if not list(live.values_list("pk", flat=True)):
+                return 0
             claimed = EvaluationResult.objects.filter(pk__in=candidates, judge_claim__isnull=True).update(
                 judge_claim=claim
             )

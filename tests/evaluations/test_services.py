@@ -224,3 +224,16 @@ def test_results_sort_and_aggregate(org, admin_user, integrations, make_dataset,
     assert summary_b.latency_p50 == 200.0
     assert summary_b.latency_p95 == pytest.approx(290.0)
     assert summary_b.total_tokens == 15
+
+
+def test_no_judges_are_enqueued_after_a_cancel(org, admin_user, integrations, make_dataset, make_metric):
+    dataset = make_dataset(3)
+    evaluation = start(org, admin_user, dataset, models=("model-a",), metrics=[make_metric(judges=2)])
+    outputs = list(Run.objects.filter(job=evaluation.job))
+    finish(outputs[:1])
+    evaluation_cancel(evaluation=evaluation)
+    assert evaluation_advance(evaluation=evaluation) is True
+    assert not Run.objects.filter(job=evaluation.judge_job).exists()
+    assert not MetricScore.objects.exists()
+    evaluation.refresh_from_db()
+    assert evaluation.status == "cancelled"
