@@ -369,7 +369,7 @@ def evaluation_create(
         errors.append(DocumentError(("dataset",), "Pick a dataset.", "unknown_dataset"))
     try:
         clean_name = _name(
-            name, default=f"{dataset_obj.name} · {timezone.now():%Y-%m-%d %H:%M}" if dataset_obj else None
+            name, default=f"{dataset_obj.name} · {timezone.now():%Y-%m-%d %H:%M}" if dataset_obj else "Evaluation"
         )
     except DocumentInvalid as exc:
         errors += exc.errors
