@@ -51,6 +51,65 @@ _VALIDATION_EXAMPLE = OpenApiExample(
 )
 
 
+SEED_DOCUMENT = {
+    "authentication_type": "api_key",
+    "api_key_header": "x-portkey-api-key",
+    "api_key_value": "YOUR_API_KEY_VALUE",
+    "model_properties": [
+        {
+            "name": "gpt-5.2",
+            "alias": "GPT 5.2",
+            "supported_parameters": ["max_tokens", "n", "reasoning_effort", "stop_sequences", "temperature"],
+        },
+        {"name": "gpt-5.4", "alias": "GPT 5.4", "based_on": "gpt-5.4"},
+        {"name": "claude-opus-4-6", "alias": "Opus 4.6", "based_on": "Claude Opus 4.6"},
+    ],
+    "endpoint": "https://api.portkey.ai/v1",
+}
+
+DOCUMENT_EXAMPLES = [
+    OpenApiExample("API key", value=SEED_DOCUMENT, request_only=True),
+    OpenApiExample(
+        "OAuth2 client credentials",
+        value={
+            "authentication_type": "oauth2",
+            "oauth2_token_url": "https://auth.provider.example/oauth2/token",
+            "token": '{"client_id": "YOUR_CLIENT_ID", "client_secret": "YOUR_CLIENT_SECRET"}',
+            "authentication_scope": "inference",
+            "model_properties": [{"name": "provider-model-v2", "alias": "Provider Model v2"}],
+            "endpoint": "https://api.provider.example/v1",
+        },
+        request_only=True,
+    ),
+    OpenApiExample(
+        "No authentication",
+        value={
+            "authentication_type": "none",
+            "model_properties": [{"name": "internal-model-v1", "alias": "Internal Model"}],
+            "endpoint": "https://internal-gateway.example/v1",
+            "headers": {"X-Team": "research"},
+        },
+        request_only=True,
+    ),
+]
+
+RUN_EXAMPLES = [
+    OpenApiExample(
+        "A question",
+        value={
+            "integration": "custom",
+            "model": "GPT 5.2",
+            "messages": [
+                {"role": "system", "content": "You are a helpful assistant."},
+                {"role": "user", "content": "What is Portkey?"},
+            ],
+            "parameters": {"temperature": 0.7, "max_tokens": 256},
+        },
+        request_only=True,
+    )
+]
+
+
 def error_responses(*codes: int) -> dict:
     """OpenAPI responses for these error statuses (422 has the list shape, the others a sentence)."""
     responses = {}

@@ -31,9 +31,10 @@ public = {"authentication_classes": [], "permission_classes": [AllowAny]}
 urlpatterns = [
     path("integrations", IntegrationListApi.as_view(), name="api-integrations"),
     path("integrations/custom", DefaultCustomIntegrationApi.as_view(), name="api-integration-custom"),
-    path("integrations/custom/<slug:name>", NamedCustomIntegrationApi.as_view(), name="api-integration"),
+    # Any name reaches the views: a PUT with a name that is not a slug is a 422 on the path, a read a 404.
+    path("integrations/custom/<str:name>", NamedCustomIntegrationApi.as_view(), name="api-integration"),
     path(
-        "integrations/custom/<slug:name>/definition",
+        "integrations/custom/<str:name>/definition",
         IntegrationDefinitionApi.as_view(),
         name="api-integration-definition",
     ),

@@ -1,12 +1,14 @@
 """Integrations: list, create-or-update from the document, read, delete, definition with secrets."""
 
+import re
+
 from django.db import transaction
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers, status
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
-from api.schema import error_responses
+from api.schema import DOCUMENT_EXAMPLES, error_responses
 from api.selectors import integration_get_for_update
 from api.serializers import (
     IntegrationDocument,
@@ -19,6 +21,7 @@ from integrations.permissions import DELETE, READ_SECRETS, UPDATE, can_create_in
 from integrations.selectors import integration_get, integration_list
 from integrations.services import NAME_MAX_LENGTH, integration_delete, integration_document, integration_upsert
 
+NAME_RE = re.compile(r"\A[-a-zA-Z0-9_]+\Z")
 # An integration document is small; anything bigger is a mistake (or an attack).
 MAX_DOCUMENT_BYTES = 256 * 1024
 
@@ -27,13 +30,22 @@ NAME_PARAMETER = OpenApiParameter(
     str,
     OpenApiParameter.PATH,
     description="The integration's name: letters, digits, hyphens and underscores (a slug).",
-    pattern=r"^[-a-zA-Z0-9_]+$",
+    pattern=r"^[-a-zA-Z0-9_]{1,100}$",
+    examples=[OpenApiExample("custom", value="custom")],
 )
 
 
 def _require(integration, user, permission: str, message: str) -> None:
     if permission not in integration_permissions(integration=integration, user=user):
         raise PermissionDenied(message)
+
+
+class IntegrationApi(OrganizationApi):
+    def integration_named(self, name: str):
+        """The organisation's integration `name`, or 404 (also for names that cannot exist, such as "a.b")."""
+        if not NAME_RE.fullmatch(name) or len(name) > NAME_MAX_LENGTH:
+            raise NotFound("No integration here.")
+        return found(integration_get(organization=self.organization, name=name), "integration")
 
 
 class IntegrationListApi(OrganizationApi):
@@ -85,6 +97,7 @@ def _custom_integration_schema(prefix: str, *, named: bool):
             ),
             parameters=parameters,
             request=IntegrationDocument,
+            examples=DOCUMENT_EXAMPLES,
             responses={200: IntegrationReadSerializer, **error_responses(401, 403, 413, 415, 422)},
         ),
         delete=extend_schema(
@@ -96,14 +109,19 @@ def _custom_integration_schema(prefix: str, *, named: bool):
     )
 
 
-class CustomIntegrationApi(OrganizationApi):
+class CustomIntegrationApi(IntegrationApi):
     max_body_bytes = MAX_DOCUMENT_BYTES
 
     class IntegrationPathInput(serializers.Serializer):
-        name = serializers.SlugField(max_length=NAME_MAX_LENGTH)
+        name = serializers.RegexField(
+            NAME_RE,
+            max_length=NAME_MAX_LENGTH,
+            trim_whitespace=False,
+            error_messages={"invalid": "Use letters, digits, hyphens and underscores only."},
+        )
 
     def get(self, request, name="custom"):
-        integration = found(integration_get(organization=self.organization, name=name), "integration")
+        integration = self.integration_named(name)
         return Response(IntegrationReadSerializer(integration, context={"user": request.user}).data)
 
     def put(self, request, name="custom"):
@@ -120,7 +138,7 @@ class CustomIntegrationApi(OrganizationApi):
         return Response(IntegrationReadSerializer(integration, context={"user": request.user}).data)
 
     def delete(self, request, name="custom"):
-        integration = found(integration_get(organization=self.organization, name=name), "integration")
+        integration = self.integration_named(name)
         _require(integration, request.user, DELETE, "Only admins and the integration's creator may delete it.")
         integration_delete(integration=integration)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -136,7 +154,7 @@ class NamedCustomIntegrationApi(CustomIntegrationApi):
     pass  # /integrations/custom/{name}
 
 
-class IntegrationDefinitionApi(OrganizationApi):
+class IntegrationDefinitionApi(IntegrationApi):
     @extend_schema(
         operation_id="integration_custom_named_definition",
         summary="The document with its real secrets (admins and the creator)",
@@ -144,7 +162,7 @@ class IntegrationDefinitionApi(OrganizationApi):
         responses={200: IntegrationDocument, **error_responses(401, 403, 404)},
     )
     def get(self, request, name):
-        integration = found(integration_get(organization=self.organization, name=name), "integration")
+        integration = self.integration_named(name)
         _require(
             integration, request.user, READ_SECRETS, "Only admins and the integration's creator may read its secrets."
         )

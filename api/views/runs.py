@@ -9,7 +9,7 @@ from rest_framework.response import Response
 
 from api.errors import Unprocessable, problem
 from api.pagination import RunCursorPagination
-from api.schema import error_responses
+from api.schema import RUN_EXAMPLES, error_responses
 from api.selectors import job_get_scoped, run_list_filtered
 from api.serializers import StrictBooleanField, StrictCharField, TimestampField
 from api.views.base import OrganizationApi, found
@@ -58,6 +58,11 @@ class ParametersField(serializers.JSONField):
     """Checked by run_enqueue, which owns the rules for parameters."""
 
 
+@extend_schema_field({"type": ["object", "null"]})
+class NullableObjectField(serializers.JSONField):
+    pass
+
+
 class StrictUUIDField(serializers.UUIDField):
     def to_internal_value(self, data):
         if not isinstance(data, str):
@@ -80,10 +85,10 @@ class RunOutputSerializer(serializers.Serializer):
     )
     output = serializers.SerializerMethodField(help_text="The answer; while running and streaming, the text so far.")
     finish_reason = serializers.CharField(allow_null=True)
-    usage = serializers.JSONField(allow_null=True, help_text="Token usage as the provider reported it.")
+    usage = NullableObjectField(allow_null=True, help_text="Token usage as the provider reported it.")
     latency_ms = serializers.FloatField(allow_null=True)
     error = serializers.SerializerMethodField()
-    request = serializers.JSONField(allow_null=True, help_text="The request as sent, secrets as ********.")
+    request = NullableObjectField(allow_null=True, help_text="The request as sent, secrets as ********.")
     attempts = serializers.IntegerField()
     created_at = TimestampField()
     started_at = TimestampField(allow_null=True)
@@ -164,6 +169,7 @@ class RunsApi(OrganizationApi):
             '(`loc` `["body", "integration"]` or `["body", "model"]`), like any other invalid body.'
         ),
         request=RunCreateInput,
+        examples=RUN_EXAMPLES,
         responses={202: RunCreatedOutput, **error_responses(401, 403, 413, 415, 422)},
     )
     def post(self, request):

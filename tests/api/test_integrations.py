@@ -248,8 +248,13 @@ def test_a_name_too_long_is_a_422_on_the_path(admin_client):
     assert response.json()["detail"][0]["loc"] == ["path", "name"]
 
 
-def test_a_name_that_is_not_a_slug_is_not_found(admin_client):
-    assert put(admin_client, "a.b", api_key_document()).status_code == 404
+@pytest.mark.parametrize("name", ["a.b", "caf\u00e9", "a b", "a%0A", "a%00"])
+def test_a_name_that_is_not_a_slug_is_a_422_to_put_and_a_404_to_read(admin_client, name):
+    response = put(admin_client, name, api_key_document())
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["path", "name"]
+    assert admin_client.get(f"/api/v2/integrations/custom/{name}").status_code == 404
+    assert admin_client.get(f"/api/v2/integrations/custom/{name}/definition").status_code == 404
 
 
 def test_delete_removes_the_integration_and_frees_its_aliases(admin_client, integration):
