@@ -38,6 +38,8 @@ from evaluations.services import (
     evaluation_cancel,
     evaluation_create,
     metric_create,
+    run_scores_get,
+    run_scores_request,
 )
 
 # Room for a 5 MB dataset in a JSON string (escapes make it longer than the file).
@@ -240,6 +242,67 @@ class MetricDetailApi(OrganizationApi):
     def get(self, request, metric_id: int):
         metric = found(metric_get(organization=self.organization, metric_id=metric_id), "metric")
         return Response(MetricOutput(metric).data)
+
+
+def score_payload(score) -> dict:
+    return {
+        "run": str(score.scored_run_id),
+        "metric": score.metric_id,
+        "metric_name": score.metric.name,
+        "status": score.status,
+        "mean": score.mean,
+        "judgements": score.judgements,
+        "error": score.error or None,
+    }
+
+
+class ScoreOutput(serializers.Serializer):
+    run = serializers.UUIDField(help_text="The judged run.")
+    metric = serializers.IntegerField()
+    metric_name = serializers.CharField()
+    status = serializers.ChoiceField(choices=["pending", "scored", "failed"])
+    mean = serializers.FloatField(allow_null=True, help_text="Mean of the judges' valid scores (0-1).")
+    judgements = serializers.ListField(
+        child=serializers.DictField(), help_text='Per judge: {"score", "reason"} or {"error"}.'
+    )
+    error = serializers.CharField(allow_null=True, help_text="Judges whose answer could not be used, and why.")
+
+    def to_representation(self, instance):
+        return score_payload(instance)
+
+
+class MetricScoresApi(OrganizationApi):
+    class ScoreRequestInput(serializers.Serializer):
+        runs = serializers.ListField(
+            child=serializers.UUIDField(), help_text="Succeeded runs to judge (a Playground comparison's columns)."
+        )
+
+    class ScoreFilterInput(serializers.Serializer):
+        run = serializers.ListField(child=serializers.UUIDField(), help_text="Repeat for several runs.")
+
+    @extend_schema(
+        operation_id="metrics_scores_request",
+        summary="Judge succeeded runs with this metric (N judge runs each); asking again returns the same scores",
+        request=ScoreRequestInput,
+        responses={202: ScoreOutput(many=True), **error_responses(401, 403, 404, 422)},
+    )
+    def post(self, request, metric_id: int):
+        metric = found(metric_get(organization=self.organization, metric_id=metric_id), "metric")
+        data = self.validated(self.ScoreRequestInput, request.data, where="body")
+        scores = run_scores_request(organization=self.organization, user=request.user, metric=metric, runs=data["runs"])
+        return Response(ScoreOutput(scores, many=True).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        operation_id="metrics_scores_get",
+        summary="This metric's scores of runs (pending until every judge has answered)",
+        parameters=[ScoreFilterInput],
+        responses={200: ScoreOutput(many=True), **error_responses(401, 403, 404, 422)},
+    )
+    def get(self, request, metric_id: int):
+        metric = found(metric_get(organization=self.organization, metric_id=metric_id), "metric")
+        data = self.validated(self.ScoreFilterInput, {"run": request.query_params.getlist("run")}, where="query")
+        scores = run_scores_get(organization=self.organization, runs=data["run"], metric=metric)
+        return Response(ScoreOutput(scores, many=True).data)
 
 
 class EvaluationsApi(OrganizationApi):

@@ -9,6 +9,7 @@ urlpatterns = [
     path("datasets/<int:dataset_id>", api.DatasetDetailApi.as_view(), name="api-dataset"),
     path("metrics", api.MetricsApi.as_view(), name="api-metrics"),
     path("metrics/<int:metric_id>", api.MetricDetailApi.as_view(), name="api-metric"),
+    path("metrics/<int:metric_id>/scores", api.MetricScoresApi.as_view(), name="api-metric-scores"),
     path("evaluations", api.EvaluationsApi.as_view(), name="api-evaluations"),
     path("evaluations/<uuid:evaluation_id>", api.EvaluationDetailApi.as_view(), name="api-evaluation"),
     path("evaluations/<uuid:evaluation_id>/cancel", api.EvaluationCancelApi.as_view(), name="api-evaluation-cancel"),

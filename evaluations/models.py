@@ -136,9 +136,15 @@ class ScoreStatus(models.TextChoices):
 
 
 class MetricScore(models.Model):
-    """One metric on one output: each judge's verdict and their mean."""
+    """One metric on one output: each judge's verdict and their mean.
 
-    result = models.ForeignKey(EvaluationResult, on_delete=models.CASCADE, related_name="scores")
+    The output is `scored_run`; for an evaluation's output, `result` is set too (a Playground run has none).
+    """
+
+    result = models.ForeignKey(EvaluationResult, null=True, blank=True, on_delete=models.CASCADE, related_name="scores")
+    scored_run = models.ForeignKey(
+        "runners.Run", null=True, blank=True, on_delete=models.RESTRICT, related_name="metric_scores"
+    )
     metric = models.ForeignKey(Metric, on_delete=models.RESTRICT, related_name="+")
     status = models.CharField(max_length=16, choices=ScoreStatus.choices, default=ScoreStatus.PENDING)
     # One entry per judge, in order: {"score", "reason"} or {"error"}.
@@ -147,7 +153,10 @@ class MetricScore(models.Model):
     error = models.TextField(blank=True, default="")
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["result", "metric"], name="metric_score_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["result", "metric"], name="metric_score_unique"),
+            models.UniqueConstraint(fields=["scored_run", "metric"], name="metric_score_run_unique"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.metric_id}: {self.status} {self.mean}"

@@ -527,7 +527,7 @@ def _enqueue_judges(evaluation: Evaluation) -> int:
             for result in results:
                 for metric in metrics:
                     model = judge_models[metric.pk]
-                    score = MetricScore(result=result, metric=metric)
+                    score = MetricScore(result=result, scored_run=result.run, metric=metric)
                     if model is None:
                         score.status = ScoreStatus.FAILED
                         score.error = f'The judge model "{metric.judge_model}" no longer exists.'
@@ -563,9 +563,13 @@ def _enqueue_judges(evaluation: Evaluation) -> int:
 
 
 def _record_scores(evaluation: Evaluation) -> int:
+    return scores_record(scores=MetricScore.objects.filter(result__evaluation=evaluation))
+
+
+def scores_record(*, scores) -> int:
     """Parse the answers of scores whose judges have all finished; an unparsable answer is an error on that score."""
     ready = (
-        MetricScore.objects.filter(result__evaluation=evaluation, status=ScoreStatus.PENDING)
+        scores.filter(status=ScoreStatus.PENDING)
         .exclude(judge_runs__run__status__in=(RunStatus.QUEUED, RunStatus.RUNNING))
         .prefetch_related("judge_runs__run")
     )
@@ -621,3 +625,93 @@ def _finish_if_done(evaluation: Evaluation) -> bool:
     Evaluation.objects.filter(pk=evaluation.pk, finished_at__isnull=True).update(finished_at=timezone.now())
     evaluation.refresh_from_db(fields=["finished_at", "cancelled_at"])
     return True
+
+
+# Judging any run (a Playground comparison's columns, an API run)
+
+MAX_JUDGED_RUNS = 16
+
+
+def run_scores_request(*, organization: Organization, user, metric: Metric, runs: Any) -> list[MetricScore]:
+    """Score succeeded runs with a metric: N judge runs each, averaged as in an evaluation.
+
+    Idempotent per (run, metric): asking again returns the existing score. Read the outcome with run_scores_get.
+    """
+    errors: list[DocumentError] = []
+    if not isinstance(runs, list) or not runs or len(runs) > MAX_JUDGED_RUNS:
+        raise DocumentInvalid([DocumentError(("runs",), f"A list of 1 to {MAX_JUDGED_RUNS} run ids.", "list_type")])
+    found = {str(run.pk): run for run in Run.objects.filter(organization=organization, pk__in=_uuids(runs))}
+    ordered: list[Run] = []
+    for index, run_id in enumerate(runs):
+        run = found.get(str(run_id))
+        if run is None:
+            errors.append(DocumentError(("runs", index), "No such run.", "not_found"))
+        elif run.status != RunStatus.SUCCEEDED:
+            errors.append(
+                DocumentError(
+                    ("runs", index), f"Only a succeeded run can be judged; this one is {run.status}.", "not_done"
+                )
+            )
+        elif run not in ordered:
+            ordered.append(run)
+    extra = [name for name in prompt_variables(metric.prompt) if name not in RESERVED_VARIABLES]
+    if extra:
+        names = ", ".join("{{" + name + "}}" for name in extra)
+        errors.append(
+            DocumentError(
+                ("metric",), f"The metric uses {names}, which only a dataset row can fill.", "unknown_variable"
+            )
+        )
+    judge_model = model_get(organization=organization, alias=metric.judge_model)
+    if judge_model is None:
+        errors.append(
+            DocumentError(("metric",), f'The judge model "{metric.judge_model}" no longer exists.', "unknown_model")
+        )
+    if errors:
+        raise DocumentInvalid(errors)
+    existing = {score.scored_run_id for score in MetricScore.objects.filter(scored_run__in=ordered, metric=metric)}
+    new = [run for run in ordered if run.pk not in existing]
+    if new:
+        try:
+            with transaction.atomic():
+                job = job_create(organization=organization, user=user, kind=Job.Kind.EVALUATION)
+                scores = MetricScore.objects.bulk_create([MetricScore(scored_run=run, metric=metric) for run in new])
+                specs, links = [], []
+                for score, run in zip(scores, new, strict=True):
+                    messages = judge_messages(
+                        prompt=metric.prompt, input=render_input(run.messages), output=run.output or "", row={}
+                    )
+                    for index in range(metric.judges):
+                        specs.append(RunSpec(model=judge_model, messages=messages, parameters=metric.parameters))
+                        links.append((score, index))
+                judge_runs = runs_create_bulk(specs=specs, user=user, job=job)
+                JudgeRun.objects.bulk_create(
+                    [
+                        JudgeRun(score=score, index=index, run=run)
+                        for (score, index), run in zip(links, judge_runs, strict=True)
+                    ]
+                )
+        except IntegrityError:
+            pass  # asked twice at once: the other request created them
+    return run_scores_get(organization=organization, runs=[run.pk for run in ordered], metric=metric)
+
+
+def run_scores_get(*, organization: Organization, runs: list, metric: Metric | None = None) -> list[MetricScore]:
+    """The scores of these runs (recording those whose judges have finished), in the order of `runs`."""
+    scores = MetricScore.objects.filter(scored_run__organization=organization, scored_run__in=_uuids(runs))
+    if metric is not None:
+        scores = scores.filter(metric=metric)
+    scores_record(scores=scores)
+    position = {str(run_id): index for index, run_id in enumerate(runs)}
+    found = scores.select_related("metric").order_by("metric__name")
+    return sorted(found, key=lambda score: position.get(str(score.scored_run_id), len(position)))
+
+
+def _uuids(values: list) -> list[uuid.UUID]:
+    parsed = []
+    for value in values:
+        try:
+            parsed.append(uuid.UUID(str(value)))
+        except ValueError:
+            continue
+    return parsed

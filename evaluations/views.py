@@ -10,7 +10,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from evaluations.api import csv_response
+from evaluations.api import csv_response, score_payload
 from evaluations.charts import latency_histogram, score_histogram
 from evaluations.datasets import MAX_BYTES
 from evaluations.judging import DEFAULT_JUDGE_PROMPT
@@ -22,6 +22,7 @@ from evaluations.selectors import (
     evaluation_list,
     evaluation_progress,
     evaluation_results,
+    metric_get,
     metric_list,
 )
 from evaluations.services import (
@@ -33,6 +34,8 @@ from evaluations.services import (
     evaluation_cancel,
     evaluation_create,
     metric_create,
+    run_scores_get,
+    run_scores_request,
 )
 from integrations.document import DocumentError, DocumentInvalid
 from integrations.views import membership_of
@@ -336,3 +339,30 @@ def evaluation_cancel_view(request, evaluation_id):
 def evaluation_csv_view(request, evaluation_id):
     evaluation = _evaluation_or_404(request, evaluation_id)
     return csv_response(evaluation_results(evaluation=evaluation, sort=request.GET.get("sort")))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def metric_scores_view(request, metric_id):
+    """For the Playground's script: POST {"runs": [ids]} judges them (202); GET ?run=<id>&run=... reads the scores."""
+    organization = _organization(request)
+    metric = metric_get(organization=organization, metric_id=metric_id)
+    if metric is None:
+        raise Http404("No such metric.")
+    if request.method == "GET":
+        scores = run_scores_get(organization=organization, runs=request.GET.getlist("run"), metric=metric)
+        return JsonResponse({"scores": [score_payload(score) for score in scores]})
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        return JsonResponse({"errors": [{"path": "(body)", "loc": [], "message": "Not valid JSON."}]}, status=400)
+    try:
+        scores = run_scores_request(
+            organization=organization,
+            user=request.user,
+            metric=metric,
+            runs=body.get("runs") if isinstance(body, dict) else None,
+        )
+    except DocumentInvalid as exc:
+        return JsonResponse({"errors": _error_list(exc)}, status=422)
+    return JsonResponse({"scores": [score_payload(score) for score in scores]}, status=202)

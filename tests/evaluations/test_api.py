@@ -7,9 +7,11 @@ import pytest
 from rest_framework.test import APIClient
 
 from evaluations.models import Dataset, Evaluation
+from integrations.models import ModelProperty
 from organizations.models import Role
 from organizations.services import api_key_issue
 from runners.models import Run
+from runners.services import run_enqueue
 from tests.evaluations.conftest import csv_text
 from tests.factories import UserFactory
 
@@ -218,3 +220,36 @@ def test_another_organisation_gets_404_everywhere(member_api, other_api, provide
 def test_no_key_is_401():
     assert APIClient().get("/api/v2/evaluations").status_code == 401
     assert APIClient().get("/api/v2/datasets").status_code == 401
+
+
+def test_metric_scores_of_runs_from_another_organisation_are_not_found(
+    member_api, other_api, provider, judge_integration
+):
+
+    run = run_enqueue(
+        model=ModelProperty.objects.get(alias="model-a"), user=None, messages=[{"role": "user", "content": "hi"}]
+    )
+    Run.objects.filter(pk=run.pk).update(status="succeeded", output="hello")
+    metric_id = member_api.post(
+        "/api/v2/metrics", {"name": "M", "judge_model": "Judge", "prompt": "{{output}}", "judges": 2}, format="json"
+    ).json()["id"]
+    response = member_api.post(f"/api/v2/metrics/{metric_id}/scores", {"runs": [str(run.pk)]}, format="json")
+    assert response.status_code == 202, response.json()
+    assert response.json() == [
+        {
+            "run": str(run.pk),
+            "metric": metric_id,
+            "metric_name": "M",
+            "status": "pending",
+            "mean": None,
+            "judgements": [],
+            "error": None,
+        }
+    ]
+    assert member_api.get(f"/api/v2/metrics/{metric_id}/scores?run={run.pk}").json()[0]["status"] == "pending"
+    assert Run.objects.filter(job__kind="evaluation").count() == 2
+    assert (
+        other_api.post(f"/api/v2/metrics/{metric_id}/scores", {"runs": [str(run.pk)]}, format="json").status_code == 404
+    )
+    response = member_api.post(f"/api/v2/metrics/{metric_id}/scores", {"runs": ["not-a-uuid"]}, format="json")
+    assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body", "runs", 0]

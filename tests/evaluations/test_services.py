@@ -7,9 +7,18 @@ from django.utils import timezone
 
 from evaluations.models import EvaluationResult, JudgeRun, MetricScore
 from evaluations.selectors import evaluation_progress, evaluation_results
-from evaluations.services import evaluation_advance, evaluation_cancel, evaluation_create, metric_create
+from evaluations.services import (
+    evaluation_advance,
+    evaluation_cancel,
+    evaluation_create,
+    metric_create,
+    run_scores_get,
+    run_scores_request,
+)
 from integrations.document import DocumentInvalid
+from integrations.models import ModelProperty
 from runners.models import Run
+from runners.services import run_enqueue
 from tests.evaluations.conftest import judge_reply  # noqa: F401 (documented helper)
 
 PROMPT = [{"role": "user", "content": "Answer briefly: {{question}}"}]
@@ -237,3 +246,29 @@ def test_no_judges_are_enqueued_after_a_cancel(org, admin_user, integrations, ma
     assert not MetricScore.objects.exists()
     evaluation.refresh_from_db()
     assert evaluation.status == "cancelled"
+
+
+def test_any_succeeded_run_can_be_judged_once_per_metric(org, admin_user, integrations, make_metric):
+
+    model = ModelProperty.objects.get(alias="model-a")
+    run = run_enqueue(model=model, user=admin_user, messages=[{"role": "user", "content": "What is 2+2?"}])
+    metric = metric_create(
+        organization=org, user=admin_user, name="Plain", judge_model="Judge", judges=2, prompt="{{input}} -> {{output}}"
+    )
+    with pytest.raises(DocumentInvalid) as caught:
+        run_scores_request(organization=org, user=admin_user, metric=metric, runs=[str(run.pk)])
+    assert caught.value.errors[0].message == "Only a succeeded run can be judged; this one is queued."
+    finish([run], output="4")
+    (score,) = run_scores_request(organization=org, user=admin_user, metric=metric, runs=[str(run.pk)])
+    assert run_scores_request(organization=org, user=admin_user, metric=metric, runs=[str(run.pk)]) == [score]
+    judge_runs = [judge.run for judge in score.judge_runs.all()]
+    assert len(judge_runs) == 2 and judge_runs[0].messages[1]["content"] == "What is 2+2? -> 4"
+    finish(judge_runs[:1], output='{"score": 1, "reason": "right"}')
+    assert run_scores_get(organization=org, runs=[run.pk])[0].status == "pending"
+    finish(judge_runs[1:], output='{"score": 0.5, "reason": "terse"}')
+    (score,) = run_scores_get(organization=org, runs=[run.pk])
+    assert (score.status, score.mean) == ("scored", 0.75)
+    # A metric that needs a dataset row cannot judge a bare run.
+    with pytest.raises(DocumentInvalid) as caught:
+        run_scores_request(organization=org, user=admin_user, metric=make_metric(), runs=[str(run.pk)])
+    assert "{{expected}}" in caught.value.errors[0].message

@@ -3,12 +3,16 @@
 import time
 
 import pytest
+from django.test import Client
 
 from evaluations.models import EvaluationResult, MetricScore
 from evaluations.selectors import evaluation_progress
-from evaluations.services import evaluation_cancel, evaluation_create
+from evaluations.services import evaluation_cancel, evaluation_create, metric_create
+from integrations.models import ModelProperty
 from runners.models import Run
+from runners.services import run_enqueue
 from tests.evaluations.conftest import RUN_ID_HEADER, judge_reply, wait_for_evaluation
+from tests.fixtures.worker import wait_for_run
 
 pytestmark = [pytest.mark.worker, pytest.mark.slow]
 
@@ -137,3 +141,35 @@ def test_an_unparsable_judge_answer_is_a_per_row_error_not_a_crash(
     assert all(s.mean == 0.5 for s in scores if s.status == "scored")
     evaluation.refresh_from_db()
     assert evaluation.status == "completed"
+
+
+def test_a_playground_run_is_judged_by_a_custom_model(
+    celery_worker, openai_server, judge_server, org, member_user, provider, judge_integration
+):
+
+    run = run_enqueue(
+        model=ModelProperty.objects.get(alias="model-b"),
+        user=member_user,
+        messages=[{"role": "user", "content": "Name a colour."}],
+    )
+    wait_for_run(run.pk)
+    metric = metric_create(
+        organization=org, user=member_user, name="Tone", judge_model="Judge", judges=3, prompt="Rate: {{output}}"
+    )
+    judge_server.enqueue(judge_reply(0.9), judge_reply(0.6), judge_reply(0.3))
+    client = Client()
+    client.force_login(member_user)
+    response = client.post(
+        f"/evaluations/metrics/{metric.pk}/scores", {"runs": [str(run.pk)]}, content_type="application/json"
+    )
+    assert response.status_code == 202
+    deadline = time.monotonic() + 15
+    while True:
+        (score,) = client.get(f"/evaluations/metrics/{metric.pk}/scores?run={run.pk}").json()["scores"]
+        if score["status"] != "pending":
+            break
+        assert time.monotonic() < deadline, score
+        time.sleep(0.05)
+    assert score["status"] == "scored" and score["mean"] == pytest.approx(0.6)
+    assert len(judge_server.completion_requests) == 3
+    assert judge_server.completion_requests[0].json["messages"][1]["content"] == "Rate: echo: Name a colour."
