@@ -19,7 +19,6 @@ from integrations.document import DocumentInvalid
 from integrations.models import ModelProperty
 from runners.models import Run
 from runners.services import run_enqueue
-from tests.evaluations.conftest import judge_reply  # noqa: F401 (documented helper)
 
 PROMPT = [{"role": "user", "content": "Answer briefly: {{question}}"}]
 
