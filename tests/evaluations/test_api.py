@@ -253,3 +253,11 @@ def test_metric_scores_of_runs_from_another_organisation_are_not_found(
     )
     response = member_api.post(f"/api/v2/metrics/{metric_id}/scores", {"runs": ["not-a-uuid"]}, format="json")
     assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body", "runs", 0]
+
+
+def test_a_large_dataset_fits_in_one_json_body(member_api):
+    text = "question\n" + "".join(f"{n} {'x' * 600}\n" for n in range(5000))
+    assert len(text) > 3_000_000
+    response = create_dataset(member_api, text=text)
+    assert response.status_code == 201, response.json()
+    assert response.json()["row_count"] == 5000
