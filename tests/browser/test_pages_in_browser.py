@@ -168,3 +168,28 @@ def test_run_a_prompt_in_the_playground_then_compare_two_models(
     expect(columns.first.locator("[data-output]")).to_have_text(
         "echo: Tell me about Porto and its many old bridges and hills"
     )
+
+
+def test_a_failing_model_shows_its_clear_error_in_the_test_results(
+    page, live_server, celery_worker, openai_server, admin, org
+):
+    document = api_key_document(
+        endpoint=openai_server.url,
+        model_properties=[
+            {"name": "good-model", "alias": "Good"},
+            {"name": "status-401", "alias": "Rejected"},  # the test provider answers HTTP 401 for this name
+        ],
+    )
+    make_integration(organization=org, user=admin, name="mixed", document=document)
+    log_in(page, "ada")
+    page.locator("#integration-mixed").get_by_role("button", name="Test").click()
+    expect(page.locator("#test-results")).to_have_attribute("data-done", "true", timeout=20_000)
+    expect(page.locator(".test-summary")).to_contain_text("1 of 2 models failed.")
+    good, rejected = page.locator('[data-model="Good"]'), page.locator('[data-model="Rejected"]')
+    expect(good.locator(".status")).to_have_text("ok")
+    expect(rejected.locator(".status")).to_have_text("failed")
+    expect(rejected.locator(".error-box")).to_contain_text("401")
+    expect(rejected.locator(".error-box")).not_to_contain_text("sk-test-ABC123")
+    screenshot(page, "integration-test-failure")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name=INTEGRATIONS).click()
+    expect(page.locator("#integration-mixed")).to_contain_text("failed · 1 of 2")
