@@ -39,6 +39,28 @@ def _children(pid: int) -> list[int]:
     return children
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_ticks(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rpartition(")")[2].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0
+    return int(fields[11]) + int(fields[12])  # utime and stime (fields 14 and 15 of proc(5))
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU time consumed so far by a process and its live descendants."""
+    total, pending = 0, [pid]
+    while pending:
+        current = pending.pop()
+        total += _cpu_ticks(current)
+        pending.extend(_children(current))
+    return total / CLOCK_TICKS
+
+
 def tree_rss_bytes(pid: int) -> int:
     """VmRSS of a process and all its descendants (a prefork worker's children count too)."""
     total, pending = 0, [pid]
@@ -166,16 +188,19 @@ class BaselineProcess:
             raise RuntimeError(f"bench.baselines {self.system} failed or timed out (see its stderr above): {line!r}")
         return json.loads(line)
 
-    def run(self, spec: dict, *, timeout: float) -> tuple[dict, int]:
-        """The result of one spec and the process's peak RSS while it ran."""
+    def run(self, spec: dict, *, timeout: float) -> dict:
+        """The result of one spec, with the process's peak RSS and the CPU time it used meanwhile."""
         sampler = RssSampler(self.process.pid).start()
+        cpu_before = tree_cpu_seconds(self.process.pid)
         try:
             self.process.stdin.write(json.dumps(spec) + "\n")
             self.process.stdin.flush()
             result = self._read(timeout)
         finally:
-            peak = sampler.stop()
-        return result, peak
+            result_peak = sampler.stop()
+        result["cpu_s"] = tree_cpu_seconds(self.process.pid) - cpu_before
+        result["peak_rss_bytes"] = result_peak
+        return result
 
 
 def wait_until(predicate, *, timeout: float, interval: float, what: str):

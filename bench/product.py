@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections import Counter
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -18,7 +19,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
 
-from bench.processes import RssSampler, stop_process, wait_until
+from bench.processes import RssSampler, stop_process, tree_cpu_seconds, wait_until
 from integrations.models import ModelProperty
 from integrations.services import integration_upsert
 from organizations.models import Membership, Organization, Role
@@ -31,6 +32,7 @@ API_KEY_VALUE = "sk-bench-not-a-secret"
 MESSAGES = [{"role": "user", "content": "Say hello in five words."}]
 PARAMETERS = {"max_tokens": 16, "temperature": 0.2}
 POLL_INTERVAL = 0.05  # seconds between COUNTs while a batch drains
+STALL_SECONDS = 90  # a batch in which no run finished for this long has lost runs: report it, go on
 SEQUENTIAL_POLL_INTERVAL = 0.005  # one indexed lookup by primary key per 5 ms while a single run is out
 WARMUP_RUNS = 3
 
@@ -86,6 +88,9 @@ class Worker:
         self.profiler: subprocess.Popen | None = None
         self.sampler: RssSampler | None = None
         self.peak_rss = 0
+        # CPU time from the first run claimed (startup and imports excluded) to the end.
+        self.cpu_at_start: float | None = None
+        self.cpu_s: float | None = None
 
     def __enter__(self) -> "Worker":
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -100,11 +105,18 @@ class Worker:
         )
         log.close()
         self.sampler = RssSampler(self.process.pid).start()
-        if self.profile_path is not None:
-            self.profiler = start_profiler(self.process.pid, self.profile_path)
         return self
 
+    def working(self) -> None:
+        """The worker has claimed its first run: measure (and profile) from here on."""
+        if self.cpu_at_start is None:
+            self.cpu_at_start = tree_cpu_seconds(self.process.pid)
+            if self.profile_path is not None:
+                self.profiler = start_profiler(self.process.pid, self.profile_path)
+
     def __exit__(self, *exc_info) -> None:
+        if self.cpu_at_start is not None:
+            self.cpu_s = tree_cpu_seconds(self.process.pid) - self.cpu_at_start
         if self.profiler is not None:
             stop_profiler(self.profiler)
         stop_process(self.process)
@@ -207,12 +219,21 @@ class Product:
     def new_job(self) -> Job:
         return job_create(organization=self.organization, user=self.user, kind=Job.Kind.API)
 
-    def wait_for_job(self, job: Job, runs: int, worker: Worker, *, timeout: float) -> None:
-        def all_terminal() -> bool:
+    def wait_for_job(self, job: Job, runs: int, worker: Worker) -> bool:
+        """Poll until every run of `job` is terminal (True), or until none has finished for STALL_SECONDS."""
+        done, progress_at = -1, time.monotonic()
+        while True:
             worker.check_alive()
-            return Run.objects.filter(job=job, status__in=TERMINAL_STATUSES).count() >= runs
-
-        wait_until(all_terminal, timeout=timeout, interval=POLL_INTERVAL, what=f"{runs} runs of job {job.pk}")
+            if worker.cpu_at_start is None and Run.objects.filter(job=job, started_at__isnull=False).exists():
+                worker.working()
+            count = Run.objects.filter(job=job, status__in=TERMINAL_STATUSES).count()
+            if count >= runs:
+                return True
+            if count != done:
+                done, progress_at = count, time.monotonic()
+            elif time.monotonic() - progress_at > STALL_SECONDS:
+                return False
+            time.sleep(POLL_INTERVAL)
 
     def job_rows(self, job: Job) -> list[dict]:
         return list(
@@ -228,6 +249,7 @@ class Product:
             warmup = self.new_job()
             for _ in range(WARMUP_RUNS):
                 self._one(model, warmup, worker, timeout=120)
+            worker.working()
             job = self.new_job()
             for _ in range(runs):
                 self._one(model, job, worker, timeout=60)
@@ -242,6 +264,7 @@ class Product:
             ],
             "breakdown_ms": breakdown(rows, latency),
             "peak_rss_bytes": worker.peak_rss,
+            "cpu_s": worker.cpu_s,
         }
 
     def _one(self, model, job, worker, *, timeout: float) -> None:
@@ -264,21 +287,25 @@ class Product:
             self.enqueue(model=model, job=job)
         enqueue_seconds = time.perf_counter() - started
         self.provider.reset_stats()
-        timeout = 120 + 20 * runs * latency_ms / 1000 / concurrency + runs / 20
         with self.worker(concurrency=concurrency, phase=phase, profile=profile) as worker:
-            self.wait_for_job(job, runs, worker, timeout=timeout)
+            complete = self.wait_for_job(job, runs, worker)
         rows = self.job_rows(job)
-        first_claim = min(row["started_at"] for row in rows if row["started_at"])
-        last_store = max(row["finished_at"] for row in rows if row["finished_at"])
+        finished = [row for row in rows if row["finished_at"]]
+        first_claim = min(row["started_at"] for row in finished)
+        last_store = max(row["finished_at"] for row in finished)
         elapsed = _seconds(last_store, first_claim)
         return {
             "runs": runs,
             "succeeded": sum(row["status"] == RunStatus.SUCCEEDED for row in rows),
             "errors": sorted({row["error_type"] for row in rows if row["error_type"]}),
+            "stalled": not complete,
+            "statuses": dict(Counter(row["status"] for row in rows)),
             "elapsed_s": elapsed,
-            "throughput": runs / elapsed,
+            # Runs stored per second; when runs were lost (stalled) only the stored ones count.
+            "throughput": len(finished) / elapsed,
             "enqueue_per_s": runs / enqueue_seconds,
             "peak_rss_bytes": worker.peak_rss,
+            "cpu_s": worker.cpu_s,
             "max_in_flight": self.provider.stats()["max_in_flight"],
         }
 

@@ -46,6 +46,15 @@ def figure_definitions(config: dict) -> list[tuple[str, str, str, callable]]:
                 lambda r: r["throughput"],
             )
         )
+    for size in config["batch_sizes"]:
+        definitions.append(
+            (
+                f"cpu_ms_per_run_{size}",
+                f"CPU per run, {size} runs (ms; worker or loop process)",
+                f"batch_{size}",
+                lambda r: 1000 * r["cpu_s"] / r["runs"],
+            )
+        )
     definitions.append(
         (
             "peak_rss_mb",
@@ -57,7 +66,9 @@ def figure_definitions(config: dict) -> list[tuple[str, str, str, callable]]:
     return definitions
 
 
-def _spread(values: list[float]) -> dict:
+def _spread(values: list[float]) -> dict | None:
+    if not values:
+        return None
     return {"median": median(values), "min": min(values), "max": max(values), "values": values}
 
 
@@ -68,21 +79,20 @@ def summarise(raw: dict) -> dict:
     for key, label, phase, value in figure_definitions(config):
         figure = {"label": label, "systems": {}}
         for system in systems:
-            values = [value(repeat[phase][system]) for repeat in raw["repeats"]]
-            figure["systems"][system] = _spread(values)
-        if "product" in systems:
-            product = figure["systems"]["product"]["median"]
-            figure["ratios"] = {
-                f"product/{baseline}": product / figure["systems"][baseline]["median"]
-                for baseline in systems
-                if baseline != "product" and figure["systems"][baseline]["median"] > 0
-            }
+            results = [repeat[phase][system] for repeat in raw["repeats"]]
+            figure["systems"][system] = _spread([value(result) for result in results if "error" not in result])
+        figure["ratios"] = {}
+        product = figure["systems"].get("product")
+        for baseline in systems:
+            other = figure["systems"][baseline]
+            if baseline != "product" and product and other and other["median"] > 0:
+                figure["ratios"][f"product/{baseline}"] = product["median"] / other["median"]
         figures[key] = figure
     summary = {"figures": figures, "targets": targets(figures, config), "completion": completion(raw)}
     if "product" in systems:
         summary["product_details"] = product_details(raw)
     summary["in_flight"] = {
-        phase: {system: max(r[phase][system].get("max_in_flight", 0) for r in raw["repeats"]) for system in systems}
+        phase: {system: [r[phase][system].get("max_in_flight") for r in raw["repeats"]] for system in systems}
         for phase in raw["repeats"][0]
         if phase != "overhead"
     }
@@ -92,20 +102,34 @@ def summarise(raw: dict) -> dict:
 def targets(figures: dict, config: dict) -> list[dict]:
     if "product" not in config["systems"]:
         return []
-    found = []
-    p50 = figures["overhead_p50_ms"]["systems"]["product"]["median"]
-    found.append({"figure": "overhead_p50_ms", "value": p50, "target": f"<= {OVERHEAD_P50_TARGET_MS} ms",
-                  "met": p50 <= OVERHEAD_P50_TARGET_MS})  # fmt: skip
-    for size in config["batch_sizes"]:
-        ratio = figures[f"throughput_{size}"].get("ratios", {}).get("product/litellm")
-        if ratio is not None:
-            target = f">= {THROUGHPUT_RATIO_TARGET:.0%} of litellm"
-            met = ratio >= THROUGHPUT_RATIO_TARGET
-            found.append({"figure": f"throughput_{size}", "value": ratio, "target": target, "met": met})
-    rss = figures["peak_rss_mb"]["systems"]["product"]["median"]
-    found.append(
-        {"figure": "peak_rss_mb", "value": rss, "target": f"<= {RSS_TARGET_MB} MB", "met": rss <= RSS_TARGET_MB}
-    )
+
+    def target(figure: str, value: float | None, wanted: str, met) -> dict:
+        return {"figure": figure, "value": value, "target": wanted, "met": value is not None and met(value)}
+
+    def product(figure: str) -> float | None:
+        spread = figures[figure]["systems"]["product"]
+        return spread["median"] if spread else None
+
+    found = [
+        target(
+            "overhead_p50_ms",
+            product("overhead_p50_ms"),
+            f"<= {OVERHEAD_P50_TARGET_MS} ms",
+            lambda v: v <= OVERHEAD_P50_TARGET_MS,
+        )
+    ]
+    if "litellm" in config["systems"]:
+        for size in config["batch_sizes"]:
+            ratio = figures[f"throughput_{size}"]["ratios"].get("product/litellm")
+            found.append(
+                target(
+                    f"throughput_{size}",
+                    ratio,
+                    f">= {THROUGHPUT_RATIO_TARGET:.0%} of litellm",
+                    lambda v: v >= THROUGHPUT_RATIO_TARGET,
+                )
+            )
+    found.append(target("peak_rss_mb", product("peak_rss_mb"), f"<= {RSS_TARGET_MB} MB", lambda v: v <= RSS_TARGET_MB))
     return found
 
 
@@ -124,14 +148,25 @@ def completion(raw: dict) -> dict:
 
 def product_details(raw: dict) -> dict:
     repeats = raw["repeats"]
-    details = {"overhead_breakdown_ms": [r["overhead"]["product"]["breakdown_ms"] for r in repeats]}
+    details = {"overhead_breakdown_ms": [r["overhead"]["product"].get("breakdown_ms") for r in repeats]}
     for phase in repeats[0]:
         if phase.startswith("batch_") or phase == "memory":
-            details[f"{phase}_enqueue_per_s"] = [round(r[phase]["product"]["enqueue_per_s"]) for r in repeats]
+            details[f"{phase}_enqueue_per_s"] = [round(r[phase]["product"].get("enqueue_per_s", 0)) for r in repeats]
+    failures = [
+        f"repeat {index + 1} {phase} {system}: {result['error']}"
+        for index, repeat in enumerate(repeats)
+        for phase, results in repeat.items()
+        for system, result in results.items()
+        if "error" in result
+    ]
+    if failures:
+        details["failures"] = failures
     return details
 
 
-def _cell(spread: dict) -> str:
+def _cell(spread: dict | None) -> str:
+    if spread is None:
+        return "failed"
     if spread["min"] == spread["max"]:
         return _number(spread["median"])
     return f"{_number(spread['median'])} ({_number(spread['min'])}-{_number(spread['max'])})"

@@ -45,7 +45,7 @@ class Baselines:
         self.kept: dict[str, BaselineProcess] = {}
         self.env = dict(os.environ, LITELLM_LOCAL_MODEL_COST_MAP="True")
 
-    def run(self, system: str, spec: dict, *, timeout: float) -> tuple[dict, int]:
+    def run(self, system: str, spec: dict, *, timeout: float) -> dict:
         if self.fresh:
             with BaselineProcess(system, env=self.env) as process:
                 return process.run(spec, timeout=timeout)
@@ -78,8 +78,7 @@ def _baseline(
     }
     timeout = 300 + 20 * runs * latency_ms / 1000 / concurrency
     provider.reset_stats()
-    result, peak = baselines.run(system, spec, timeout=timeout)
-    result["peak_rss_bytes"] = peak
+    result = baselines.run(system, spec, timeout=timeout)
     result["max_in_flight"] = provider.stats()["max_in_flight"]
     return result
 
@@ -151,14 +150,12 @@ def run_suite(config: Config, *, log_dir: Path, progress=print) -> dict:
                     results[phase] = {}
                     for system in config.systems:
                         phase_started = time.perf_counter()
-                        if phase == "overhead":
-                            result = overhead(system, provider, baselines, product, config)
-                        else:
-                            # Profile the product where the worker is busiest: the largest batch.
-                            profile = config.profile and phase == f"batch_{max(config.batch_sizes)}"
-                            result = batch(
-                                system, provider, baselines, product, profile=profile, phase=phase, **arguments
-                            )
+                        try:
+                            result = run_phase(phase, arguments, system, provider, baselines, product, config)
+                        except Exception as exc:
+                            # One failed measurement is reported as such; the others still run.
+                            runs = arguments.get("runs", config.overhead_runs)
+                            result = {"error": f"{type(exc).__name__}: {exc}", "runs": runs, "succeeded": 0}
                         results[phase][system] = result
                         progress(
                             f"repeat {repeat + 1}/{config.repeats} {phase:>11} {system:>8}: "
@@ -174,6 +171,14 @@ def run_suite(config: Config, *, log_dir: Path, progress=print) -> dict:
     }
 
 
+def run_phase(phase, arguments, system, provider, baselines, product, config) -> dict:
+    if phase == "overhead":
+        return overhead(system, provider, baselines, product, config)
+    # Profile the product where the worker is busiest: the largest batch.
+    profile = config.profile and phase == f"batch_{max(config.batch_sizes)}"
+    return batch(system, provider, baselines, product, profile=profile, phase=phase, **arguments)
+
+
 class _nothing:
     def __enter__(self):
         return None
@@ -183,13 +188,15 @@ class _nothing:
 
 
 def _headline(phase: str, result: dict) -> str:
+    if "error" in result:
+        return f"FAILED {result['error'][:500]}"
     if phase == "overhead":
         values = sorted(result["overheads_ms"])
         return f"overhead p50 {values[len(values) // 2]:.2f} ms, {result['succeeded']}/{result['runs']} ok"
     rss = result["peak_rss_bytes"] / 2**20
     return (
         f"{result['throughput']:.0f} runs/s, peak RSS {rss:.0f} MB, {result['max_in_flight']} in flight, "
-        f"{result['succeeded']}/{result['runs']} ok"
+        f"{result['succeeded']}/{result['runs']} ok{' (stalled: runs lost)' if result.get('stalled') else ''}"
     )
 
 

@@ -42,7 +42,7 @@ def test_every_run_completes_and_the_report_has_every_figure(transactional_db, r
     assert done["runs"] == {"httpx": 45, "litellm": 45, "product": 45}
     assert done["succeeded"] == done["runs"], done["error_types"]
     keys = [key for key, *_ in figure_definitions(raw["config"])]
-    assert keys == ["overhead_p50_ms", "overhead_p95_ms", "throughput_20", "peak_rss_mb"]
+    assert keys == ["overhead_p50_ms", "overhead_p95_ms", "throughput_20", "cpu_ms_per_run_20", "peak_rss_mb"]
     for key in keys:
         figure = summary["figures"][key]
         assert set(figure["systems"]) == set(SYSTEMS)
