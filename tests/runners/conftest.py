@@ -1,6 +1,8 @@
 import pytest
 
 from integrations.models import ModelProperty
+from runners.models import Run
+from runners.parameters import split_supported, validate_parameters
 from runners.services import run_enqueue
 from tests.factories import make_integration
 
@@ -54,6 +56,30 @@ def integrate(org, admin_user):
         return make_integration(organization=org, user=admin_user, name=name, document=document)
 
     return make
+
+
+@pytest.fixture
+def queued_run(admin_user):
+    """queued_run(integration, model_name=None, parameters=None, **fields) -> a queued Run whose message was
+    never published (for tests that execute it themselves)."""
+
+    def create(integration, model_name=None, *, parameters=None, **fields):
+        model = ModelProperty.objects.get(integration=integration, name=model_name or integration.default_model)
+        clean = validate_parameters(parameters)
+        return Run.objects.create(
+            organization=integration.organization,
+            user=admin_user,
+            integration=integration,
+            integration_name=integration.name,
+            model_alias=model.alias,
+            model_name=model.name,
+            messages=fields.pop("messages", [{"role": "user", "content": "Hello there"}]),
+            parameters=clean,
+            dropped_parameters=split_supported(clean, model.supported_parameters)[1],
+            **fields,
+        )
+
+    return create
 
 
 @pytest.fixture

@@ -63,19 +63,8 @@ def test_a_finished_run_delivered_again_is_left_alone(celery_worker, openai_serv
     assert len(openai_server.completion_requests) == 1
 
 
-def _queued_run(integrate, enqueue, openai_server, settings):
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    return Run.objects.create(
-        organization=integrate(provider_document(openai_server.url)).organization,
-        integration_name="custom",
-        model_alias="echo-model",
-        model_name="echo-model",
-        messages=[{"role": "user", "content": "hi"}],
-    )
-
-
-def test_only_the_current_claim_holder_stores_a_result(transactional_db, openai_server, integrate, enqueue, settings):
-    run = _queued_run(integrate, enqueue, openai_server, settings)
+def test_only_the_current_claim_holder_stores_a_result(transactional_db, openai_server, integrate, queued_run):
+    run = queued_run(integrate(provider_document(openai_server.url)))
     first_claim = run_claim(run_id=str(run.pk))
     assert run_claim(run_id=str(run.pk)) is None  # running, recently started: someone has it
 
@@ -95,9 +84,9 @@ def test_only_the_current_claim_holder_stores_a_result(transactional_db, openai_
     assert Run.objects.get(pk=run.pk).output == "current"
 
 
-def test_the_reaper_fails_runs_whose_worker_was_lost(transactional_db, openai_server, integrate, enqueue, settings):
-    lost = _queued_run(integrate, enqueue, openai_server, settings)
-    alive = _queued_run(integrate, enqueue, openai_server, settings)
+def test_the_reaper_fails_runs_whose_worker_was_lost(transactional_db, openai_server, integrate, queued_run):
+    integration = integrate(provider_document(openai_server.url))
+    lost, alive = queued_run(integration), queued_run(integration)
     now = timezone.now()
     Run.objects.filter(pk=lost.pk).update(status="running", started_at=now - timedelta(seconds=61))
     Run.objects.filter(pk=alive.pk).update(status="running", started_at=now - timedelta(seconds=59))
@@ -112,8 +101,8 @@ def test_the_reaper_fails_runs_whose_worker_was_lost(transactional_db, openai_se
     assert Run.objects.get(pk=alive.pk).status == "running"
 
 
-def test_reap_runs_command(transactional_db, openai_server, integrate, enqueue, settings, capsys):
-    run = _queued_run(integrate, enqueue, openai_server, settings)
+def test_reap_runs_command(transactional_db, openai_server, integrate, queued_run, capsys):
+    run = queued_run(integrate(provider_document(openai_server.url)))
     Run.objects.filter(pk=run.pk).update(status="running", started_at=timezone.now() - timedelta(seconds=5))
 
     call_command("reap_runs", "--lost-after", "1")

@@ -2,6 +2,7 @@
 
 import json
 
+from runners.execution import run_execute
 from runners.services import job_create
 from tests.factories import ProjectFactory
 from tests.fixtures.worker import wait_for_run
@@ -144,16 +145,26 @@ def test_only_supported_parameters_are_sent_under_their_wire_names(celery_worker
     assert run.request["method"] == "POST"
 
 
-def test_the_worker_uses_the_integration_as_it_is_when_the_run_executes(
-    celery_worker, openai_server, integrate, enqueue
+def test_parameters_are_filtered_by_the_integration_as_it_is_when_the_run_executes(
+    transactional_db, openai_server, integrate, queued_run
 ):
-    """Parameters dropped at enqueue time are recomputed: the integration may have changed since."""
-    integration = integrate(provider_document(openai_server.url))
-    run = enqueue(integration, parameters={"top_p": 0.5})
+    run = queued_run(integrate(provider_document(openai_server.url)), parameters={"top_p": 0.5, "max_tokens": 9})
     assert run.dropped_parameters == ["top_p"]
-    run = wait_for_run(run.pk)
-    assert run.dropped_parameters == ["top_p"]
-    assert "top_p" not in openai_server.completion_requests[0].json
+    # The integration is edited while the run waits in the queue: the model now supports top_p.
+    document = provider_document(openai_server.url)
+    document["model_properties"][0]["supported_parameters"] = ["top_p"]
+    integrate(document)
+
+    run_execute(run_id=str(run.pk))
+
+    run.refresh_from_db()
+    assert run.status == "succeeded", run.error_message
+    assert run.dropped_parameters == ["max_tokens"]
+    assert openai_server.completion_requests[0].json == {
+        "model": "echo-model",
+        "messages": [{"role": "user", "content": "Hello there"}],
+        "top_p": 0.5,
+    }
 
 
 def test_a_trailing_slash_on_the_endpoint_is_not_doubled(celery_worker, openai_server, integrate, enqueue):

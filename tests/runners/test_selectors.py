@@ -26,8 +26,8 @@ def test_run_list_narrows_and_orders_newest_first(
     assert list(run_list(organization=other_org)) == []
 
 
-def test_live_output_is_none_before_a_run_starts(transactional_db, openai_server, integrate, enqueue):
-    run = enqueue(integrate(provider_document(openai_server.url)))  # no worker: it stays queued
+def test_live_output_is_none_before_a_run_starts(transactional_db, openai_server, integrate, queued_run):
+    run = queued_run(integrate(provider_document(openai_server.url)))
 
     assert run.status == "queued"
     assert run_live_output(run) is None
