@@ -51,6 +51,14 @@ class IntegrationDocumentForm(forms.ModelForm):
             self.initial.setdefault("name", "custom")
             self.initial.setdefault("document", json.dumps(STARTER_DOCUMENT, indent=2))
 
+    def clean_name(self):
+        name = self.cleaned_data["name"]
+        organization = self.fixed_organization or self.cleaned_data.get("organization")
+        if not self.instance.pk and Integration.objects.filter(organization=organization, name=name).exists():
+            # Adding must never replace an integration the user may not be allowed to change.
+            raise forms.ValidationError(f'An integration named "{name}" already exists; pick another name or edit it.')
+        return name
+
     def clean(self):
         cleaned = super().clean()
         stored_organization = self.instance.organization if self.instance.organization_id else None

@@ -75,3 +75,19 @@ def test_an_invalid_change_in_the_admin_keeps_the_stored_integration(staff_clien
     assert "endpoint: Must be an http" in response.content.decode()
     integration.refresh_from_db()
     assert integration.endpoint == "https://provider.example/v1"
+
+
+def test_adding_in_the_admin_never_replaces_an_existing_integration(staff_client, org):
+    existing = make_integration(organization=org, name="portkey")
+    response = staff_client.post(
+        "/admin/integrations/integration/add/",
+        {
+            "organization": org.pk,
+            "name": "portkey",
+            "document": json.dumps(api_key_document(endpoint="https://x.example")),
+        },
+    )
+    assert response.status_code == 200
+    assert "already exists" in response.content.decode()
+    existing.refresh_from_db()
+    assert existing.endpoint == "https://provider.example/v1"
