@@ -187,6 +187,14 @@ def status_failure(status: int, body: bytes, headers: httpx.Headers, *, url: str
             status_code=status,
             retry_after=parse_retry_after(headers.get("retry-after")),
         )
+    if 300 <= status < 400:
+        location = display_url(headers.get("location", "")) if headers.get("location") else "another URL"
+        return TransportError(
+            f"The provider redirected the request (HTTP {status}) to {location}: use the final URL as the endpoint.",
+            permanent=True,
+            error_type="bad_request",
+            status_code=status,
+        )
     return TransportError(
         f"The provider refused the request with HTTP {status}{said}.",
         permanent=True,

@@ -175,6 +175,18 @@ def test_other_client_errors_are_not_retried(run_model, openai_server):
     assert len(openai_server.completion_requests) == 1
 
 
+def test_a_redirect_is_not_followed(run_model, openai_server):
+    openai_server.enqueue(Reply(status=301, headers={"Location": "https://api.example.com/v2/chat/completions?k=1"}))
+    run = run_model()
+
+    assert run.error_type == "bad_request"
+    assert run.error_message == (
+        "The provider redirected the request (HTTP 301) to https://api.example.com/v2/chat/completions: use the "
+        "final URL as the endpoint."
+    )
+    assert len(openai_server.completion_requests) == 1
+
+
 def test_an_html_page_is_not_a_completion(run_model):
     run = run_model("html")
 
