@@ -47,6 +47,7 @@ MAX_MODELS = 4
 MAX_METRICS = 10
 MAX_JUDGES = 10
 MAX_RUNS = 20_000
+MAX_ROW_ERRORS = 50
 MAX_NAME = 200
 CANCELLED = "cancelled"
 
@@ -331,20 +332,19 @@ def _row_errors(*, variables: list[str], dataset: Dataset, rows: list[DatasetRow
                 "unknown_variable",
             )
         )
-    for row in rows:
-        for name in variables:
-            if name in not_columns:
-                continue
-            value = row.values.get(name)
-            if not isinstance(value, str) or not value.strip():
-                errors.append(
-                    DocumentError(
-                        ("dataset", "rows", row.index, name),
-                        f"row {row.index}: no value for {{{{{name}}}}}.",
-                        "missing",
-                    )
-                )
-    return errors
+    row_errors = [
+        DocumentError(("dataset", "rows", row.index, name), f"row {row.index}: no value for {{{{{name}}}}}.", "missing")
+        for row in rows
+        for name in variables
+        if name not in not_columns and not (isinstance(row.values.get(name), str) and row.values[name].strip())
+    ]
+    if len(row_errors) > MAX_ROW_ERRORS:
+        left_out = len(row_errors) - MAX_ROW_ERRORS
+        row_errors = row_errors[:MAX_ROW_ERRORS]
+        row_errors.append(
+            DocumentError(("dataset", "rows"), f"… and {left_out} more row(s) without a value.", "missing")
+        )
+    return errors + row_errors
 
 
 def evaluation_create(

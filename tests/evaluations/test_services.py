@@ -271,3 +271,15 @@ def test_any_succeeded_run_can_be_judged_once_per_metric(org, admin_user, integr
     with pytest.raises(DocumentInvalid) as caught:
         run_scores_request(organization=org, user=admin_user, metric=make_metric(), runs=[str(run.pk)])
     assert "{{expected}}" in caught.value.errors[0].message
+
+
+def test_rows_without_values_are_listed_up_to_a_limit(org, admin_user, integrations, make_dataset):
+    dataset = make_dataset(60)
+    dataset.rows.update(values={"question": " ", "expected": "x"})
+    with pytest.raises(DocumentInvalid) as caught:
+        start(org, admin_user, dataset)
+    errors = caught.value.errors
+    assert len(errors) == 51
+    assert errors[0].message == "row 1: no value for {{question}}."
+    assert errors[-1].message == "… and 10 more row(s) without a value."
+    assert not Run.objects.exists()
