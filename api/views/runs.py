@@ -1,5 +1,6 @@
 """Runs: start one on a model (202, a worker does it), read one, list them."""
 
+import re
 import uuid
 
 from django.db import transaction
@@ -32,20 +33,29 @@ MESSAGES_SCHEMA = {
             "content": {
                 "oneOf": [
                     {"type": "string"},
-                    {"type": "array", "items": {"type": "object"}, "description": "Content parts."},
+                    {"type": "array", "description": 'Content parts, such as {"type": "text", "text": "..."}.'},
                 ]
             },
         },
     },
 }
-PARAMETERS_SCHEMA = {
-    **RunParameters.model_json_schema(),
-    "title": "RunParameters",
-    "description": (
-        "Run parameters by name (`stop` is accepted for `stop_sequences`). An unknown name is a 422; "
-        "a known parameter that the model does not support is dropped and listed in `dropped_parameters`."
-    ),
-}
+
+
+def _parameters_schema() -> dict:
+    schema = RunParameters.model_json_schema()
+    # validate_parameters also takes one stop string, and `stop` for `stop_sequences`.
+    stop = schema["properties"]["stop_sequences"]
+    stop["anyOf"].insert(1, {"type": "string", "minLength": 1})
+    schema["properties"]["stop"] = {**stop, "title": "Stop (same as stop_sequences)"}
+    schema["title"] = "RunParameters"
+    schema["description"] = (
+        "Run parameters by name. An unknown name is a 422; a known parameter that the model does not support is "
+        "dropped and listed in `dropped_parameters`."
+    )
+    return schema
+
+
+PARAMETERS_SCHEMA = _parameters_schema()
 
 
 @extend_schema_field(MESSAGES_SCHEMA)
@@ -55,7 +65,13 @@ class MessagesField(serializers.JSONField):
 
 @extend_schema_field({"anyOf": [PARAMETERS_SCHEMA, {"type": "null"}]})
 class ParametersField(serializers.JSONField):
-    """Checked by run_enqueue, which owns the rules for parameters."""
+    """Checked by run_enqueue, which owns the rules for parameters (except the one below)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict) and "stop" in data and "stop_sequences" in data:
+            # Both would silently resolve to whichever came last.
+            raise serializers.ValidationError({"stop": "Give stop or stop_sequences, not both."})
+        return super().to_internal_value(data)
 
 
 @extend_schema_field({"type": ["object", "null"]})
@@ -63,9 +79,14 @@ class NullableObjectField(serializers.JSONField):
     pass
 
 
+UUID_RE = re.compile(r"\A[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
+
+
 class StrictUUIDField(serializers.UUIDField):
+    """A UUID in its usual text form (DRF would also take integers, bare hex and "urn:uuid:...")."""
+
     def to_internal_value(self, data):
-        if not isinstance(data, str):
+        if not isinstance(data, str) or not UUID_RE.match(data):
             self.fail("invalid", value=data)
         return super().to_internal_value(data)
 
@@ -130,7 +151,7 @@ class RunsApi(OrganizationApi):
         status = serializers.ChoiceField(choices=RunStatus.choices, required=False)
         integration = serializers.CharField(required=False, max_length=100, help_text="An integration's name.")
         model = serializers.CharField(required=False, max_length=255, help_text="A model's alias.")
-        job = serializers.UUIDField(required=False)
+        job = StrictUUIDField(required=False)
         cursor = serializers.CharField(required=False, help_text="From a `next` or `previous` link.")
         limit = serializers.IntegerField(
             required=False,
@@ -152,7 +173,9 @@ class RunsApi(OrganizationApi):
         responses={200: RunPageOutput, **error_responses(401, 403, 422)},
     )
     def get(self, request):
-        filters = self.validated(self.RunFilterInput, request.query_params, where="query")
+        # A plain dict, not the QueryDict: DRF reads an empty value in a QueryDict as "not given",
+        # which would make `?status=` list every run instead of being the error it is.
+        filters = self.validated(self.RunFilterInput, request.query_params.dict(), where="query")
         runs = run_list_filtered(
             organization=self.organization,
             **{key: filters.get(key) for key in ("status", "integration", "model", "job")},

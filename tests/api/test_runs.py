@@ -76,6 +76,7 @@ def test_stream_is_recorded(admin_client, integration):
         ({"parameters": {"temperature": 3}}, ["body", "parameters", "temperature"], None),
         ({"parameters": {"max_tokens": "5"}}, ["body", "parameters", "max_tokens"], None),
         ({"parameters": [1]}, ["body", "parameters"], "dict_type"),
+        ({"parameters": {"stop": "x", "stop_sequences": None}}, ["body", "parameters", "stop"], "invalid"),
         ({"messages": []}, ["body", "messages"], "list_type"),
         ({"messages": [{"role": "robot", "content": "x"}]}, ["body", "messages", 0, "role"], "literal_error"),
         ({"messages": [{"role": "user", "content": 5}]}, ["body", "messages", 0, "content"], "string_type"),
@@ -252,6 +253,8 @@ def test_the_list_pages_with_a_cursor(admin_client, many_runs):
         ({"limit": "many"}, ["query", "limit"]),
         ({"job": "x"}, ["query", "job"]),
         ({"cursor": "garbage"}, ["query", "cursor"]),
+        ({"status": ""}, ["query", "status"]),
+        ({"model": ""}, ["query", "model"]),
         ({"cursor": "cD1ub3QtYS1kYXRl"}, ["query", "cursor"]),  # base64 of "p=not-a-date"
     ],
 )
