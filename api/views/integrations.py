@@ -126,6 +126,7 @@ class CustomIntegrationApi(IntegrationApi):
 
     def put(self, request, name="custom"):
         self.validated(self.IntegrationPathInput, {"name": name}, where="path")
+        document = request.data  # parsed (415, 413, 422 for malformed JSON) before any lock is taken
         with transaction.atomic():
             # Locked, so that the permission checked is the one of the row we replace.
             existing = integration_get_for_update(organization=self.organization, name=name)
@@ -133,7 +134,7 @@ class CustomIntegrationApi(IntegrationApi):
                 _require(existing, request.user, UPDATE, "Only admins and the integration's creator may change it.")
             elif not can_create_integrations(user=request.user):
                 raise PermissionDenied("You may not add integrations.")
-            integration_upsert(organization=self.organization, user=request.user, name=name, document=request.data)
+            integration_upsert(organization=self.organization, user=request.user, name=name, document=document)
         integration = integration_get(organization=self.organization, name=name)
         return Response(IntegrationReadSerializer(integration, context={"user": request.user}).data)
 

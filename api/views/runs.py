@@ -130,6 +130,26 @@ class RunOutputSerializer(serializers.Serializer):
         return run.error
 
 
+def _resolve_references(organization, data: dict):
+    """The model and job a run request names, or a 422 pointing at the field that names nothing."""
+    integration = integration_get(organization=organization, name=data["integration"])
+    if integration is None:
+        message = f'No integration named "{data["integration"]}".'
+        raise Unprocessable([problem(["body", "integration"], message, "not_found")])
+    models = list(integration.models.all())
+    model = next((m for m in models if m.alias == data["model"]), None)
+    if model is None:
+        aliases = ", ".join(f'"{m.alias}"' for m in models)
+        message = f'No model "{data["model"]}" in this integration; use one of {aliases}.'
+        raise Unprocessable([problem(["body", "model"], message, "not_found")])
+    job = None
+    if data.get("job") is not None:
+        job = job_get_scoped(organization=organization, job_id=data["job"])
+        if job is None:
+            raise Unprocessable([problem(["body", "job"], "No such job in your organisation.", "not_found")])
+    return model, job
+
+
 class RunsApi(OrganizationApi):
     class RunCreateInput(serializers.Serializer):
         integration = StrictCharField(max_length=100, help_text="The integration's name.")
@@ -198,28 +218,7 @@ class RunsApi(OrganizationApi):
     def post(self, request):
         data = self.validated(self.RunCreateInput, request.data, where="body")
         organization = self.organization
-        integration = integration_get(organization=organization, name=data["integration"])
-        if integration is None:
-            raise Unprocessable(
-                [problem(["body", "integration"], f'No integration named "{data["integration"]}".', "not_found")]
-            )
-        model = next((m for m in integration.models.all() if m.alias == data["model"]), None)
-        if model is None:
-            aliases = ", ".join(f'"{m.alias}"' for m in integration.models.all())
-            raise Unprocessable(
-                [
-                    problem(
-                        ["body", "model"],
-                        f'No model "{data["model"]}" in this integration; use one of {aliases}.',
-                        "not_found",
-                    )
-                ]
-            )
-        job = None
-        if data.get("job") is not None:
-            job = job_get_scoped(organization=organization, job_id=data["job"])
-            if job is None:
-                raise Unprocessable([problem(["body", "job"], "No such job.", "not_found")])
+        model, job = _resolve_references(organization, data)
         with transaction.atomic():
             project = job.project if job is not None else default_project(organization=organization)
             if job is None:
