@@ -98,7 +98,15 @@ def test_a_wrong_method_is_a_405(admin_client, method, url):
 
 @pytest.mark.parametrize(
     "url",
-    ["/api/v2/nope", "/api/v2/integrations/", "/api/v2/runs/not-a-uuid", "/api/v2/integrations/custom/a.b", "/api/v2/"],
+    [
+        "/api/v2/nope",
+        "/api/v2/integrations/",
+        "/api/v2/runs/not-a-uuid",
+        "/api/v2/runs/a%0Ab",
+        "/api/v2/nope%0A/x",
+        "/api/v2/integrations/custom/a.b",
+        "/api/v2/",
+    ],
 )
 def test_an_unknown_path_is_a_json_404(admin_client, url):
     response = admin_client.get(url)
