@@ -24,6 +24,7 @@ from integrations.catalogue import (
     builtin_models,
     canonical_parameter,
 )
+from runners.network_policy import url_blocked_reason
 
 SECRET_PLACEHOLDER = "********"
 HEADER_MAPPING_FIELDS = ("job_id", "user_id", "project_id", "run_id")
@@ -209,6 +210,8 @@ def _check_url(value: str, loc: tuple, errors: list[DocumentError]) -> None:
         )
     elif any(ch.isspace() for ch in value):
         errors.append(DocumentError(loc, "URL must not contain spaces.", "url_invalid"))
+    elif reason := url_blocked_reason(value):
+        errors.append(DocumentError(loc, reason, "blocked_address"))
 
 
 def _check_header_name(name: str, loc: tuple, errors: list[DocumentError]) -> None:

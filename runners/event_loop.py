@@ -14,6 +14,8 @@ from concurrent.futures import Future
 
 import httpx
 
+from runners.network_policy import policy_transport
+
 # Sized for hundreds of runs in flight per worker process.
 CLIENT_LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=200, keepalive_expiry=30)
 
@@ -55,7 +57,8 @@ def http_client() -> httpx.AsyncClient:
     if current is None or asyncio.get_running_loop() is not current.loop:
         raise RuntimeError("http_client() is for coroutines submitted with runners.event_loop.submit()")
     if current.client is None:
-        current.client = httpx.AsyncClient(limits=CLIENT_LIMITS, follow_redirects=False)
+        # Every connection goes through the SSRF policy (runners.network_policy); redirects are reported, not followed.
+        current.client = httpx.AsyncClient(transport=policy_transport(limits=CLIENT_LIMITS), follow_redirects=False)
     return current.client
 
 

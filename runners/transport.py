@@ -26,6 +26,7 @@ from runners.completion import (
     reply_from_completion,
 )
 from runners.event_loop import http_client
+from runners.network_policy import BlockedAddress, url_blocked_reason
 from runners.redaction import display_url, host_and_port
 
 MAX_DETAIL_LENGTH = 300
@@ -83,6 +84,13 @@ def connection_failure(exc: Exception, url: str, timeouts: Timeouts, *, what: st
             error_type="timeout",
         )
     for cause in _exception_chain(exc):
+        if isinstance(cause, BlockedAddress):
+            return TransportError(
+                f"{cause} The runners never connect to link-local or cloud metadata addresses, nor to private "
+                "ones when RUNNERS_BLOCK_PRIVATE_NETWORKS is set.",
+                permanent=True,
+                error_type="blocked_address",
+            )
         if isinstance(cause, ssl.SSLError):
             reason = getattr(cause, "reason", None) or type(cause).__name__
             return TransportError(
@@ -108,6 +116,14 @@ def connection_failure(exc: Exception, url: str, timeouts: Timeouts, *, what: st
         permanent=False,
         error_type="connection_error",
     )
+
+
+def invalid_url(url: str) -> TransportError:
+    """A URL httpx cannot parse; some are blocked addresses in a form it refuses (octal, 0251.0376.0251.0376)."""
+    reason = url_blocked_reason(url)
+    if reason:
+        return TransportError(reason, permanent=True, error_type="blocked_address")
+    return TransportError(f"{display_url(url)} is not a valid URL.", permanent=True, error_type="invalid_url")
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
@@ -302,6 +318,8 @@ async def send_completion(
             permanent=False,
             error_type="timeout",
         ) from None
+    except httpx.InvalidURL:
+        raise invalid_url(url) from None
     except httpx.HTTPError as exc:
         raise connection_failure(exc, url, timeouts) from None
 
@@ -325,6 +343,8 @@ async def post_form(
         raise TransportError(
             f"{what.capitalize()} did not answer within {timeouts.request:g} s.", permanent=False, error_type="timeout"
         ) from None
+    except httpx.InvalidURL:
+        raise invalid_url(url) from None
     except httpx.HTTPError as exc:
         raise connection_failure(exc, url, timeouts, what=what) from None
     return FormAnswer(response.status_code, response.headers, response.content)
