@@ -26,7 +26,10 @@ def parse_args(argv):
     parser.add_argument("--rss-runs", type=int, default=600)
     parser.add_argument("--repeats", type=int, default=1, help="repeat every phase to see the spread")
     parser.add_argument("--systems", default="httpx,litellm,product")
+    parser.add_argument("--phases", default="overhead,batch,memory", help="a subset, to iterate on one figure")
     parser.add_argument("--profile", action="store_true", help="py-spy the worker in the overhead and largest batch")
+    parser.add_argument("--trace", action="store_true", help="time each stage of a run inside the worker")
+    parser.add_argument("--experiment", default="", help="a change tried in the worker only (see bench/experiments.py)")
     parser.add_argument(
         "--database-url",
         default=os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_integrations"),
@@ -120,7 +123,10 @@ def run(args) -> int:
         rss_runs=args.rss_runs,
         repeats=args.repeats,
         systems=tuple(args.systems.split(",")),
+        phases=tuple(args.phases.split(",")),
         profile=args.profile,
+        trace=args.trace,
+        experiment=args.experiment,
     )
     log_dir = args.results_dir / "logs"
     raw = run_suite(config, log_dir=log_dir, progress=lambda line: print(line, flush=True))

@@ -81,9 +81,18 @@ def routed_to(queue: str):
 class Worker:
     """`celery -A integrations_site worker --pool threads --concurrency C` (the Procfile's worker) in a subprocess."""
 
-    def __init__(self, *, concurrency: int, queue: str, env: dict, log_path: Path, profile_path: Path | None) -> None:
+    def __init__(
+        self,
+        *,
+        concurrency: int,
+        queue: str,
+        env: dict,
+        log_path: Path,
+        profile_path: Path | None = None,
+        trace_path: Path | None = None,
+    ) -> None:
         self.concurrency, self.queue, self.env, self.log_path = concurrency, queue, env, log_path
-        self.profile_path = profile_path
+        self.profile_path, self.trace_path = profile_path, trace_path
         self.process: subprocess.Popen | None = None
         self.profiler: subprocess.Popen | None = None
         self.sampler: RssSampler | None = None
@@ -100,8 +109,14 @@ class Worker:
             "--pool", "threads", "--concurrency", str(self.concurrency), "--loglevel", "INFO",
             "-Q", self.queue, "-n", f"{self.queue}@%h",
         ]  # fmt: skip
+        env = dict(self.env)
+        if env.get("BENCH_EXPERIMENT"):
+            argv += ["-I", "bench.experiments"]
+        if self.trace_path is not None:
+            argv += ["-I", "bench.tracing"]
+            env["BENCH_TRACE_FILE"] = str(self.trace_path)
         self.process = subprocess.Popen(
-            argv, env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=settings.BASE_DIR, start_new_session=True
+            argv, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=settings.BASE_DIR, start_new_session=True
         )
         log.close()
         self.sampler = RssSampler(self.process.pid).start()
@@ -132,7 +147,7 @@ class Worker:
 def start_profiler(pid: int, path: Path) -> subprocess.Popen:
     """py-spy on the worker, sampling only the thread that holds the GIL: where the worker spends its CPU."""
     return subprocess.Popen(
-        ["py-spy", "record", "--pid", str(pid), "--gil", "--rate", "250", "--format", "raw", "--output", str(path)],
+        ["py-spy", "record", "--pid", str(pid), "--rate", "250", "--format", "raw", "--output", str(path)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -154,8 +169,11 @@ def _seconds(later: datetime | None, earlier: datetime | None) -> float | None:
 
 
 class Product:
-    def __init__(self, *, provider, log_dir: Path, label: str = "bench") -> None:
+    def __init__(
+        self, *, provider, log_dir: Path, label: str = "bench", trace: bool = False, experiment: str = ""
+    ) -> None:
         self.provider = provider
+        self.trace, self.experiment = trace, experiment
         self.log_dir = log_dir
         self.queue = f"{label}-{uuid.uuid4().hex[:8]}"
         self.organization, _ = Organization.objects.get_or_create(name=f"Bench {self.queue}")
@@ -187,6 +205,7 @@ class Product:
             INTEGRATIONS_ENCRYPTION_KEY=settings.INTEGRATIONS_ENCRYPTION_KEY,
             LITELLM_LOCAL_MODEL_COST_MAP="True",
             PYTHONUNBUFFERED="1",
+            BENCH_EXPERIMENT=self.experiment,
         )
         return env
 
@@ -199,7 +218,16 @@ class Product:
             env=self.worker_env(),
             log_path=self.log_dir / f"{stem}-worker.log",
             profile_path=self.log_dir / f"{stem}-py-spy.txt" if profile else None,
+            trace_path=self.log_dir / f"{stem}-trace.jsonl" if self.trace else None,
         )
+
+    def stages(self, worker: Worker, rows: list[dict], latency_ms: float) -> dict | None:
+        if worker.trace_path is None:
+            return None
+        from bench.tracing import stage_summary
+
+        created = {str(row["id"]): row["created_at"].timestamp() for row in rows}
+        return stage_summary(worker.trace_path, created, latency_ms)
 
     def model(self, latency_ms: float) -> ModelProperty:
         if latency_ms not in self.models:
@@ -238,7 +266,7 @@ class Product:
     def job_rows(self, job: Job) -> list[dict]:
         return list(
             Run.objects.filter(job=job).values(
-                "status", "error_type", "created_at", "started_at", "finished_at", "latency_ms"
+                "id", "status", "error_type", "created_at", "started_at", "finished_at", "latency_ms"
             )
         )
 
@@ -263,6 +291,7 @@ class Product:
                 (_seconds(row["finished_at"], row["created_at"]) - latency) * 1000 for row in rows if row["finished_at"]
             ],
             "breakdown_ms": breakdown(rows, latency),
+            "stages": self.stages(worker, rows, latency_ms),
             "peak_rss_bytes": worker.peak_rss,
             "cpu_s": worker.cpu_s,
         }
@@ -304,6 +333,7 @@ class Product:
             # Runs stored per second; when runs were lost (stalled) only the stored ones count.
             "throughput": len(finished) / elapsed,
             "enqueue_per_s": runs / enqueue_seconds,
+            "stages": self.stages(worker, rows, latency_ms),
             "peak_rss_bytes": worker.peak_rss,
             "cpu_s": worker.cpu_s,
             "max_in_flight": self.provider.stats()["max_in_flight"],

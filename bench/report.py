@@ -76,7 +76,10 @@ def summarise(raw: dict) -> dict:
     config = raw["config"]
     systems = config["systems"]
     figures = {}
+    measured = raw["repeats"][0].keys() if raw["repeats"] else ()
     for key, label, phase, value in figure_definitions(config):
+        if phase not in measured:
+            continue
         figure = {"label": label, "systems": {}}
         for system in systems:
             results = [repeat[phase][system] for repeat in raw["repeats"]]
@@ -103,11 +106,13 @@ def targets(figures: dict, config: dict) -> list[dict]:
     if "product" not in config["systems"]:
         return []
 
-    def target(figure: str, value: float | None, wanted: str, met) -> dict:
+    def target(figure: str, value: float | None, wanted: str, met) -> dict | None:
+        if figure not in figures:
+            return None
         return {"figure": figure, "value": value, "target": wanted, "met": value is not None and met(value)}
 
     def product(figure: str) -> float | None:
-        spread = figures[figure]["systems"]["product"]
+        spread = figures[figure]["systems"]["product"] if figure in figures else None
         return spread["median"] if spread else None
 
     found = [
@@ -120,7 +125,7 @@ def targets(figures: dict, config: dict) -> list[dict]:
     ]
     if "litellm" in config["systems"]:
         for size in config["batch_sizes"]:
-            ratio = figures[f"throughput_{size}"]["ratios"].get("product/litellm")
+            ratio = figures.get(f"throughput_{size}", {}).get("ratios", {}).get("product/litellm")
             found.append(
                 target(
                     f"throughput_{size}",
@@ -130,7 +135,7 @@ def targets(figures: dict, config: dict) -> list[dict]:
                 )
             )
     found.append(target("peak_rss_mb", product("peak_rss_mb"), f"<= {RSS_TARGET_MB} MB", lambda v: v <= RSS_TARGET_MB))
-    return found
+    return [found_target for found_target in found if found_target is not None]
 
 
 def completion(raw: dict) -> dict:
@@ -148,10 +153,15 @@ def completion(raw: dict) -> dict:
 
 def product_details(raw: dict) -> dict:
     repeats = raw["repeats"]
-    details = {"overhead_breakdown_ms": [r["overhead"]["product"].get("breakdown_ms") for r in repeats]}
+    breakdowns = [r["overhead"]["product"].get("breakdown_ms") for r in repeats if "overhead" in r]
+    details = {"overhead_breakdown_ms": breakdowns}
     for phase in repeats[0]:
         if phase.startswith("batch_") or phase == "memory":
             details[f"{phase}_enqueue_per_s"] = [round(r[phase]["product"].get("enqueue_per_s", 0)) for r in repeats]
+    for phase in repeats[0]:
+        stages = [r[phase]["product"].get("stages") for r in repeats]
+        if any(stages):
+            details[f"{phase}_stages"] = stages
     failures = [
         f"repeat {index + 1} {phase} {system}: {result['error']}"
         for index, repeat in enumerate(repeats)
@@ -199,11 +209,12 @@ def table(raw: dict, summary: dict) -> str:
         f"load average {machine['loadavg_before'][0]} before, {machine['loadavg_after'][0]} after"
     )
     for target in summary["targets"]:
-        value = (
-            f"{target['value']:.0%} of litellm"
-            if target["figure"].startswith("throughput")
-            else _number(target["value"])
-        )
+        if target["value"] is None:
+            value = "not measured"
+        elif target["figure"].startswith("throughput"):
+            value = f"{target['value']:.0%} of litellm"
+        else:
+            value = _number(target["value"])
         lines.append(
             f"target {target['figure']}: {value}, target {target['target']}: {'met' if target['met'] else 'MISSED'}"
         )

@@ -6,6 +6,7 @@ Phases (each repeated `repeats` times, systems interleaved within a repeat so th
 - memory: `rss_in_flight` in flight with a long latency; peak RSS of the process (tree).
 """
 
+import contextlib
 import os
 import time
 from dataclasses import asdict, dataclass, field
@@ -15,6 +16,7 @@ from bench.processes import BaselineProcess, Provider
 from bench.product import MESSAGES, MODEL_NAME, PARAMETERS, Product
 
 SYSTEMS = ("httpx", "litellm", "product")
+PHASES = ("overhead", "batch", "memory")
 
 
 @dataclass
@@ -29,7 +31,12 @@ class Config:
     rss_runs: int = 600
     repeats: int = 1
     systems: tuple[str, ...] = SYSTEMS
+    phases: tuple[str, ...] = PHASES
     profile: bool = False
+    # Stage timestamps inside the worker (bench.tracing); a diagnostic, off for the figures.
+    trace: bool = False
+    # A change to the runners tried in the worker only (bench.experiments); "" measures the code as it is.
+    experiment: str = ""
     # A new baseline process for every phase (memory measured from a fresh start, like each worker's);
     # False reuses one per system, which saves LiteLLM's import (seconds) in the smoke test.
     fresh_processes: bool = True
@@ -123,14 +130,14 @@ def batch(
 
 
 def phases(config: Config) -> list[tuple[str, dict]]:
-    listed = [("overhead", {})]
-    for size in config.batch_sizes:
+    listed = [("overhead", {})] if "overhead" in config.phases else []
+    for size in config.batch_sizes if "batch" in config.phases else ():
         listed.append(
             (f"batch_{size}", {"runs": size, "concurrency": config.concurrency, "latency_ms": config.latency_ms})
         )
-    listed.append(
-        ("memory", {"runs": config.rss_runs, "concurrency": config.rss_in_flight, "latency_ms": config.rss_latency_ms})
-    )
+    if "memory" in config.phases:
+        memory = {"runs": config.rss_runs, "concurrency": config.rss_in_flight, "latency_ms": config.rss_latency_ms}
+        listed.append(("memory", memory))
     return listed
 
 
@@ -140,10 +147,13 @@ def run_suite(config: Config, *, log_dir: Path, progress=print) -> dict:
     load_before = os.getloadavg()
     repeats = []
     with Provider() as provider:
-        product = (
-            Product(provider=provider, log_dir=log_dir, label=config.label) if "product" in config.systems else None
-        )
-        with product if product is not None else _nothing(), Baselines(fresh=config.fresh_processes) as baselines:
+        product = None
+        if "product" in config.systems:
+            product = Product(
+                provider=provider, log_dir=log_dir, label=config.label, trace=config.trace, experiment=config.experiment
+            )
+        product_context = product if product is not None else contextlib.nullcontext()
+        with product_context, Baselines(fresh=config.fresh_processes) as baselines:
             for repeat in range(config.repeats):
                 results: dict[str, dict] = {}
                 for phase, arguments in phases(config):
@@ -167,6 +177,7 @@ def run_suite(config: Config, *, log_dir: Path, progress=print) -> dict:
         "duration_s": round(time.time() - started, 1),
         "config": asdict(config),
         "machine": machine(load_before),
+        "source": source_state(),
         "repeats": repeats,
     }
 
@@ -177,14 +188,6 @@ def run_phase(phase, arguments, system, provider, baselines, product, config) ->
     # Profile the product where the worker is busiest: the largest batch.
     profile = config.profile and phase == f"batch_{max(config.batch_sizes)}"
     return batch(system, provider, baselines, product, profile=profile, phase=phase, **arguments)
-
-
-class _nothing:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc_info):
-        return None
 
 
 def _headline(phase: str, result: dict) -> str:
@@ -198,6 +201,22 @@ def _headline(phase: str, result: dict) -> str:
         f"{result['throughput']:.0f} runs/s, peak RSS {rss:.0f} MB, {result['max_in_flight']} in flight, "
         f"{result['succeeded']}/{result['runs']} ok{' (stalled: runs lost)' if result.get('stalled') else ''}"
     )
+
+
+def source_state() -> dict:
+    """Which code was measured: the worker runs the working tree, uncommitted changes included."""
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=10).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+
+    changed = git("status", "--porcelain", "--", "runners", "integrations", "integrations_site", "organizations")
+    return {"commit": git("rev-parse", "--short", "HEAD"), "uncommitted": changed.splitlines()}
 
 
 def machine(load_before) -> dict:
