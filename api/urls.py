@@ -44,5 +44,5 @@ urlpatterns = [
     path("", include("evaluations.api_urls")),
     path("schema", SpectacularJSONAPIView.as_view(**public), name="api-schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="api-schema", **public), name="api-docs"),
-    re_path(r"(?s)^.*$", NotFoundApi.as_view()),  # (?s): paths with a newline too
+    re_path(r"^[\s\S]*$", NotFoundApi.as_view()),  # any path, also one with a newline
 ]
