@@ -28,6 +28,7 @@ def parse_args(argv):
     parser.add_argument("--systems", default="httpx,litellm,product")
     parser.add_argument("--phases", default="overhead,batch,memory", help="a subset, to iterate on one figure")
     parser.add_argument("--profile", action="store_true", help="py-spy the worker in the overhead and largest batch")
+    parser.add_argument("--worker-processes", type=int, default=1, help="Celery workers sharing the concurrency")
     parser.add_argument("--trace", action="store_true", help="time each stage of a run inside the worker")
     parser.add_argument("--experiment", default="", help="a change tried in the worker only (see bench/experiments.py)")
     parser.add_argument(
@@ -127,6 +128,7 @@ def run(args) -> int:
         profile=args.profile,
         trace=args.trace,
         experiment=args.experiment,
+        worker_processes=args.worker_processes,
     )
     log_dir = args.results_dir / "logs"
     raw = run_suite(config, log_dir=log_dir, progress=lambda line: print(line, flush=True))

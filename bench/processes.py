@@ -51,9 +51,9 @@ def _cpu_ticks(pid: int) -> int:
     return int(fields[11]) + int(fields[12])  # utime and stime (fields 14 and 15 of proc(5))
 
 
-def tree_cpu_seconds(pid: int) -> float:
-    """User + system CPU time consumed so far by a process and its live descendants."""
-    total, pending = 0, [pid]
+def tree_cpu_seconds(*pids: int) -> float:
+    """User + system CPU time consumed so far by processes and their live descendants."""
+    total, pending = 0, list(pids)
     while pending:
         current = pending.pop()
         total += _cpu_ticks(current)
@@ -61,9 +61,9 @@ def tree_cpu_seconds(pid: int) -> float:
     return total / CLOCK_TICKS
 
 
-def tree_rss_bytes(pid: int) -> int:
-    """VmRSS of a process and all its descendants (a prefork worker's children count too)."""
-    total, pending = 0, [pid]
+def tree_rss_bytes(*pids: int) -> int:
+    """VmRSS of processes and all their descendants (a prefork worker's children count too)."""
+    total, pending = 0, list(pids)
     while pending:
         current = pending.pop()
         total += _vm_rss_kb(current) * 1024
@@ -72,18 +72,18 @@ def tree_rss_bytes(pid: int) -> int:
 
 
 class RssSampler:
-    """Samples a process tree's RSS every 50 ms on a thread, from start() to stop(); keeps the peak."""
+    """Samples process trees' summed RSS every 50 ms on a thread, from start() to stop(); keeps the peak."""
 
-    def __init__(self, pid: int, interval: float = RSS_SAMPLE_INTERVAL) -> None:
-        self.pid, self.interval = pid, interval
+    def __init__(self, *pids: int, interval: float = RSS_SAMPLE_INTERVAL) -> None:
+        self.pids, self.interval = pids, interval
         self.peak = 0
         self.samples = 0
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"rss-{pid}", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=f"rss-{pids[0]}", daemon=True)
 
     def _run(self) -> None:
         while True:
-            rss = tree_rss_bytes(self.pid)
+            rss = tree_rss_bytes(*self.pids)
             self.peak = max(self.peak, rss)
             self.samples += 1
             if self._stop.wait(self.interval):

@@ -79,7 +79,11 @@ def routed_to(queue: str):
 
 
 class Worker:
-    """`celery -A integrations_site worker --pool threads --concurrency C` (the Procfile's worker) in a subprocess."""
+    """`celery -A integrations_site worker --pool threads --concurrency C` (the Procfile's worker) in subprocesses.
+
+    `processes` > 1 starts that many such workers on the queue with C / processes threads each (the Procfile's
+    worker scaled out, as `honcho start -c worker=2` does): memory and CPU are then summed over them.
+    """
 
     def __init__(
         self,
@@ -88,12 +92,14 @@ class Worker:
         queue: str,
         env: dict,
         log_path: Path,
+        processes: int = 1,
         profile_path: Path | None = None,
         trace_path: Path | None = None,
     ) -> None:
         self.concurrency, self.queue, self.env, self.log_path = concurrency, queue, env, log_path
+        self.processes_wanted = processes
         self.profile_path, self.trace_path = profile_path, trace_path
-        self.process: subprocess.Popen | None = None
+        self.processes: list[subprocess.Popen] = []
         self.profiler: subprocess.Popen | None = None
         self.sampler: RssSampler | None = None
         self.peak_rss = 0
@@ -101,53 +107,66 @@ class Worker:
         self.cpu_at_start: float | None = None
         self.cpu_s: float | None = None
 
+    @property
+    def pids(self) -> list[int]:
+        return [process.pid for process in self.processes]
+
     def __enter__(self) -> "Worker":
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = self.log_path.open("w")
-        argv = [
-            sys.executable, "-m", "celery", "-A", "integrations_site", "worker",
-            "--pool", "threads", "--concurrency", str(self.concurrency), "--loglevel", "INFO",
-            "-Q", self.queue, "-n", f"{self.queue}@%h",
-        ]  # fmt: skip
         env = dict(self.env)
+        extra = []
         if env.get("BENCH_EXPERIMENT"):
-            argv += ["-I", "bench.experiments"]
+            extra += ["-I", "bench.experiments"]
         if self.trace_path is not None:
-            argv += ["-I", "bench.tracing"]
+            extra += ["-I", "bench.tracing"]
             env["BENCH_TRACE_FILE"] = str(self.trace_path)
-        self.process = subprocess.Popen(
-            argv, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=settings.BASE_DIR, start_new_session=True
-        )
-        log.close()
-        self.sampler = RssSampler(self.process.pid).start()
+        threads = max(1, self.concurrency // self.processes_wanted)
+        with self.log_path.open("w") as log:
+            for index in range(self.processes_wanted):
+                argv = [
+                    sys.executable, "-m", "celery", "-A", "integrations_site", "worker",
+                    "--pool", "threads", "--concurrency", str(threads), "--loglevel", "INFO",
+                    "-Q", self.queue, "-n", f"{self.queue}-{index}@%h", *extra,
+                ]  # fmt: skip
+                process = subprocess.Popen(
+                    argv, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=settings.BASE_DIR, start_new_session=True
+                )
+                self.processes.append(process)
+        self.sampler = RssSampler(*self.pids).start()
         return self
 
     def working(self) -> None:
         """The worker has claimed its first run: measure (and profile) from here on."""
         if self.cpu_at_start is None:
-            self.cpu_at_start = tree_cpu_seconds(self.process.pid)
+            self.cpu_at_start = tree_cpu_seconds(*self.pids)
             if self.profile_path is not None:
-                self.profiler = start_profiler(self.process.pid, self.profile_path)
+                self.profiler = start_profiler(self.pids[0], self.profile_path)
 
     def __exit__(self, *exc_info) -> None:
         if self.cpu_at_start is not None:
-            self.cpu_s = tree_cpu_seconds(self.process.pid) - self.cpu_at_start
+            self.cpu_s = tree_cpu_seconds(*self.pids) - self.cpu_at_start
         if self.profiler is not None:
             stop_profiler(self.profiler)
-        stop_process(self.process)
+        for process in self.processes:
+            stop_process(process)
         self.peak_rss = self.sampler.stop()
 
     def check_alive(self) -> bool:
-        if self.process.poll() is not None:
-            tail = self.log_path.read_text()[-3000:]
-            raise RuntimeError(f"the Celery worker exited with {self.process.returncode}:\n{tail}")
+        for process in self.processes:
+            if process.poll() is not None:
+                tail = self.log_path.read_text()[-3000:]
+                raise RuntimeError(f"a Celery worker exited with {process.returncode}:\n{tail}")
         return True
 
 
 def start_profiler(pid: int, path: Path) -> subprocess.Popen:
-    """py-spy on the worker, sampling only the thread that holds the GIL: where the worker spends its CPU."""
+    """py-spy on the worker, sampling only the thread that holds the GIL: where the worker spends its CPU.
+
+    (A thread that released the GIL for a syscall may still be counted until another takes it: I/O-heavy
+    threads are somewhat over-represented.)
+    """
     return subprocess.Popen(
-        ["py-spy", "record", "--pid", str(pid), "--rate", "250", "--format", "raw", "--output", str(path)],
+        ["py-spy", "record", "--pid", str(pid), "--gil", "--rate", "250", "--format", "raw", "--output", str(path)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -170,10 +189,18 @@ def _seconds(later: datetime | None, earlier: datetime | None) -> float | None:
 
 class Product:
     def __init__(
-        self, *, provider, log_dir: Path, label: str = "bench", trace: bool = False, experiment: str = ""
+        self,
+        *,
+        provider,
+        log_dir: Path,
+        label: str = "bench",
+        trace: bool = False,
+        experiment: str = "",
+        worker_processes: int = 1,
     ) -> None:
         self.provider = provider
         self.trace, self.experiment = trace, experiment
+        self.worker_processes = worker_processes
         self.log_dir = log_dir
         self.queue = f"{label}-{uuid.uuid4().hex[:8]}"
         self.organization, _ = Organization.objects.get_or_create(name=f"Bench {self.queue}")
@@ -218,7 +245,8 @@ class Product:
             env=self.worker_env(),
             log_path=self.log_dir / f"{stem}-worker.log",
             profile_path=self.log_dir / f"{stem}-py-spy.txt" if profile else None,
-            trace_path=self.log_dir / f"{stem}-trace.jsonl" if self.trace else None,
+            processes=self.worker_processes,
+            trace_path=self.log_dir / f"{stem}-trace-{{pid}}.jsonl" if self.trace else None,
         )
 
     def stages(self, worker: Worker, rows: list[dict], latency_ms: float) -> dict | None:

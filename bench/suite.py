@@ -37,6 +37,8 @@ class Config:
     trace: bool = False
     # A change to the runners tried in the worker only (bench.experiments); "" measures the code as it is.
     experiment: str = ""
+    # Celery worker processes sharing `concurrency` (1: the Procfile's single worker).
+    worker_processes: int = 1
     # A new baseline process for every phase (memory measured from a fresh start, like each worker's);
     # False reuses one per system, which saves LiteLLM's import (seconds) in the smoke test.
     fresh_processes: bool = True
@@ -150,7 +152,12 @@ def run_suite(config: Config, *, log_dir: Path, progress=print) -> dict:
         product = None
         if "product" in config.systems:
             product = Product(
-                provider=provider, log_dir=log_dir, label=config.label, trace=config.trace, experiment=config.experiment
+                provider=provider,
+                log_dir=log_dir,
+                label=config.label,
+                trace=config.trace,
+                experiment=config.experiment,
+                worker_processes=config.worker_processes,
             )
         product_context = product if product is not None else contextlib.nullcontext()
         with product_context, Baselines(fresh=config.fresh_processes) as baselines:

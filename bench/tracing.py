@@ -16,7 +16,8 @@ import time
 
 from celery.signals import task_postrun, task_prerun, task_received, worker_shutdown
 
-TRACE_FILE = os.environ.get("BENCH_TRACE_FILE")
+# "{pid}" in the name: one file per worker process.
+TRACE_FILE = os.environ.get("BENCH_TRACE_FILE", "").replace("{pid}", str(os.getpid()))
 
 _received: dict[str, float] = {}
 _current = threading.local()
@@ -128,13 +129,15 @@ STAGES = [
 
 def stage_summary(path, created: dict[str, float], latency_ms: float) -> dict:
     """p50/p95 in ms of each stage over the traced runs (`created`: run id to created_at timestamp)."""
+    from pathlib import Path
+
     from bench.report import percentile
 
+    pattern = Path(path)
     records = []
-    try:
-        with open(path) as trace:
-            records = [json.loads(line) for line in trace if line.strip()]
-    except FileNotFoundError:
+    for part in sorted(pattern.parent.glob(pattern.name.replace("{pid}", "*"))):
+        records += [json.loads(line) for line in part.read_text().splitlines() if line.strip()]
+    if not records:
         return {}
     stages: dict[str, list[float]] = {name: [] for name, *_ in STAGES}
     for record in records:
