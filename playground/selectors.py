@@ -1,5 +1,7 @@
 """Reads for the Playground, always scoped to an organisation (built on the runners' selectors)."""
 
+from evaluations.judging import RESERVED_VARIABLES, prompt_variables
+from evaluations.selectors import metric_list
 from runners.models import Job, Run
 from runners.selectors import run_list
 
@@ -16,3 +18,21 @@ def playground_job_runs(*, organization, job_id) -> list[Run] | None:
     if not Job.objects.filter(organization=organization, pk=job_id).exists():
         return None
     return list(run_list(organization=organization, job_id=job_id).order_by("created_at"))
+
+
+def playground_metrics(*, organization) -> list[dict]:
+    """The organisation's LLM-as-judge metrics for the Metric select.
+
+    `needs` lists the dataset {{variables}} a metric's prompt uses besides {{input}} and {{output}}: such a
+    metric can only judge an evaluation's rows, so the select shows it disabled (run_scores_request refuses it).
+    """
+    return [
+        {
+            "id": metric.pk,
+            "name": metric.name,
+            "judge_model": metric.judge_model,
+            "judges": metric.judges,
+            "needs": [name for name in prompt_variables(metric.prompt) if name not in RESERVED_VARIABLES],
+        }
+        for metric in metric_list(organization=organization)
+    ]

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from integrations.document import DocumentInvalid
 from integrations.views import membership_of
-from playground.selectors import playground_history, playground_job_runs
+from playground.selectors import playground_history, playground_job_runs, playground_metrics
 from playground.services import (
     MAX_COLUMNS,
     default_alias,
@@ -36,6 +36,7 @@ def playground_page(request):
     groups = model_groups(organization=membership.organization)
     runs = playground_history(organization=membership.organization, user=request.user)
     history = [run_payload(run, detail=False) for run in runs]
+    metrics = playground_metrics(organization=membership.organization)
     return render(
         request,
         "playground/playground.html",
@@ -43,6 +44,7 @@ def playground_page(request):
             "groups": groups,
             "default_alias": default_alias(groups),
             "history": history,
+            "metrics": metrics,
             "page_data": {
                 "groups": groups,
                 "default_alias": default_alias(groups),
@@ -50,6 +52,7 @@ def playground_page(request):
                 "max_columns": MAX_COLUMNS,
                 "history": history,
                 "open_run": _uuid_or_none(request.GET.get("run")),
+                "metrics": metrics,
             },
         },
     )

@@ -250,6 +250,7 @@
     });
     runAllButton.hidden = !comparing;
     addColumnButton.hidden = !comparing || columns.length >= data.max_columns;
+    updateScoreButton();
   }
 
   function nextAlias(exclude) {
@@ -394,6 +395,7 @@
       response.data.runs.forEach(function (runData, index) {
         const column = columns[index];
         column._runId = runData.id;
+        column._autoScore = true;  // a metric selected by the time this run succeeds scores it
         renderResult(column, runData);
         poll(column, runData.id);
       });
@@ -456,6 +458,8 @@
     if (runData.request) result.querySelector("[data-request-body]").textContent = JSON.stringify(runData.request, null, 2);
     const hint = column.querySelector("[data-run-hint]");
     hint.textContent = runData.done ? "" : (runData.status === "queued" ? "Waiting for a worker…" : "Running…");
+    column._run = runData;
+    syncScore(column);
   }
 
   // ---- History ----------------------------------------------------------------------------
@@ -503,10 +507,192 @@
     column.querySelectorAll("[data-param]").forEach(function (field) { field.remove(); });
     renderParameters(column);
     column._runId = runId;
+    column._autoScore = !runData.done;
     renderResult(column, runData);
     if (!runData.done) poll(column, runId);
     history.replaceState(null, "", "?run=" + runId);
   }
+
+  // ---- Metric: an LLM-as-judge score per column -------------------------------------------
+  // Scores come from the evaluations' JSON endpoint: POST {"runs": [ids]} starts the judges (idempotent
+  // per run and metric), GET ?run=<id> reads the score and records it once every judge has answered.
+
+  const metricSelect = document.getElementById("metric");
+  const scoreButton = document.getElementById("score-runs");
+  const metricInfo = document.getElementById("metric-info");
+  const metricsUrl = form.getAttribute("data-metrics-url");
+  const metrics = {};
+  (data.metrics || []).forEach(function (metric) { metrics[String(metric.id)] = metric; });
+  const SCORE_POLL_MS = 400;
+
+  function scoresUrl(metricId) { return metricsUrl + encodeURIComponent(metricId) + "/scores"; }
+
+  function judgeCount(n) { return n + (n === 1 ? " judge" : " judges"); }
+
+  // The column's score box follows its run and the selected metric; _scoreKey ("run:metric") is what the
+  // box shows, so answers that arrive after either changed are dropped.
+  function syncScore(column) {
+    const run = column._run;
+    const metricId = metricSelect.value;
+    let auto = false;
+    if (run && run.done) { auto = column._autoScore; column._autoScore = false; }
+    if (!metricId || !run || run.id !== column._runId || (run.done && run.status !== "succeeded")) {
+      hideScore(column);
+      return;
+    }
+    if (!run.done) {
+      column._scoreKey = null;
+      renderScore(column, { state: "waiting" });
+      return;
+    }
+    const key = run.id + ":" + metricId;
+    if (column._scoreKey === key) return;
+    column._scoreKey = key;
+    if (auto) requestScores([column]); else loadScore(column, key);
+  }
+
+  function hideScore(column) {
+    column._scoreKey = null;
+    column._scoreState = null;
+    column.querySelector("[data-score]").hidden = true;
+    updateScoreButton();
+  }
+
+  function updateScoreButton() {
+    scoreButton.hidden = !allColumns().some(function (c) { return c._scoreState === "unscored"; });
+  }
+
+  // view: {state: waiting | unscored | requesting | pending | scored | failed | error, score?, message?}
+  function renderScore(column, view) {
+    const metric = metrics[metricSelect.value] || { name: "", judges: 1 };
+    const score = view.score || {};
+    const state = view.state;
+    column._scoreState = state;
+    const box = column.querySelector("[data-score]");
+    box.hidden = false;
+    box.setAttribute("data-score-state", state);
+    box.setAttribute("aria-busy", state === "requesting" || state === "pending" ? "true" : "false");
+    box.querySelector("[data-score-name]").textContent = metric.name;
+    const judgements = score.judgements || [];
+    const value = box.querySelector("[data-score-value]");
+    const hasMean = typeof score.mean === "number";
+    const failed = state === "failed" || state === "error";
+    value.textContent = hasMean ? score.mean.toFixed(2) : (failed ? "failed" : "");
+    value.className = "pg-score-value" + (failed ? " status status-failed" : "")
+      + (state === "requesting" || state === "pending" ? " spinner" : "");
+    box.querySelector("[data-score-judges]").textContent = judgeCount(judgements.length || metric.judges);
+    box.querySelector("[data-score-bar]").style.width = hasMean ? Math.round(score.mean * 100) + "%" : "0";
+    box.querySelector(".pg-score-bar").hidden = !hasMean;
+    const NOTES = {
+      waiting: "Scored when the answer is ready.",
+      unscored: "Not scored with this metric yet: press Score.",
+      requesting: "Asking the judges…",
+      pending: "The judges are reading the answer…",
+    };
+    box.querySelector("[data-score-note]").textContent = NOTES[state] || "";
+    const errorBox = box.querySelector("[data-score-error]");
+    const error = state === "error" ? view.message : score.error;
+    errorBox.hidden = !error;
+    errorBox.textContent = error ? "Judge error: " + error : "";
+    const reasons = box.querySelector("[data-score-reasons]");
+    // When no judge gave a score, the error box already says why.
+    reasons.hidden = !judgements.some(function (j) { return !("error" in j); });
+    box.querySelector("[data-score-reason-list]").replaceChildren(...judgements.map(function (j) {
+      return "error" in j
+        ? el("li", { className: "is-error", text: "Error: " + j.error })
+        : el("li", {}, [el("strong", { text: Number(j.score).toFixed(2) }), document.createTextNode(" " + (j.reason || ""))]);
+    }));
+    updateScoreButton();
+  }
+
+  function showScore(column, key, score) {
+    if (column._scoreKey !== key) return;
+    if (!score) { renderScore(column, { state: "unscored" }); return; }
+    renderScore(column, { state: score.status, score: score });
+    if (score.status === "pending") setTimeout(function () { pollScore(column, key); }, SCORE_POLL_MS);
+  }
+
+  async function loadScore(column, key) {
+    const [runId, metricId] = key.split(":");
+    try {
+      const response = await window.App.fetchJSON(scoresUrl(metricId) + "?run=" + encodeURIComponent(runId));
+      if (column._scoreKey !== key) return;
+      if (!response.ok || !response.data) {
+        renderScore(column, { state: "error", message: "could not read the score (HTTP " + response.status + ")." });
+        return;
+      }
+      showScore(column, key, response.data.scores[0]);
+    } catch (error) {
+      if (column._scoreKey === key) renderScore(column, { state: "error", message: "could not reach the server: " + error.message });
+    }
+  }
+
+  async function pollScore(column, key) {
+    if (column._scoreKey !== key || !column.isConnected) return;
+    const [runId, metricId] = key.split(":");
+    try {
+      const response = await window.App.fetchJSON(scoresUrl(metricId) + "?run=" + encodeURIComponent(runId));
+      if (response.ok && response.data) { showScore(column, key, response.data.scores[0]); return; }
+    } catch (e) { /* try again */ }
+    setTimeout(function () { pollScore(column, key); }, SCORE_POLL_MS);
+  }
+
+  // One request for the given columns (each with a succeeded run and a _scoreKey for the selected metric).
+  async function requestScores(columns) {
+    const metricId = metricSelect.value;
+    const keys = columns.map(function (c) { return c._scoreKey; });
+    const current = function (c, i) { return c._scoreKey === keys[i]; };
+    columns.forEach(function (c) { renderScore(c, { state: "requesting" }); });
+    let response;
+    try {
+      response = await window.App.fetchJSON(scoresUrl(metricId), {
+        method: "POST",
+        body: { runs: columns.map(function (c) { return c._run.id; }) },
+      });
+    } catch (error) {
+      columns.forEach(function (c, i) {
+        if (current(c, i)) renderScore(c, { state: "error", message: "could not reach the server: " + error.message });
+      });
+      return;
+    }
+    if (!response.ok || !response.data || !response.data.scores) {
+      const errors = (response.data && response.data.errors) || [];
+      columns.forEach(function (c, i) {
+        if (!current(c, i)) return;
+        // Errors at ["runs", i] belong to that column; the others (["metric"], ...) to every column.
+        const mine = errors.filter(function (e) {
+          const loc = e.loc || [];
+          return !(loc[0] === "runs" && typeof loc[1] === "number" && loc[1] !== i);
+        });
+        const message = mine.length ? mine.map(function (e) { return e.message; }).join(" ")
+          : "could not start the judges (HTTP " + response.status + ").";
+        renderScore(c, { state: "error", message: message });
+      });
+      return;
+    }
+    const byRun = {};
+    response.data.scores.forEach(function (score) { byRun[score.run] = score; });
+    columns.forEach(function (c, i) {
+      if (current(c, i)) showScore(c, keys[i], byRun[c._run.id] || { status: "pending", judgements: [] });
+    });
+  }
+
+  function updateMetricInfo() {
+    const metric = metrics[metricSelect.value];
+    metricInfo.hidden = !metric;
+    metricInfo.textContent = metric ? "Judged by " + metric.judge_model + ", " + judgeCount(metric.judges)
+      + (metric.judges > 1 ? ", averaged." : ".") : "";
+  }
+
+  metricSelect.addEventListener("change", function () {
+    updateMetricInfo();
+    allColumns().forEach(syncScore);
+    updateScoreButton();
+  });
+  scoreButton.addEventListener("click", function () {
+    const columns = allColumns().filter(function (c) { return c._scoreState === "unscored"; });
+    if (columns.length) requestScores(columns);
+  });
 
   // ---- Start ------------------------------------------------------------------------------
   addMessage("system", "");
