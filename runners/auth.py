@@ -22,6 +22,7 @@ from django.core.cache import cache
 
 from integrations.encryption import cipher_for
 from runners.event_loop import submit
+from runners.redaction import scrub
 from runners.request_building import USER_AGENT
 from runners.transport import Timeouts, TransportError, post_form, provider_detail
 
@@ -119,6 +120,8 @@ async def request_token(credentials: ClientCredentials, timeouts: Timeouts) -> t
         ) from None
     if answer.status_code != 200:
         detail = provider_detail(answer.body, answer.headers.get("content-type", ""))
+        # A token endpoint may quote the credentials it refuses; this message is cached for other workers.
+        detail = scrub(detail, [credentials.client_secret]) if detail else detail
         raise TransportError(
             f"The OAuth2 token endpoint answered HTTP {answer.status_code}"
             f"{': ' + repr(detail) if detail else ''}. Check oauth2_token_url, the client id and secret"
