@@ -33,6 +33,7 @@ MAX_MODELS = 200
 MAX_NAME_LENGTH = 255
 MAX_URL_LENGTH = 2048
 MAX_SECRET_LENGTH = 16_384
+MAX_HEADER_NAME_LENGTH = 256
 # RFC 9110 token characters.
 HEADER_NAME_RE = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 HANDLER_FILE_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*\.py$")
@@ -215,7 +216,9 @@ def _check_url(value: str, loc: tuple, errors: list[DocumentError]) -> None:
 
 
 def _check_header_name(name: str, loc: tuple, errors: list[DocumentError]) -> None:
-    if not HEADER_NAME_RE.match(name):
+    if len(name) > MAX_HEADER_NAME_LENGTH:
+        errors.append(DocumentError(loc, f"Header names are at most {MAX_HEADER_NAME_LENGTH} characters.", "too_long"))
+    elif not HEADER_NAME_RE.match(name):
         errors.append(
             DocumentError(
                 loc, f'"{name}" is not a valid HTTP header name (letters, digits and -_ only).', "header_name"

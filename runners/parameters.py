@@ -44,6 +44,15 @@ def validate_parameters(raw: Any, *, loc_prefix: tuple = ("parameters",)) -> dic
             [DocumentError(loc_prefix, "Must be an object of parameter names to values.", "dict_type")]
         )
     canonical: dict[str, Any] = {}
+    for alias, name in PARAMETER_ALIASES.items():
+        if alias in raw and name in raw:
+            raise DocumentInvalid(
+                [
+                    DocumentError(
+                        (*loc_prefix, alias), f'"{alias}" and "{name}" are the same parameter; send one.', "duplicate"
+                    )
+                ]
+            )
     for name, value in raw.items():
         key = PARAMETER_ALIASES.get(name, name)
         if key == "stop_sequences" and isinstance(value, str):

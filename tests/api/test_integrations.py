@@ -294,11 +294,6 @@ def test_created_by_is_null_once_the_creator_is_gone(admin_client, integration, 
     assert admin_client.get("/api/v2/integrations").json()[0]["created_by"] is None
 
 
-@pytest.mark.xfail(
-    reason="integrations/document.py does not bound api_key_header (the column holds 256): PostgreSQL raises "
-    "DataError, so this is a 500 there (SQLite does not enforce lengths)",
-    strict=False,
-)
 def test_an_api_key_header_longer_than_its_column_is_a_422(admin_client):
     response = put(admin_client, "long", api_key_document(api_key_header="a" * 300))
     assert response.status_code == 422

@@ -250,3 +250,11 @@ def test_it_rejects_a_name_that_is_not_a_slug(org):
     with pytest.raises(DocumentInvalid) as caught:
         integration_upsert(organization=org, user=None, name="my integration", document=api_key_document())
     assert caught.value.errors[0].path == "name"
+
+
+def test_a_header_name_longer_than_its_column_is_an_error(org):
+    with pytest.raises(DocumentInvalid) as caught:
+        integration_upsert(
+            organization=org, user=None, name="custom", document=api_key_document(api_key_header="x" * 300)
+        )
+    assert caught.value.errors[0].path == "api_key_header"
