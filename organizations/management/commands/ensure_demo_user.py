@@ -25,10 +25,11 @@ class Command(BaseCommand):
             login_file.parent.mkdir(parents=True, exist_ok=True)
             login_file.write_text(f"{username} {password}\n")
             login_file.chmod(0o600)
+        port = os.environ.get("WEB_PORT", "8000")
         credentials = login_file.read_text().split() if login_file.exists() else [username, "(password set earlier)"]
         self.stdout.write(
             self.style.SUCCESS(
-                f"\n  Open http://127.0.0.1:{os.environ.get('WEB_PORT', '8000')}/  and log in as  {credentials[0]} / {credentials[1]}\n"
+                f"\n  Open http://127.0.0.1:{port}/  and log in as  {credentials[0]} / {credentials[1]}\n"
                 f"  (stored in {login_file})\n"
             )
         )
