@@ -22,7 +22,7 @@ def parse_args(argv):
     parser.add_argument("--overhead-runs", type=int, default=200, help="sequential runs for the overhead figures")
     parser.add_argument("--overhead-latency-ms", type=float, default=100)
     parser.add_argument("--rss-in-flight", type=int, default=200, help="runs in flight in the memory phase")
-    parser.add_argument("--rss-latency-ms", type=float, default=2000)
+    parser.add_argument("--rss-latency-ms", type=float, default=5000)
     parser.add_argument("--rss-runs", type=int, default=600)
     parser.add_argument("--repeats", type=int, default=1, help="repeat every phase to see the spread")
     parser.add_argument("--systems", default="httpx,litellm,product")

@@ -41,6 +41,7 @@ def sharded_clients(shards: int) -> None:
         return clients[next(turn) % shards]
 
     transport.http_client = http_client
+    print(f"bench.experiments: {shards} sharded httpx clients installed", flush=True)
 
 
 if EXPERIMENT.startswith("sharded-clients:"):

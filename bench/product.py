@@ -201,6 +201,7 @@ class Product:
         self.provider = provider
         self.trace, self.experiment = trace, experiment
         self.worker_processes = worker_processes
+        self.enqueued_at: dict[str, float] = {}
         self.log_dir = log_dir
         self.queue = f"{label}-{uuid.uuid4().hex[:8]}"
         self.organization, _ = Organization.objects.get_or_create(name=f"Bench {self.queue}")
@@ -208,14 +209,11 @@ class Product:
         Membership.objects.create(user=self.user, organization=self.organization, role=Role.ADMIN)
         self.models: dict[float, ModelProperty] = {}
         self.worker_count = 0
-        self._routing = routed_to(self.queue)
 
     def __enter__(self) -> "Product":
-        self._routing.__enter__()
         return self
 
     def __exit__(self, *exc_info) -> None:
-        self._routing.__exit__(*exc_info)
         import redis
 
         # The queue is empty by now; drop it and kombu's binding so that nothing is left behind on Redis.
@@ -254,8 +252,10 @@ class Product:
             return None
         from bench.tracing import stage_summary
 
-        created = {str(row["id"]): row["created_at"].timestamp() for row in rows}
-        return stage_summary(worker.trace_path, created, latency_ms)
+        marks = {str(row["id"]): {"created": row["created_at"].timestamp()} for row in rows}
+        for run_id, run_marks in marks.items():
+            run_marks["enqueued"] = self.enqueued_at.get(run_id)
+        return stage_summary(worker.trace_path, marks, latency_ms)
 
     def model(self, latency_ms: float) -> ModelProperty:
         if latency_ms not in self.models:
@@ -270,7 +270,10 @@ class Product:
         return self.models[latency_ms]
 
     def enqueue(self, *, model: ModelProperty, job: Job) -> Run:
-        return run_enqueue(model=model, user=self.user, messages=MESSAGES, parameters=dict(PARAMETERS), job=job)
+        run = run_enqueue(model=model, user=self.user, messages=MESSAGES, parameters=dict(PARAMETERS), job=job)
+        # Autocommit: the transaction has committed and the message is published when run_enqueue returns.
+        self.enqueued_at[str(run.pk)] = time.time()
+        return run
 
     def new_job(self) -> Job:
         return job_create(organization=self.organization, user=self.user, kind=Job.Kind.API)
@@ -301,7 +304,8 @@ class Product:
     def sequential(self, *, runs: int, latency_ms: float, concurrency: int, profile: bool = False) -> dict:
         """Runs one at a time on a running, warmed-up worker: created → stored, per run."""
         model = self.model(latency_ms)
-        with self.worker(concurrency=concurrency, phase="overhead", profile=profile) as worker:
+        # Routing is set per phase: several Products (variants) may take turns in one benchmark run.
+        with routed_to(self.queue), self.worker(concurrency=concurrency, phase="overhead", profile=profile) as worker:
             warmup = self.new_job()
             for _ in range(WARMUP_RUNS):
                 self._one(model, warmup, worker, timeout=120)
@@ -340,8 +344,9 @@ class Product:
         model = self.model(latency_ms)
         job = self.new_job()
         started = time.perf_counter()
-        for _ in range(runs):
-            self.enqueue(model=model, job=job)
+        with routed_to(self.queue):
+            for _ in range(runs):
+                self.enqueue(model=model, job=job)
         enqueue_seconds = time.perf_counter() - started
         self.provider.reset_stats()
         with self.worker(concurrency=concurrency, phase=phase, profile=profile) as worker:

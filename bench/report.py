@@ -85,15 +85,19 @@ def summarise(raw: dict) -> dict:
             results = [repeat[phase][system] for repeat in raw["repeats"]]
             figure["systems"][system] = _spread([value(result) for result in results if "error" not in result])
         figure["ratios"] = {}
-        product = figure["systems"].get("product")
-        for baseline in systems:
-            other = figure["systems"][baseline]
-            if baseline != "product" and product and other and other["median"] > 0:
-                figure["ratios"][f"product/{baseline}"] = product["median"] / other["median"]
+        for product_system in products(systems):
+            product = figure["systems"][product_system]
+            for baseline in baselines(systems):
+                other = figure["systems"][baseline]
+                if product and other and other["median"] > 0:
+                    figure["ratios"][f"{product_system}/{baseline}"] = product["median"] / other["median"]
         figures[key] = figure
     summary = {"figures": figures, "targets": targets(figures, config), "completion": completion(raw)}
     if "product" in systems:
         summary["product_details"] = product_details(raw)
+    for variant in products(systems):
+        if variant != "product":
+            summary[f"{variant}_details"] = product_details(raw, variant)
     summary["in_flight"] = {
         phase: {system: [r[phase][system].get("max_in_flight") for r in raw["repeats"]] for system in systems}
         for phase in raw["repeats"][0]
@@ -102,17 +106,31 @@ def summarise(raw: dict) -> dict:
     return summary
 
 
-def targets(figures: dict, config: dict) -> list[dict]:
-    if "product" not in config["systems"]:
-        return []
+def products(systems) -> list[str]:
+    """The product as it is ("product") and its variants ("product+EXPERIMENT")."""
+    return [system for system in systems if system == "product" or system.startswith("product+")]
 
+
+def baselines(systems) -> list[str]:
+    return [system for system in systems if system not in products(systems)]
+
+
+def targets(figures: dict, config: dict) -> list[dict]:
+    found = []
+    for system in products(config["systems"]):
+        found += _targets(figures, config, system)
+    return found
+
+
+def _targets(figures: dict, config: dict, system: str) -> list[dict]:
     def target(figure: str, value: float | None, wanted: str, met) -> dict | None:
         if figure not in figures:
             return None
-        return {"figure": figure, "value": value, "target": wanted, "met": value is not None and met(value)}
+        met = value is not None and met(value)
+        return {"system": system, "figure": figure, "value": value, "target": wanted, "met": met}
 
     def product(figure: str) -> float | None:
-        spread = figures[figure]["systems"]["product"] if figure in figures else None
+        spread = figures[figure]["systems"][system] if figure in figures else None
         return spread["median"] if spread else None
 
     found = [
@@ -125,7 +143,7 @@ def targets(figures: dict, config: dict) -> list[dict]:
     ]
     if "litellm" in config["systems"]:
         for size in config["batch_sizes"]:
-            ratio = figures.get(f"throughput_{size}", {}).get("ratios", {}).get("product/litellm")
+            ratio = figures.get(f"throughput_{size}", {}).get("ratios", {}).get(f"{system}/litellm")
             found.append(
                 target(
                     f"throughput_{size}",
@@ -151,23 +169,23 @@ def completion(raw: dict) -> dict:
     return {"runs": dict(asked), "succeeded": dict(succeeded), "error_types": dict(errors)}
 
 
-def product_details(raw: dict) -> dict:
+def product_details(raw: dict, system: str = "product") -> dict:
     repeats = raw["repeats"]
-    breakdowns = [r["overhead"]["product"].get("breakdown_ms") for r in repeats if "overhead" in r]
+    breakdowns = [r["overhead"][system].get("breakdown_ms") for r in repeats if "overhead" in r]
     details = {"overhead_breakdown_ms": breakdowns}
     for phase in repeats[0]:
         if phase.startswith("batch_") or phase == "memory":
-            details[f"{phase}_enqueue_per_s"] = [round(r[phase]["product"].get("enqueue_per_s", 0)) for r in repeats]
+            details[f"{phase}_enqueue_per_s"] = [round(r[phase][system].get("enqueue_per_s", 0)) for r in repeats]
     for phase in repeats[0]:
-        stages = [r[phase]["product"].get("stages") for r in repeats]
+        stages = [r[phase][system].get("stages") for r in repeats]
         if any(stages):
             details[f"{phase}_stages"] = stages
     failures = [
-        f"repeat {index + 1} {phase} {system}: {result['error']}"
+        f"repeat {index + 1} {phase}: {result['error']}"
         for index, repeat in enumerate(repeats)
         for phase, results in repeat.items()
-        for system, result in results.items()
-        if "error" in result
+        for name, result in results.items()
+        if "error" in result and name == system
     ]
     if failures:
         details["failures"] = failures
@@ -188,14 +206,12 @@ def _number(value: float) -> str:
 
 def table(raw: dict, summary: dict) -> str:
     systems = raw["config"]["systems"]
-    baselines = [system for system in systems if system != "product"] if "product" in systems else []
-    header = ["figure", *systems, *(f"product/{b}" for b in baselines)]
+    ratios = [f"{product}/{baseline}" for product in products(systems) for baseline in baselines(systems)]
+    header = ["figure", *systems, *ratios]
     rows = []
     for figure in summary["figures"].values():
         row = [figure["label"], *(_cell(figure["systems"][s]) for s in systems)]
-        row += [
-            f"{figure['ratios'][f'product/{b}']:.2f}x" if f"product/{b}" in figure["ratios"] else "-" for b in baselines
-        ]
+        row += [f"{figure['ratios'][ratio]:.2f}x" if ratio in figure["ratios"] else "-" for ratio in ratios]
         rows.append(row)
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
     lines = [
@@ -215,12 +231,11 @@ def table(raw: dict, summary: dict) -> str:
             value = f"{target['value']:.0%} of litellm"
         else:
             value = _number(target["value"])
-        lines.append(
-            f"target {target['figure']}: {value}, target {target['target']}: {'met' if target['met'] else 'MISSED'}"
-        )
-    if "product_details" in summary:
-        for key, value in summary["product_details"].items():
-            lines.append(f"product {key}: {value}")
+        verdict = "met" if target["met"] else "MISSED"
+        lines.append(f"target {target['system']} {target['figure']}: {value}, target {target['target']}: {verdict}")
+    for system in products(systems):
+        for key, value in summary.get(f"{system}_details" if system != "product" else "product_details", {}).items():
+            lines.append(f"{system} {key}: {value}")
     lines.append(f"max in flight at the provider: {summary['in_flight']}")
     done = summary["completion"]
     lines.append(

@@ -27,7 +27,7 @@ class Config:
     overhead_latency_ms: float = 100
     batch_sizes: tuple[int, ...] = (1000, 5000)
     rss_in_flight: int = 200
-    rss_latency_ms: float = 2000
+    rss_latency_ms: float = 5000
     rss_runs: int = 600
     repeats: int = 1
     systems: tuple[str, ...] = SYSTEMS
@@ -94,7 +94,7 @@ def _baseline(
 
 def overhead(system: str, provider: Provider, baselines: Baselines, product: Product | None, config: Config) -> dict:
     latency_ms = config.overhead_latency_ms
-    if system == "product":
+    if product is not None:
         return product.sequential(
             runs=config.overhead_runs, latency_ms=latency_ms, concurrency=config.concurrency, profile=config.profile
         )
@@ -120,7 +120,7 @@ def batch(
     profile: bool,
     phase: str,
 ):
-    if system == "product":
+    if product is not None:
         return product.batch(runs=runs, latency_ms=latency_ms, concurrency=concurrency, profile=profile, phase=phase)
     result = _baseline(
         system, provider, baselines, mode="batch", runs=runs, concurrency=concurrency, latency_ms=latency_ms
@@ -129,6 +129,10 @@ def batch(
     result["succeeded"] = result["completed"]
     result["throughput"] = result["completed"] / result["elapsed"]
     return result
+
+
+def is_product(system: str) -> bool:
+    return system == "product" or system.startswith("product+")
 
 
 def phases(config: Config) -> list[tuple[str, dict]]:
@@ -149,18 +153,22 @@ def run_suite(config: Config, *, log_dir: Path, progress=print) -> dict:
     load_before = os.getloadavg()
     repeats = []
     with Provider() as provider:
-        product = None
-        if "product" in config.systems:
-            product = Product(
+        # "product" is the code as it is; "product+NAME" the same with bench.experiments' NAME in the worker.
+        products = {
+            system: Product(
                 provider=provider,
                 log_dir=log_dir,
                 label=config.label,
                 trace=config.trace,
-                experiment=config.experiment,
+                experiment=system.partition("+")[2] or config.experiment,
                 worker_processes=config.worker_processes,
             )
-        product_context = product if product is not None else contextlib.nullcontext()
-        with product_context, Baselines(fresh=config.fresh_processes) as baselines:
+            for system in config.systems
+            if is_product(system)
+        }
+        with contextlib.ExitStack() as stack, Baselines(fresh=config.fresh_processes) as baselines:
+            for product in products.values():
+                stack.enter_context(product)
             for repeat in range(config.repeats):
                 results: dict[str, dict] = {}
                 for phase, arguments in phases(config):
@@ -168,6 +176,7 @@ def run_suite(config: Config, *, log_dir: Path, progress=print) -> dict:
                     for system in config.systems:
                         phase_started = time.perf_counter()
                         try:
+                            product = products.get(system)
                             result = run_phase(phase, arguments, system, provider, baselines, product, config)
                         except Exception as exc:
                             # One failed measurement is reported as such; the others still run.

@@ -112,7 +112,8 @@ if TRACE_FILE:
 
 # Stage boundaries, in order: (name, from, to). A stage is reported as milliseconds from one mark to the next.
 STAGES = [
-    ("enqueue to message received", "created", "received"),
+    ("run_enqueue: commit and publish", "created", "enqueued"),
+    ("broker to worker (message received)", "enqueued", "received"),
     ("received to task thread", "received", "prerun"),
     ("task start to claim", "prerun", "claim_start"),
     ("claim (UPDATE)", "claim_start", "claim_end"),
@@ -127,8 +128,8 @@ STAGES = [
 ]
 
 
-def stage_summary(path, created: dict[str, float], latency_ms: float) -> dict:
-    """p50/p95 in ms of each stage over the traced runs (`created`: run id to created_at timestamp)."""
+def stage_summary(path, marks: dict[str, dict], latency_ms: float) -> dict:
+    """p50/p95 in ms of each stage over the traced runs (`marks`: run id to the bench's own timestamps)."""
     from pathlib import Path
 
     from bench.report import percentile
@@ -141,7 +142,7 @@ def stage_summary(path, created: dict[str, float], latency_ms: float) -> dict:
         return {}
     stages: dict[str, list[float]] = {name: [] for name, *_ in STAGES}
     for record in records:
-        record["created"] = created.get(record.get("run_id"))
+        record.update(marks.get(record.get("run_id"), {}))
         for name, start, end in STAGES:
             if record.get(start) is not None and record.get(end) is not None:
                 value = (record[end] - record[start]) * 1000
