@@ -114,12 +114,13 @@ class Worker:
     def __enter__(self) -> "Worker":
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         env = dict(self.env)
-        extra = []
+        include = []  # celery takes one comma-separated -I (a second -I replaces the first)
         if env.get("BENCH_EXPERIMENT"):
-            extra += ["-I", "bench.experiments"]
+            include.append("bench.experiments")
         if self.trace_path is not None:
-            extra += ["-I", "bench.tracing"]
+            include.append("bench.tracing")
             env["BENCH_TRACE_FILE"] = str(self.trace_path)
+        extra = ["-I", ",".join(include)] if include else []
         threads = max(1, self.concurrency // self.processes_wanted)
         with self.log_path.open("w") as log:
             for index in range(self.processes_wanted):
