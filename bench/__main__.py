@@ -7,6 +7,7 @@ number; prints a table and saves everything as JSON under bench/results/.
 import argparse
 import base64
 import hashlib
+import json
 import os
 import sys
 from pathlib import Path
@@ -131,7 +132,14 @@ def run(args) -> int:
         worker_processes=args.worker_processes,
     )
     log_dir = args.results_dir / "logs"
-    raw = run_suite(config, log_dir=log_dir, progress=lambda line: print(line, flush=True))
+    partial = args.results_dir / f"partial-{os.getpid()}.json"
+
+    def save_partial(raw_so_far: dict) -> None:
+        # Kept if a long run is interrupted; replaced by the full result at the end.
+        args.results_dir.mkdir(parents=True, exist_ok=True)
+        partial.write_text(json.dumps(raw_so_far, default=str))
+
+    raw = run_suite(config, log_dir=log_dir, progress=lambda line: print(line, flush=True), on_repeat=save_partial)
     summary = summarise(raw)
     if args.profile:
         summary["profiles"] = {
@@ -142,6 +150,7 @@ def run(args) -> int:
     print()
     print(table(raw, summary))
     path = save(raw, summary, args.results_dir)
+    partial.unlink(missing_ok=True)
     print(f"\nsaved {path}")
     return 0
 

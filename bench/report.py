@@ -270,3 +270,16 @@ def profile_summary(path: Path, *, top: int = 25) -> dict:
         "self_percent": [(frame, share(n)) for frame, n in self_samples.most_common(top)],
         "inclusive_percent": [(frame, share(n)) for frame, n in inclusive.most_common(top * 2)],
     }
+
+
+def main() -> None:
+    """python -m bench.report FILE.json: the table again, also from a partial file of an interrupted run."""
+    import sys
+
+    raw = json.loads(Path(sys.argv[1]).read_text())
+    raw.pop("summary", None)
+    print(table(raw, summarise(raw)))
+
+
+if __name__ == "__main__":
+    main()

@@ -147,7 +147,7 @@ def phases(config: Config) -> list[tuple[str, dict]]:
     return listed
 
 
-def run_suite(config: Config, *, log_dir: Path, progress=print) -> dict:
+def run_suite(config: Config, *, log_dir: Path, progress=print, on_repeat=None) -> dict:
     """Every phase, system and repeat; returns the raw results (bench.report summarises them)."""
     started = time.time()
     load_before = os.getloadavg()
@@ -188,6 +188,12 @@ def run_suite(config: Config, *, log_dir: Path, progress=print) -> dict:
                             f"{_headline(phase, result)} ({time.perf_counter() - phase_started:.1f} s)"
                         )
                 repeats.append(results)
+                if on_repeat is not None:
+                    on_repeat(_raw(started, load_before, config, repeats))
+    return _raw(started, load_before, config, repeats)
+
+
+def _raw(started: float, load_before, config: Config, repeats: list) -> dict:
     return {
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
         "duration_s": round(time.time() - started, 1),
