@@ -175,10 +175,14 @@ RUNNERS_MAX_RUN_SECONDS = envint(
 # and the reaper marks it failed. It is also the broker's visibility timeout.
 RUNNERS_LOST_AFTER_SECONDS = envint("RUNNERS_LOST_AFTER_SECONDS", RUNNERS_MAX_RUN_SECONDS + 60, minimum=1)
 RUNNERS_REAP_INTERVAL = envint("RUNNERS_REAP_INTERVAL", 300, minimum=0)
+# A run still `running` this long is failed by the reaper; 0: twice RUNNERS_LOST_AFTER_SECONDS.
+RUNNERS_REAP_AFTER_SECONDS = envint("RUNNERS_REAP_AFTER_SECONDS", 0)
 # SSRF policy (runners/network_policy.py): link-local and metadata addresses are always refused; loopback and
 # private ranges are allowed (internal gateways) unless this is set.
 RUNNERS_BLOCK_PRIVATE_NETWORKS = envbool("RUNNERS_BLOCK_PRIVATE_NETWORKS", False)
 
+# The queue runs are published to and workers consume (one per deployment sharing a broker).
+CELERY_TASK_DEFAULT_QUEUE = envstr("RUNNERS_QUEUE", "celery")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

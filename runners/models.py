@@ -71,6 +71,8 @@ class Run(models.Model):
     attempt_log = models.JSONField(default=list, blank=True)
     # Set when a worker claims the run; only the holder of the current claim may store its result.
     claim_token = models.UUIDField(null=True, blank=True, editable=False)
+    # When the reaper last published this queued run's message again (its first may have been lost).
+    republished_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The request as sent: url, headers (secrets as ********), body.
     request = models.JSONField(null=True, blank=True)
     output = models.TextField(null=True, blank=True)  # noqa: DJ001 (null: not produced yet)

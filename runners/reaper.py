@@ -5,7 +5,13 @@ A live worker never keeps a run longer than RUNNERS_MAX_RUN_SECONDS; a run still
 redelivered by the broker after that time (the visibility timeout) and the worker
 that receives it takes the run over and executes it. The reaper is the backstop
 for runs whose message is gone too: it fails runs `running` for twice that time,
-so that redelivery gets the first chance. It runs when a worker starts, every
+so that redelivery gets the first chance. A message can also be lost before any
+worker took it (kombu's Redis transport pops a message before it records it as
+unacknowledged, so a connection dropped in between loses it): when the broker's
+queue is empty, runs still `queued` after RUNNERS_LOST_AFTER_SECONDS cannot have a
+message waiting, so theirs is published again (at most once per that period; a
+duplicate would be harmless anyway because only one claim can succeed).
+The reaper runs when a worker starts, every
 RUNNERS_REAP_INTERVAL seconds in each worker, and on demand with
 `python manage.py reap_runs`.
 """
@@ -15,7 +21,8 @@ import threading
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from runners.models import Run, RunStatus
@@ -29,9 +36,10 @@ WORKER_LOST_MESSAGE = (
 
 
 def runs_reap_lost(*, lost_after: float | None = None) -> int:
-    """Mark failed the runs `running` for longer than `lost_after` seconds (default: twice
-    RUNNERS_LOST_AFTER_SECONDS); returns how many."""
-    seconds = 2 * settings.RUNNERS_LOST_AFTER_SECONDS if lost_after is None else lost_after
+    """Mark failed the runs `running` for longer than `lost_after` seconds (default:
+    RUNNERS_REAP_AFTER_SECONDS, twice RUNNERS_LOST_AFTER_SECONDS); returns how many."""
+    default = settings.RUNNERS_REAP_AFTER_SECONDS or 2 * settings.RUNNERS_LOST_AFTER_SECONDS
+    seconds = default if lost_after is None else lost_after
     now = timezone.now()
     reaped = Run.objects.filter(status=RunStatus.RUNNING, started_at__lt=now - timedelta(seconds=seconds)).update(
         status=RunStatus.FAILED,
@@ -44,6 +52,44 @@ def runs_reap_lost(*, lost_after: float | None = None) -> int:
     return reaped
 
 
+REPUBLISH_BATCH = 1000
+
+
+def _broker_queue_is_empty() -> bool:
+    from integrations_site.celery import app
+
+    with app.connection_for_write() as conn:
+        try:
+            _, waiting, _ = conn.default_channel.queue_declare(queue=app.conf.task_default_queue, passive=True)
+        except conn.channel_errors:
+            return True  # the queue does not exist (yet): nothing waits in it
+    return waiting == 0
+
+
+def runs_republish_stale(*, older_than: float | None = None) -> int:
+    """Publish again the messages of runs `queued` for longer than `older_than` seconds (default:
+    RUNNERS_LOST_AFTER_SECONDS) and not republished within that time; returns how many."""
+    from runners.tasks import execute_run
+
+    if not _broker_queue_is_empty():
+        return 0  # a backlog is draining; its runs have messages waiting
+    seconds = settings.RUNNERS_LOST_AFTER_SECONDS if older_than is None else older_than
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=seconds)
+    stale = Run.objects.filter(status=RunStatus.QUEUED, created_at__lt=cutoff).filter(
+        Q(republished_at__isnull=True) | Q(republished_at__lt=cutoff)
+    )
+    with transaction.atomic():
+        run_ids = [
+            str(pk) for pk in stale.select_for_update(skip_locked=True).values_list("pk", flat=True)[:REPUBLISH_BATCH]
+        ]
+        Run.objects.filter(pk__in=run_ids).update(republished_at=now)
+        transaction.on_commit(lambda: [execute_run.delay(run_id) for run_id in run_ids])
+    if run_ids:
+        logger.warning("published %d queued run(s) again (their message was late or lost)", len(run_ids))
+    return len(run_ids)
+
+
 def start_periodic_reaper(interval: float) -> threading.Event:
     """Reap now and then every `interval` seconds in a daemon thread; set the returned event to stop."""
     stop = threading.Event()
@@ -52,6 +98,7 @@ def start_periodic_reaper(interval: float) -> threading.Event:
         while True:
             try:
                 runs_reap_lost()
+                runs_republish_stale()
             except Exception as exc:  # the database may be briefly unavailable; try again next time
                 logger.warning("reaper pass failed: %s", type(exc).__name__)
             finally:

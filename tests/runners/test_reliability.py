@@ -107,7 +107,7 @@ def test_reap_runs_command(transactional_db, openai_server, integrate, queued_ru
 
     call_command("reap_runs", "--lost-after", "1")
 
-    assert capsys.readouterr().out == "1 run(s) marked failed (worker lost)\n"
+    assert capsys.readouterr().out == "1 run(s) marked failed (worker lost)\n0 queued run(s) published again\n"
     assert Run.objects.get(pk=run.pk).status == "failed"
 
 
