@@ -49,7 +49,8 @@ def user_create(*, username: str, organization_name: str, role: str, password: s
         raise ValueError(f"role must be one of {', '.join(Role.values)}")
     organization, _ = Organization.objects.get_or_create(name=organization_name)
     user_model = get_user_model()
-    user = user_model(username=username, email=email, is_staff=role == Role.ADMIN)
+    # Organisation admins are not Django staff: the Django admin is the operator's tool and is not org-scoped.
+    user = user_model(username=username, email=email)
     if password:
         user.set_password(password)
     else:

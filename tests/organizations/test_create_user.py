@@ -20,7 +20,9 @@ def test_it_creates_the_user_and_the_organisation(db):
     assert lines == ["Created admin alice in organisation Acme."]
     membership = Membership.objects.get(user__username="alice")
     assert membership.organization.name == "Acme" and membership.role == "admin"
-    assert get_user_model().objects.get(username="alice").check_password("s3cret-pass-word")
+    user = get_user_model().objects.get(username="alice")
+    assert user.check_password("s3cret-pass-word")
+    assert not user.is_staff  # the Django admin is for operators, not organisation admins
 
 
 def test_it_joins_an_existing_organisation(db):

@@ -11,7 +11,7 @@ def test_it_creates_the_quickstart_login_once_and_prints_it_every_time(db, setti
     call_command("ensure_demo_user", stdout=second)
     username, password = (tmp_path / "demo-login.txt").read_text().split()
     user = get_user_model().objects.get(username=username)
-    assert user.check_password(password) and user.is_superuser
+    assert user.check_password(password) and user.is_superuser and user.is_staff
     assert user.membership.role == "admin"
     for out in (first, second):
         assert f"log in as  {username} / {password}" in out.getvalue()

@@ -20,8 +20,8 @@ class Command(BaseCommand):
             password = secrets.token_urlsafe(12)
             user_create(username=username, organization_name="Demo", role="admin", password=password)
             user = get_user_model().objects.get(username=username)
-            user.is_superuser = True
-            user.save(update_fields=["is_superuser"])
+            user.is_staff = user.is_superuser = True  # the quickstart's operator account
+            user.save(update_fields=["is_staff", "is_superuser"])
             login_file.parent.mkdir(parents=True, exist_ok=True)
             login_file.write_text(f"{username} {password}\n")
             login_file.chmod(0o600)
