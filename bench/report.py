@@ -218,7 +218,7 @@ def table(raw: dict, summary: dict) -> str:
         "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)) for row in [header, *rows]
     ]
     lines.insert(1, "  ".join("-" * width for width in widths))
-    repeats = raw["config"]["repeats"]
+    repeats = len(raw["repeats"])
     machine = raw["machine"]
     lines.append(
         f"\nmedian (min-max) over {repeats} repeat(s); machine: {machine['cpus']} CPUs, "
