@@ -91,6 +91,7 @@ else:
     )
     # A file (not in-memory) so that worker subprocesses in the tests can open it; one per
     # test session so that concurrent sessions on one machine do not share it.
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
