@@ -14,6 +14,12 @@ pytest_plugins = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Factories hash a password for every user; the production hasher (PBKDF2) takes most of a second each time.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def org(db):
     return OrganizationFactory(name="Acme")

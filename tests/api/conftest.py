@@ -24,12 +24,6 @@ def client_for(user, *, bearer: bool = False) -> APIClient:
     return key_client(api_key_issue(user=user).raw_key, bearer=bearer)
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # The factories hash a password for every user; PBKDF2 would make each test take seconds.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def creator(org):
     """A member who created the integration `custom`."""

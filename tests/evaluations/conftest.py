@@ -57,7 +57,6 @@ def csv_text(rows: int) -> str:
 
 @pytest.fixture(autouse=True)
 def fast_settings(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.RUNNERS_BACKOFF_BASE = 0.01
     settings.RUNNERS_BACKOFF_MAX = 0.05
     settings.RUNNERS_REQUEST_TIMEOUT = 10

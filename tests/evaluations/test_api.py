@@ -9,17 +9,11 @@ from rest_framework.test import APIClient
 from evaluations.models import Dataset, Evaluation
 from integrations.models import ModelProperty
 from organizations.models import Role
-from organizations.services import api_key_issue
 from runners.models import Run
 from runners.services import run_enqueue
+from tests.api.conftest import client_for
 from tests.evaluations.conftest import csv_text
 from tests.factories import UserFactory
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_GALILEO_API_KEY=api_key_issue(user=user).raw_key)
-    return client
 
 
 @pytest.fixture

@@ -21,8 +21,7 @@ FUZZ = settings(
 
 
 @pytest.fixture
-def api(admin_user, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def api(admin_user):
     return client_for(admin_user)
 
 

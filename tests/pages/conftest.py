@@ -49,9 +49,3 @@ def admin_client(admin_user):
 @pytest.fixture
 def member_client(member_user):
     return _client(member_user)
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hasher(settings):
-    # Users are created per test; the default PBKDF2 costs most of a page test's time.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

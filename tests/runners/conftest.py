@@ -43,8 +43,6 @@ def fast_runner_settings(settings):
     settings.RUNNERS_RETRY_AFTER_MAX = 0.2
     settings.RUNNERS_MAX_RUN_SECONDS = 20
     settings.RUNNERS_LOST_AFTER_SECONDS = 30
-    # The shared user fixtures hash a password; the production hasher takes most of a second.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     return settings
 
 
