@@ -21,7 +21,7 @@ from django.core.cache import cache
 from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
 
-from integrations.models import AuthenticationType
+from integrations.models import AuthenticationType, Integration, ModelProperty
 from runners.auth import access_token, client_credentials
 from runners.completion import MalformedCompletion, Reply, StreamAccumulator, parse_completion, reply_from_completion
 from runners.custom_handlers import HandlerConfigError, call_handler, handler_instance
@@ -51,16 +51,18 @@ class Outcome:
     latency_ms: float | None = None
     dropped_parameters: list[str] | None = None
     secrets: list[str] = field(default_factory=list)
+    # Only a streamed run publishes partial output to the cache (and has it to clear).
+    streamed: bool = False
 
 
 def run_execute(*, run_id: str) -> None:
     """Execute a queued run (the body of the execute_run task). Safe to call twice for the same run."""
-    claim = run_claim(run_id=run_id)
-    if claim is None:
+    run = run_claim(run_id=run_id)
+    if run is None:
         logger.info("run %s: not claimed (already taken or finished)", run_id)
         return
     try:
-        outcome = _execute_claimed(run_id)
+        outcome = _execute_claimed(run)
     except Exception as exc:
         # Frames only: an exception's message might carry a secret.
         logger.error(
@@ -74,40 +76,90 @@ def run_execute(*, run_id: str) -> None:
                 error_type="internal_error",
             ),
         )
-    run_store_outcome(run_id=run_id, claim=claim, outcome=outcome)
+    run_store_outcome(run_id=run_id, claim=run.claim_token, outcome=outcome)
 
 
-def run_claim(*, run_id: str) -> uuid.UUID | None:
-    """Take a queued run, or one whose worker was lost, by conditional UPDATE (0 rows: another worker has it)."""
-    claim = uuid.uuid4()
-    now = timezone.now()
-    taken = Run.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
-        status=RunStatus.RUNNING, started_at=now, claim_token=claim
-    )
-    if taken:
-        return claim
+def _claim_sql(condition: str) -> str:
+    quote = connection.ops.quote_name
+    column = {name: quote(Run._meta.get_field(name).column) for name in ("id", "status", "started_at", "claim_token")}
+    assignments = f"{column['status']} = %s, {column['started_at']} = %s, {column['claim_token']} = %s"
+    where = condition.format(**column)
+    # Identifiers come from the model's metadata, values are parameters.
+    return f"UPDATE {quote(Run._meta.db_table)} SET {assignments} WHERE {column['id']} = %s AND {where} RETURNING *"  # noqa: S608
+
+
+def run_claim(*, run_id: str) -> Run | None:
+    """Take a queued run, or one whose worker was lost, and return it; None if another worker has it.
+
+    A conditional UPDATE that returns the row (PostgreSQL and SQLite both have RETURNING): claiming and
+    reading the run are one statement on the hot path. The returned run's claim_token is this worker's claim.
+    """
+    field = Run._meta.get_field
+    claim, now = uuid.uuid4(), timezone.now()
+
+    def prepared(name, value):
+        return field(name).get_db_prep_value(value, connection)
+
+    setting = [RunStatus.RUNNING.value, prepared("started_at", now), prepared("claim_token", claim)]
+    run_pk = Run._meta.pk.get_db_prep_value(run_id, connection)
+    queued = _claim_sql("{status} = %s")
+    run = next(iter(Run.objects.raw(queued, [*setting, run_pk, RunStatus.QUEUED.value])), None)
+    if run is not None:
+        return run
     # A redelivered message whose first worker died: no live worker runs this long, so take it over.
     lost_before = now - timedelta(seconds=settings.RUNNERS_LOST_AFTER_SECONDS)
-    taken = Run.objects.filter(pk=run_id, status=RunStatus.RUNNING, started_at__lt=lost_before).update(
-        started_at=now, claim_token=claim
+    lost = _claim_sql("{status} = %s AND {started_at} < %s")
+    run = next(
+        iter(Run.objects.raw(lost, [*setting, run_pk, RunStatus.RUNNING.value, prepared("started_at", lost_before)])),
+        None,
     )
-    if taken:
+    if run is not None:
         logger.warning("run %s: taking over from a lost worker", run_id)
-        return claim
-    return None
+    return run
 
 
 def _failure(request, error_type: str, message: str) -> Outcome:
     return Outcome(request=request, error=TransportError(message, permanent=True, error_type=error_type))
 
 
-def _execute_claimed(run_id: str) -> Outcome:
-    run = Run.objects.select_related("integration").get(pk=run_id)
-    integration = run.integration
+def _integration_sql() -> str:
+    quote = connection.ops.quote_name
+    model = {
+        name: quote(ModelProperty._meta.get_field(name).column)
+        for name in ("integration", "name", "position", "supported_parameters")
+    }
+    pk = quote(Integration._meta.pk.column)
+    sources = (
+        f"{quote(Integration._meta.db_table)} i LEFT JOIN {quote(ModelProperty._meta.db_table)} m "
+        f"ON m.{model['integration']} = i.{pk} AND m.{model['name']} = %s"
+    )
+    selected = f"i.*, m.{model['supported_parameters']} AS model_supported_parameters"
+    return f"SELECT {selected} FROM {sources} WHERE i.{pk} = %s ORDER BY m.{model['position']}"  # noqa: S608
+
+
+def load_integration(run: Run) -> tuple[Integration | None, list[str] | None]:
+    """The run's integration (secrets decrypted) and the model's supported parameters (None: no such model).
+
+    One raw query instead of a lookup plus a related lookup: on the worker's hot path the ORM's query
+    compilation costs more CPU than the database does. Model.objects.raw still converts every column through
+    its field (JSON, decryption).
+    """
+    if run.integration_id is None:
+        return None, None
+    integration = next(iter(Integration.objects.raw(_integration_sql(), [run.model_name, run.integration_id])), None)
+    if integration is None:
+        return None, None
+    supported = integration.model_supported_parameters
+    if supported is not None:
+        supported = ModelProperty._meta.get_field("supported_parameters").from_db_value(supported, None, connection)
+    return integration, supported
+
+
+def _execute_claimed(run: Run) -> Outcome:
+    integration, supported_parameters = load_integration(run)
     if integration is None:
         return _failure(None, "integration_missing", "The integration of this run has been deleted.")
-    model = integration.models.filter(name=run.model_name).first()
-    if model is None:
+    if supported_parameters is None:
         return _failure(
             None,
             "model_missing",
@@ -118,10 +170,10 @@ def _execute_claimed(run_id: str) -> Outcome:
         job_id=str(run.job_id) if run.job_id else None,
         user_id=str(run.user_id) if run.user_id else None,
         project_id=str(run.project_id) if run.project_id else None,
-        model_name=model.name,
+        model_name=run.model_name,
         messages=run.messages,
         parameters=run.parameters,
-        supported_parameters=list(model.supported_parameters),
+        supported_parameters=list(supported_parameters),
         stream=run.stream,
         endpoint=integration.endpoint,
         authentication_type=integration.authentication_type,
@@ -139,6 +191,7 @@ def _execute_claimed(run_id: str) -> Outcome:
     outcome = _execute_handler(target, deadline) if target.custom_llm_config else _deliver(target, deadline)
     outcome.dropped_parameters = target.split_parameters()[1]
     outcome.secrets.extend(target.secret_values())
+    outcome.streamed = target.stream
     return outcome
 
 
@@ -388,7 +441,8 @@ def run_store_outcome(*, run_id: str, claim: uuid.UUID, outcome: Outcome) -> boo
                 raise
             connection.close()
             time.sleep(attempt)
-    cache.delete(live_output_key(run_id))
+    if outcome.streamed:
+        cache.delete(live_output_key(run_id))
     if not stored:
         logger.warning("run %s: result discarded, the run was reaped or taken over meanwhile", run_id)
     return bool(stored)

@@ -65,12 +65,14 @@ def test_a_finished_run_delivered_again_is_left_alone(celery_worker, openai_serv
 
 def test_only_the_current_claim_holder_stores_a_result(transactional_db, openai_server, integrate, queued_run):
     run = queued_run(integrate(provider_document(openai_server.url)))
-    first_claim = run_claim(run_id=str(run.pk))
+    first_claim = run_claim(run_id=str(run.pk)).claim_token
     assert run_claim(run_id=str(run.pk)) is None  # running, recently started: someone has it
 
     Run.objects.filter(pk=run.pk).update(started_at=timezone.now() - timedelta(seconds=31))
-    second_claim = run_claim(run_id=str(run.pk))  # its worker is presumed lost: taken over
+    taken_over = run_claim(run_id=str(run.pk))  # its worker is presumed lost: taken over
+    second_claim = taken_over.claim_token
     assert second_claim not in (None, first_claim)
+    assert (taken_over.status, taken_over.messages) == ("running", run.messages)
 
     from runners.completion import Reply
 
