@@ -54,23 +54,24 @@ def run_enqueue(
     clean_parameters = validate_parameters(parameters)
     _, dropped = split_supported(clean_parameters, model.supported_parameters)
     integration = model.integration
-    with transaction.atomic():
-        run = Run.objects.create(
-            organization_id=integration.organization_id,
-            user=user,
-            project=project,
-            job=job,
-            integration=integration,
-            integration_name=integration.name,
-            model_alias=model.alias,
-            model_name=model.name,
-            messages=clean_messages,
-            parameters=clean_parameters,
-            dropped_parameters=dropped,
-            stream=stream,
-        )
-        run_id = str(run.pk)
-        transaction.on_commit(lambda: execute_run.delay(run_id))
+    # One INSERT needs no transaction of its own; on_commit publishes right after it in autocommit, or when the
+    # caller's transaction commits (several runs created together are published together or not at all).
+    run = Run.objects.create(
+        organization_id=integration.organization_id,
+        user=user,
+        project=project,
+        job=job,
+        integration=integration,
+        integration_name=integration.name,
+        model_alias=model.alias,
+        model_name=model.name,
+        messages=clean_messages,
+        parameters=clean_parameters,
+        dropped_parameters=dropped,
+        stream=stream,
+    )
+    run_id = str(run.pk)
+    transaction.on_commit(lambda: execute_run.delay(run_id))
     return run
 
 
