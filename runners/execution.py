@@ -6,6 +6,7 @@ without holding a database connection.
 """
 
 import asyncio
+import copy
 import logging
 import random
 import time
@@ -21,11 +22,12 @@ from django.core.cache import cache
 from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
 
-from integrations.models import AuthenticationType, Integration, ModelProperty
+from integrations.models import AuthenticationType, Integration
 from runners.auth import access_token, client_credentials
 from runners.completion import MalformedCompletion, Reply, StreamAccumulator, parse_completion, reply_from_completion
 from runners.custom_handlers import HandlerConfigError, call_handler, handler_instance
 from runners.event_loop import submit
+from runners.integration_cache import integration_config
 from runners.models import Run, RunStatus
 from runners.parameters import to_wire
 from runners.redaction import redact_url, scrub, scrub_json
@@ -81,18 +83,27 @@ def run_execute(*, run_id: str) -> None:
 
 def _claim_sql(condition: str) -> str:
     quote = connection.ops.quote_name
-    column = {name: quote(Run._meta.get_field(name).column) for name in ("id", "status", "started_at", "claim_token")}
+    table, integrations = quote(Run._meta.db_table), quote(Integration._meta.db_table)
+    column = {
+        name: quote(Run._meta.get_field(name).column)
+        for name in ("id", "status", "started_at", "claim_token", "integration")
+    }
     assignments = f"{column['status']} = %s, {column['started_at']} = %s, {column['claim_token']} = %s"
     where = condition.format(**column)
-    # Identifiers come from the model's metadata, values are parameters.
-    return f"UPDATE {quote(Run._meta.db_table)} SET {assignments} WHERE {column['id']} = %s AND {where} RETURNING *"  # noqa: S608
+    # The integration's version comes back with the run: runners.integration_cache reuses what it read while it holds.
+    version, pk = quote(Integration._meta.get_field("updated_at").column), quote(Integration._meta.pk.column)
+    integration_version = f"(SELECT {version} FROM {integrations} WHERE {pk} = {table}.{column['integration']})"  # noqa: S608
+    returning = f"*, {integration_version} AS integration_version"
+    # Identifiers come from the models' metadata, values are parameters.
+    return f"UPDATE {table} SET {assignments} WHERE {column['id']} = %s AND {where} RETURNING {returning}"  # noqa: S608
 
 
 def run_claim(*, run_id: str) -> Run | None:
     """Take a queued run, or one whose worker was lost, and return it; None if another worker has it.
 
     A conditional UPDATE that returns the row (PostgreSQL and SQLite both have RETURNING): claiming and
-    reading the run are one statement on the hot path. The returned run's claim_token is this worker's claim.
+    reading the run are one statement on the hot path. The returned run's claim_token is this worker's claim,
+    and its integration_version the integration's updated_at.
     """
     field = Run._meta.get_field
     claim, now = uuid.uuid4(), timezone.now()
@@ -122,49 +133,18 @@ def _failure(request, error_type: str, message: str) -> Outcome:
     return Outcome(request=request, error=TransportError(message, permanent=True, error_type=error_type))
 
 
-def _integration_sql() -> str:
-    quote = connection.ops.quote_name
-    model = {
-        name: quote(ModelProperty._meta.get_field(name).column)
-        for name in ("integration", "name", "position", "supported_parameters")
-    }
-    pk = quote(Integration._meta.pk.column)
-    sources = (
-        f"{quote(Integration._meta.db_table)} i LEFT JOIN {quote(ModelProperty._meta.db_table)} m "
-        f"ON m.{model['integration']} = i.{pk} AND m.{model['name']} = %s"
-    )
-    selected = f"i.*, m.{model['supported_parameters']} AS model_supported_parameters"
-    return f"SELECT {selected} FROM {sources} WHERE i.{pk} = %s ORDER BY m.{model['position']}"  # noqa: S608
-
-
-def load_integration(run: Run) -> tuple[Integration | None, list[str] | None]:
-    """The run's integration (secrets decrypted) and the model's supported parameters (None: no such model).
-
-    One raw query instead of a lookup plus a related lookup: on the worker's hot path the ORM's query
-    compilation costs more CPU than the database does. Model.objects.raw still converts every column through
-    its field (JSON, decryption).
-    """
-    if run.integration_id is None:
-        return None, None
-    integration = next(iter(Integration.objects.raw(_integration_sql(), [run.model_name, run.integration_id])), None)
-    if integration is None:
-        return None, None
-    supported = integration.model_supported_parameters
-    if supported is not None:
-        supported = ModelProperty._meta.get_field("supported_parameters").from_db_value(supported, None, connection)
-    return integration, supported
-
-
 def _execute_claimed(run: Run) -> Outcome:
-    integration, supported_parameters = load_integration(run)
-    if integration is None:
+    config = integration_config(run.integration_id, run.integration_version) if run.integration_id else None
+    if config is None:
         return _failure(None, "integration_missing", "The integration of this run has been deleted.")
+    supported_parameters = config.supported_parameters.get(run.model_name)
     if supported_parameters is None:
         return _failure(
             None,
             "model_missing",
-            f'The model "{run.model_name}" is no longer part of integration "{integration.name}".',
+            f'The model "{run.model_name}" is no longer part of integration "{config.name}".',
         )
+    # Copies: the configuration is shared by every run of this integration on this worker.
     target = RunTarget(
         run_id=str(run.pk),
         job_id=str(run.job_id) if run.job_id else None,
@@ -175,16 +155,16 @@ def _execute_claimed(run: Run) -> Outcome:
         parameters=run.parameters,
         supported_parameters=list(supported_parameters),
         stream=run.stream,
-        endpoint=integration.endpoint,
-        authentication_type=integration.authentication_type,
-        api_key_header=integration.api_key_header,
-        api_key_value=integration.api_key_value,
-        token_url=integration.token_url,
-        token_document=integration.token,
-        authentication_scope=integration.authentication_scope,
-        custom_header_mapping=dict(integration.custom_header_mapping or {}),
-        static_headers=dict(integration.headers or {}),
-        custom_llm_config=integration.custom_llm_config,
+        endpoint=config.endpoint,
+        authentication_type=config.authentication_type,
+        api_key_header=config.api_key_header,
+        api_key_value=config.api_key_value,
+        token_url=config.token_url,
+        token_document=config.token_document,
+        authentication_scope=config.authentication_scope,
+        custom_header_mapping=dict(config.custom_header_mapping),
+        static_headers=dict(config.static_headers),
+        custom_llm_config=copy.deepcopy(config.custom_llm_config),
     )
     _release_database_connection()
     deadline = time.monotonic() + settings.RUNNERS_MAX_RUN_SECONDS
