@@ -10,7 +10,7 @@ Key rotation re-encrypts without changing what the secrets decrypt to.
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from integrations.models import Integration
@@ -20,18 +20,18 @@ MAX_INTEGRATIONS = 256  # per worker process; least recently used first out
 
 @dataclass(frozen=True)
 class IntegrationConfig:
-    """What a run needs of its integration, decrypted."""
+    """What a run needs of its integration, decrypted (secrets are left out of repr, e.g. in error reports)."""
 
     name: str
     endpoint: str
     authentication_type: str
     api_key_header: str
-    api_key_value: str | None
+    api_key_value: str | None = field(repr=False)
     token_url: str
-    token_document: str | None
+    token_document: str | None = field(repr=False)
     authentication_scope: str
     custom_header_mapping: dict[str, str]
-    static_headers: dict[str, str]
+    static_headers: dict[str, str] = field(repr=False)
     custom_llm_config: dict[str, Any] | None
     # Model name -> its supported parameters (the first model by position, if a name repeats).
     supported_parameters: dict[str, list[str]]

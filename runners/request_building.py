@@ -14,7 +14,10 @@ USER_AGENT = "custom-model-integrations-runner/1.0"
 
 @dataclass(frozen=True)
 class RunTarget:
-    """Everything a worker needs about a run and its integration, read (and decrypted) before the network wait."""
+    """Everything a worker needs about a run and its integration, read (and decrypted) before the network wait.
+
+    Secrets are left out of repr (error reports that print locals).
+    """
 
     run_id: str
     job_id: str | None
@@ -28,12 +31,12 @@ class RunTarget:
     endpoint: str
     authentication_type: str
     api_key_header: str
-    api_key_value: str | None
+    api_key_value: str | None = field(repr=False)
     token_url: str
-    token_document: str | None
+    token_document: str | None = field(repr=False)
     authentication_scope: str
     custom_header_mapping: dict[str, str]
-    static_headers: dict[str, str]
+    static_headers: dict[str, str] = field(repr=False)
     custom_llm_config: dict[str, Any] | None
 
     @property

@@ -5,6 +5,7 @@ from django.test.utils import CaptureQueriesContext
 
 from integrations.services import integration_delete
 from runners.execution import run_execute
+from runners.integration_cache import integration_config
 from runners.models import Run
 from tests.runners.conftest import provider_document
 
@@ -71,3 +72,12 @@ def test_a_deleted_integration_fails_its_queued_runs(transactional_db, openai_se
 
     assert (run.status, run.error_type) == ("failed", "integration_missing")
     assert len(openai_server.completion_requests) == 1
+
+
+def test_what_the_worker_keeps_does_not_show_secrets_in_its_repr(db, integrate):
+    document = provider_document("https://llm.example.com/v1", headers={"x-static-secret": "hdr-SECRET-42"})
+    integration = integrate(document)
+    config = integration_config(integration.pk, integration.updated_at)
+
+    assert config.api_key_value == "sk-test-ABC123xyz" and config.static_headers == {"x-static-secret": "hdr-SECRET-42"}
+    assert "sk-test-ABC123xyz" not in repr(config) and "hdr-SECRET-42" not in repr(config)
