@@ -77,6 +77,7 @@ def run_execute(*, run_id: str) -> None:
                 permanent=True,
                 error_type="internal_error",
             ),
+            streamed=run.stream,
         )
     run_store_outcome(run_id=run_id, claim=run.claim_token, outcome=outcome)
 
