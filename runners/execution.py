@@ -6,7 +6,6 @@ without holding a database connection.
 """
 
 import asyncio
-import copy
 import logging
 import random
 import time
@@ -145,7 +144,6 @@ def _execute_claimed(run: Run) -> Outcome:
             "model_missing",
             f'The model "{run.model_name}" is no longer part of integration "{config.name}".',
         )
-    # Copies: the configuration is shared by every run of this integration on this worker.
     target = RunTarget(
         run_id=str(run.pk),
         job_id=str(run.job_id) if run.job_id else None,
@@ -154,22 +152,13 @@ def _execute_claimed(run: Run) -> Outcome:
         model_name=run.model_name,
         messages=run.messages,
         parameters=run.parameters,
-        supported_parameters=list(supported_parameters),
+        supported_parameters=supported_parameters,
         stream=run.stream,
-        endpoint=config.endpoint,
-        authentication_type=config.authentication_type,
-        api_key_header=config.api_key_header,
-        api_key_value=config.api_key_value,
-        token_url=config.token_url,
-        token_document=config.token_document,
-        authentication_scope=config.authentication_scope,
-        custom_header_mapping=dict(config.custom_header_mapping),
-        static_headers=dict(config.static_headers),
-        custom_llm_config=copy.deepcopy(config.custom_llm_config),
+        integration=config,
     )
     _release_database_connection()
     deadline = time.monotonic() + settings.RUNNERS_MAX_RUN_SECONDS
-    outcome = _execute_handler(target, deadline) if target.custom_llm_config else _deliver(target, deadline)
+    outcome = _execute_handler(target, deadline) if target.integration.custom_llm_config else _deliver(target, deadline)
     outcome.dropped_parameters = target.split_parameters()[1]
     outcome.secrets.extend(target.secret_values())
     outcome.streamed = target.stream
@@ -209,10 +198,12 @@ def _deliver(target: RunTarget, deadline: float) -> Outcome:
     timeouts = _timeouts()
     outcome = Outcome(request=build_completion_request(target, access_token=None).record())
     credentials = None
-    if target.authentication_type == AuthenticationType.OAUTH2:
+    if target.integration.authentication_type == AuthenticationType.OAUTH2:
         try:
             credentials = client_credentials(
-                token_url=target.token_url, token_document=target.token_document, scope=target.authentication_scope
+                token_url=target.integration.token_url,
+                token_document=target.integration.token_document,
+                scope=target.integration.authentication_scope,
             )
         except TransportError as error:
             outcome.error = error
@@ -300,12 +291,12 @@ def wait_for_result(future: Future, *, deadline: float, run_id: str, accumulator
 
 def _execute_handler(target: RunTarget, deadline: float) -> Outcome:
     """The custom handler path: load the CustomLLM subclass and await its acompletion, bounded by the timeout."""
-    config = target.custom_llm_config
+    config = target.integration.custom_llm_config
     supported, _ = target.split_parameters()
     parameters = to_wire(supported)
     headers = request_headers(target, access_token=None, base={})
     record = {
-        "url": redact_url(target.endpoint),
+        "url": redact_url(target.integration.endpoint),
         "method": "acompletion",
         "handler": f"{config.get('file_name')}:{config.get('class_name')}",
         "headers": headers.redacted(),
@@ -316,21 +307,27 @@ def _execute_handler(target: RunTarget, deadline: float) -> Outcome:
     try:
         handler = handler_instance(config)
         token = None
-        if target.authentication_type == AuthenticationType.OAUTH2:
+        if target.integration.authentication_type == AuthenticationType.OAUTH2:
             credentials = client_credentials(
-                token_url=target.token_url, token_document=target.token_document, scope=target.authentication_scope
+                token_url=target.integration.token_url,
+                token_document=target.integration.token_document,
+                scope=target.integration.authentication_scope,
             )
             token = access_token(credentials, timeouts=_timeouts(), deadline=deadline)
             outcome.secrets.append(token)
             headers = request_headers(target, access_token=token, base={})
-        api_key = target.api_key_value if target.authentication_type == AuthenticationType.API_KEY else token
+        api_key = (
+            target.integration.api_key_value
+            if target.integration.authentication_type == AuthenticationType.API_KEY
+            else token
+        )
         future = submit(
             _handler_reply(
                 handler,
                 config["class_name"],
                 model=target.model_name,
                 messages=target.messages,
-                api_base=target.endpoint,
+                api_base=target.integration.endpoint,
                 parameters=parameters,
                 headers=headers.as_sent(),
                 api_key=api_key,

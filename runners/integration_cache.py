@@ -10,32 +10,12 @@ Key rotation re-encrypts without changing what the secrets decrypt to.
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field
 from typing import Any
 
 from integrations.models import Integration
+from runners.request_building import IntegrationConfig
 
 MAX_INTEGRATIONS = 256  # per worker process; least recently used first out
-
-
-@dataclass(frozen=True)
-class IntegrationConfig:
-    """What a run needs of its integration, decrypted (secrets are left out of repr, e.g. in error reports)."""
-
-    name: str
-    endpoint: str
-    authentication_type: str
-    api_key_header: str
-    api_key_value: str | None = field(repr=False)
-    token_url: str
-    token_document: str | None = field(repr=False)
-    authentication_scope: str
-    custom_header_mapping: dict[str, str]
-    static_headers: dict[str, str] = field(repr=False)
-    custom_llm_config: dict[str, Any] | None
-    # Model name -> its supported parameters (the first model by position, if a name repeats).
-    supported_parameters: dict[str, list[str]]
-
 
 _entries: OrderedDict[int, tuple[Any, IntegrationConfig]] = OrderedDict()
 _lock = threading.Lock()

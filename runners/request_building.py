@@ -13,21 +13,11 @@ USER_AGENT = "custom-model-integrations-runner/1.0"
 
 
 @dataclass(frozen=True)
-class RunTarget:
-    """Everything a worker needs about a run and its integration, read (and decrypted) before the network wait.
+class IntegrationConfig:
+    """What a run needs of its integration, decrypted. Shared by the runs of that integration on a worker
+    (runners.integration_cache): read-only. Secrets are left out of repr (error reports that print locals)."""
 
-    Secrets are left out of repr (error reports that print locals).
-    """
-
-    run_id: str
-    job_id: str | None
-    user_id: str | None
-    project_id: str | None
-    model_name: str
-    messages: list[dict[str, Any]]
-    parameters: dict[str, Any]
-    supported_parameters: list[str]
-    stream: bool
+    name: str
     endpoint: str
     authentication_type: str
     api_key_header: str
@@ -38,16 +28,11 @@ class RunTarget:
     custom_header_mapping: dict[str, str]
     static_headers: dict[str, str] = field(repr=False)
     custom_llm_config: dict[str, Any] | None
-
-    @property
-    def mapped_values(self) -> dict[str, str | None]:
-        return {"job_id": self.job_id, "user_id": self.user_id, "project_id": self.project_id, "run_id": self.run_id}
-
-    def split_parameters(self) -> tuple[dict[str, Any], list[str]]:
-        return split_supported(self.parameters, self.supported_parameters)
+    # Model name -> its supported parameters (the first model by position, if a name repeats).
+    supported_parameters: dict[str, list[str]]
 
     def secret_values(self) -> list[str]:
-        """Every secret this run could leak, for scrubbing messages."""
+        """Every secret a run of this integration could leak, for scrubbing messages."""
         values = [str(value) for value in self.static_headers.values()]
         if self.api_key_value:
             values.append(self.api_key_value)
@@ -59,6 +44,33 @@ class RunTarget:
             with contextlib.suppress(ValueError, AttributeError):
                 values.append(str(json.loads(self.token_document).get("client_secret", "")))
         return [value for value in values if value]
+
+
+@dataclass(frozen=True)
+class RunTarget:
+    """Everything a worker needs about a run and its integration, read (and decrypted) before the network wait."""
+
+    run_id: str
+    job_id: str | None
+    user_id: str | None
+    project_id: str | None
+    model_name: str
+    messages: list[dict[str, Any]]
+    parameters: dict[str, Any]
+    supported_parameters: list[str]
+    stream: bool
+    integration: IntegrationConfig
+
+    @property
+    def mapped_values(self) -> dict[str, str | None]:
+        return {"job_id": self.job_id, "user_id": self.user_id, "project_id": self.project_id, "run_id": self.run_id}
+
+    def split_parameters(self) -> tuple[dict[str, Any], list[str]]:
+        return split_supported(self.parameters, self.supported_parameters)
+
+    def secret_values(self) -> list[str]:
+        """Every secret this run could leak, for scrubbing messages."""
+        return self.integration.secret_values()
 
 
 class Headers:
@@ -104,15 +116,15 @@ def request_headers(target: RunTarget, *, access_token: str | None, base: dict[s
     headers = Headers()
     for name, value in base.items():
         headers.set(name, value, secret=False)
-    if target.authentication_type == AuthenticationType.API_KEY and target.api_key_header:
-        headers.set(target.api_key_header, target.api_key_value or "", secret=True)
-    elif target.authentication_type == AuthenticationType.OAUTH2:
+    if target.integration.authentication_type == AuthenticationType.API_KEY and target.integration.api_key_header:
+        headers.set(target.integration.api_key_header, target.integration.api_key_value or "", secret=True)
+    elif target.integration.authentication_type == AuthenticationType.OAUTH2:
         headers.set("Authorization", f"Bearer {access_token or REDACTED}", secret=True)
-    for field_name, header_name in target.custom_header_mapping.items():
+    for field_name, header_name in target.integration.custom_header_mapping.items():
         value = target.mapped_values.get(field_name)
         if value:
             headers.set(header_name, value, secret=False)
-    for name, value in target.static_headers.items():
+    for name, value in target.integration.static_headers.items():
         headers.set(name, str(value), secret=True)
     return headers
 
@@ -128,4 +140,6 @@ def build_completion_request(target: RunTarget, *, access_token: str | None) -> 
     else:
         base["Accept"] = "application/json"
     headers = request_headers(target, access_token=access_token, base=base)
-    return ProviderRequest(url=completions_url(target.endpoint), headers=headers, body=body, dropped_parameters=dropped)
+    return ProviderRequest(
+        url=completions_url(target.integration.endpoint), headers=headers, body=body, dropped_parameters=dropped
+    )
