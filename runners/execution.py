@@ -6,6 +6,7 @@ without holding a database connection.
 """
 
 import asyncio
+import functools
 import logging
 import random
 import time
@@ -76,12 +77,14 @@ def run_execute(*, run_id: str) -> None:
                 permanent=True,
                 error_type="internal_error",
             ),
-            streamed=run.stream,
         )
+    outcome.streamed = run.stream
     run_store_outcome(run_id=run_id, claim=run.claim_token, outcome=outcome)
 
 
-def _claim_sql(condition: str) -> str:
+@functools.cache
+def _claim_sql(condition: str, vendor: str) -> str:
+    """The claim statement for `condition`, built once per database vendor."""
     quote = connection.ops.quote_name
     table, integrations = quote(Run._meta.db_table), quote(Integration._meta.db_table)
     column = {
@@ -113,13 +116,13 @@ def run_claim(*, run_id: str) -> Run | None:
 
     setting = [RunStatus.RUNNING.value, prepared("started_at", now), prepared("claim_token", claim)]
     run_pk = Run._meta.pk.get_db_prep_value(run_id, connection)
-    queued = _claim_sql("{status} = %s")
+    queued = _claim_sql("{status} = %s", connection.vendor)
     run = next(iter(Run.objects.raw(queued, [*setting, run_pk, RunStatus.QUEUED.value])), None)
     if run is not None:
         return run
     # A redelivered message whose first worker died: no live worker runs this long, so take it over.
     lost_before = now - timedelta(seconds=settings.RUNNERS_LOST_AFTER_SECONDS)
-    lost = _claim_sql("{status} = %s AND {started_at} < %s")
+    lost = _claim_sql("{status} = %s AND {started_at} < %s", connection.vendor)
     run = next(
         iter(Run.objects.raw(lost, [*setting, run_pk, RunStatus.RUNNING.value, prepared("started_at", lost_before)])),
         None,
@@ -161,7 +164,6 @@ def _execute_claimed(run: Run) -> Outcome:
     outcome = _execute_handler(target, deadline) if target.integration.custom_llm_config else _deliver(target, deadline)
     outcome.dropped_parameters = target.split_parameters()[1]
     outcome.secrets.extend(target.secret_values())
-    outcome.streamed = target.stream
     return outcome
 
 
