@@ -191,6 +191,11 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# The runners wait on providers, not on the CPU: a threads pool with many slots (one asyncio loop per process does the
+# network I/O). Set here, not only on a command line, so that `celery -A integrations_site worker` with no flags, as
+# Celery's documentation and deployment guides start it, is the tuned worker. Command-line flags still override.
+CELERY_WORKER_POOL = "threads"
+CELERY_WORKER_CONCURRENCY = envint("WORKER_CONCURRENCY", 200, minimum=1)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # The threads pool does not enforce time limits (runners enforce RUNNERS_MAX_RUN_SECONDS themselves);
