@@ -22,7 +22,6 @@ from django.core.cache import cache
 
 from integrations.encryption import cipher_for
 from runners.event_loop import submit
-from runners.redaction import scrub
 from runners.request_building import USER_AGENT
 from runners.transport import Timeouts, TransportError, post_form, provider_detail
 
@@ -119,9 +118,10 @@ async def request_token(credentials: ClientCredentials, timeouts: Timeouts) -> t
             f"Could not get an OAuth2 token: {exc.message}", permanent=exc.permanent, error_type="token_endpoint_error"
         ) from None
     if answer.status_code != 200:
-        detail = provider_detail(answer.body, answer.headers.get("content-type", ""))
         # A token endpoint may quote the credentials it refuses; this message is cached for other workers.
-        detail = scrub(detail, [credentials.client_secret]) if detail else detail
+        detail = provider_detail(
+            answer.body, answer.headers.get("content-type", ""), secrets=[credentials.client_secret]
+        )
         raise TransportError(
             f"The OAuth2 token endpoint answered HTTP {answer.status_code}"
             f"{': ' + repr(detail) if detail else ''}. Check oauth2_token_url, the client id and secret"

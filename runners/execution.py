@@ -30,7 +30,7 @@ from runners.event_loop import submit
 from runners.integration_cache import integration_config
 from runners.models import Run, RunStatus
 from runners.parameters import to_wire
-from runners.redaction import redact_url, scrub, scrub_json
+from runners.redaction import redact_url, scrub, scrub_json, shorten
 from runners.request_building import RunTarget, build_completion_request, request_headers
 from runners.transport import Timeouts, TransportError, send_completion
 
@@ -233,6 +233,7 @@ def _deliver(target: RunTarget, deadline: float) -> Outcome:
                     model=target.model_name,
                     timeouts=timeouts,
                     accumulator=accumulator,
+                    secrets=[*target.secret_values(), *outcome.secrets],
                 )
             )
             outcome.reply = wait_for_result(future, deadline=deadline, run_id=target.run_id, accumulator=accumulator)
@@ -334,6 +335,7 @@ def _execute_handler(target: RunTarget, deadline: float) -> Outcome:
                 headers=headers.as_sent(),
                 api_key=api_key,
                 timeout=float(settings.RUNNERS_REQUEST_TIMEOUT),
+                secrets=[*target.secret_values(), *outcome.secrets],
             )
         )
         outcome.reply = wait_for_result(future, deadline=deadline, run_id=target.run_id)
@@ -348,7 +350,7 @@ def _execute_handler(target: RunTarget, deadline: float) -> Outcome:
     return outcome
 
 
-async def _handler_reply(handler, class_name: str, *, timeout: float, **arguments) -> Reply:
+async def _handler_reply(handler, class_name: str, *, timeout: float, secrets: list[str], **arguments) -> Reply:
     from litellm.types.utils import ModelResponse
 
     try:
@@ -360,7 +362,7 @@ async def _handler_reply(handler, class_name: str, *, timeout: float, **argument
             error_type="timeout",
         ) from None
     except Exception as exc:
-        message = " ".join(str(exc).split())[:300]
+        message = shorten(str(exc), 300, secrets)
         raise TransportError(
             f"The custom handler {class_name} raised {type(exc).__name__}{': ' + message if message else ''}",
             permanent=True,

@@ -17,6 +17,16 @@ def scrub(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
+def shorten(text: str, limit: int, secrets: Iterable[str] = ()) -> str:
+    """`text` scrubbed of `secrets`, white space folded, then cut to at most `limit` characters (with "…").
+
+    The one way to shorten text a user or operator may read: scrubbing after a cut would leave the part of a secret
+    that the cut kept (a key cut in half no longer matches the whole key).
+    """
+    text = " ".join(scrub(text, secrets).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def scrub_json(value, secrets: Iterable[str]):
     """A JSON value with secrets scrubbed from every string in it."""
     secrets = list(secrets)

@@ -11,7 +11,7 @@ import json
 import socket
 import ssl
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +27,7 @@ from runners.completion import (
 )
 from runners.event_loop import http_client
 from runners.network_policy import BlockedAddress, url_blocked_reason
-from runners.redaction import display_url, host_and_port
+from runners.redaction import display_url, host_and_port, shorten
 
 MAX_DETAIL_LENGTH = 300
 
@@ -144,8 +144,8 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
-def provider_detail(body: bytes, content_type: str) -> str | None:
-    """The provider's own error message, when it is JSON and short enough to show."""
+def provider_detail(body: bytes, content_type: str, *, secrets: Sequence[str] = ()) -> str | None:
+    """The provider's own error message, when it is JSON: scrubbed of `secrets`, then cut to MAX_DETAIL_LENGTH."""
     if "json" not in content_type:
         return None
     try:
@@ -163,13 +163,14 @@ def provider_detail(body: bytes, content_type: str) -> str | None:
             message = data.get("message") or data.get("detail")
     if not isinstance(message, str) or not message.strip():
         return None
-    message = " ".join(message.split())
-    return message if len(message) <= MAX_DETAIL_LENGTH else message[: MAX_DETAIL_LENGTH - 1] + "…"
+    return shorten(message, MAX_DETAIL_LENGTH, secrets)
 
 
-def status_failure(status: int, body: bytes, headers: httpx.Headers, *, url: str, model: str) -> TransportError:
-    """A TransportError for a non-2xx answer from a Chat Completions endpoint."""
-    detail = provider_detail(body, headers.get("content-type", ""))
+def status_failure(
+    status: int, body: bytes, headers: httpx.Headers, *, url: str, model: str, secrets: Sequence[str] = ()
+) -> TransportError:
+    """A TransportError for a non-2xx answer from a Chat Completions endpoint (the provider's words scrubbed)."""
+    detail = provider_detail(body, headers.get("content-type", ""), secrets=secrets)
     said = f': "{detail}"' if detail else ""
     if status in (401, 403):
         return TransportError(
@@ -246,7 +247,9 @@ def _completion_reply(body: bytes, content_type: str, status: int) -> Reply:
         ) from None
 
 
-async def _read_event_stream(response: httpx.Response, accumulator: StreamAccumulator) -> Reply:
+async def _read_event_stream(
+    response: httpx.Response, accumulator: StreamAccumulator, *, secrets: Sequence[str] = ()
+) -> Reply:
     async for line in response.aiter_lines():
         if not line.startswith("data:"):
             continue  # comments, event names, ids and the blank lines between events
@@ -265,7 +268,7 @@ async def _read_event_stream(response: httpx.Response, accumulator: StreamAccumu
                 status_code=response.status_code,
             ) from None
         if isinstance(payload, dict) and payload.get("error"):
-            detail = provider_detail(data.encode(), "application/json")
+            detail = provider_detail(data.encode(), "application/json", secrets=secrets)
             raise TransportError(
                 f"The provider reported an error in the middle of the stream{': ' + repr(detail) if detail else ''}.",
                 permanent=False,
@@ -292,8 +295,12 @@ async def send_completion(
     model: str,
     timeouts: Timeouts,
     accumulator: StreamAccumulator | None = None,
+    secrets: Sequence[str] = (),
 ) -> Reply:
-    """POST one Chat Completions request; `accumulator` set means a streamed answer is expected."""
+    """POST one Chat Completions request; `accumulator` set means a streamed answer is expected.
+
+    `secrets` are scrubbed from the provider's words before they are shortened into an error message.
+    """
     content = json.dumps(body).encode()
 
     async def exchange() -> Reply:
@@ -304,9 +311,11 @@ async def send_completion(
             content_type = response.headers.get("content-type", "")
             if response.status_code >= 300:
                 raw = await response.aread()
-                raise status_failure(response.status_code, raw, response.headers, url=url, model=model)
+                raise status_failure(
+                    response.status_code, raw, response.headers, url=url, model=model, secrets=secrets
+                )
             if accumulator is not None and "text/event-stream" in content_type:
-                return await _read_event_stream(response, accumulator)
+                return await _read_event_stream(response, accumulator, secrets=secrets)
             # Also the answer of a provider that ignores "stream": true.
             return _completion_reply(await response.aread(), content_type, response.status_code)
 
