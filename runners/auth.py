@@ -22,6 +22,7 @@ from django.core.cache import cache
 
 from integrations.encryption import cipher_for
 from runners.event_loop import submit
+from runners.redaction import basic_credentials
 from runners.request_building import USER_AGENT
 from runners.transport import Timeouts, TransportError, post_form, provider_detail
 
@@ -36,6 +37,10 @@ class ClientCredentials:
     client_id: str
     client_secret: str
     scope: str
+
+    def secret_values(self) -> list[str]:
+        """What a token endpoint's answer must not show: both components and the Basic value made of them."""
+        return [self.client_id, self.client_secret, basic_credentials(self.client_id, self.client_secret)]
 
     @property
     def cache_key(self) -> str:
@@ -120,7 +125,7 @@ async def request_token(credentials: ClientCredentials, timeouts: Timeouts) -> t
     if answer.status_code != 200:
         # A token endpoint may quote the credentials it refuses; this message is cached for other workers.
         detail = provider_detail(
-            answer.body, answer.headers.get("content-type", ""), secrets=[credentials.client_secret]
+            answer.body, answer.headers.get("content-type", ""), secrets=credentials.secret_values()
         )
         raise TransportError(
             f"The OAuth2 token endpoint answered HTTP {answer.status_code}"

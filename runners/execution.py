@@ -236,7 +236,13 @@ def _deliver(target: RunTarget, deadline: float) -> Outcome:
                     secrets=[*target.secret_values(), *outcome.secrets],
                 )
             )
-            outcome.reply = wait_for_result(future, deadline=deadline, run_id=target.run_id, accumulator=accumulator)
+            outcome.reply = wait_for_result(
+                future,
+                deadline=deadline,
+                run_id=target.run_id,
+                accumulator=accumulator,
+                secrets=[*target.secret_values(), *outcome.secrets],
+            )
             outcome.latency_ms = round((time.monotonic() - sent) * 1000, 1)
             outcome.attempts.append(
                 _attempt_record(len(outcome.attempts) + 1, started_at, started, status_code=outcome.reply.status_code)
@@ -270,8 +276,16 @@ def _deliver(target: RunTarget, deadline: float) -> Outcome:
             time.sleep(delay)
 
 
-def wait_for_result(future: Future, *, deadline: float, run_id: str, accumulator: StreamAccumulator | None = None):
-    """Wait for a coroutine submitted to the shared loop, publishing a stream's partial output meanwhile."""
+def wait_for_result(
+    future: Future,
+    *,
+    deadline: float,
+    run_id: str,
+    accumulator: StreamAccumulator | None = None,
+    secrets: list[str] = (),
+):
+    """Wait for a coroutine submitted to the shared loop, publishing a stream's partial output (scrubbed of
+    `secrets`: a provider may echo the request) meanwhile."""
     published = ""
     while True:
         remaining = deadline - time.monotonic()
@@ -289,7 +303,7 @@ def wait_for_result(future: Future, *, deadline: float, run_id: str, accumulator
                 raise
         if accumulator is not None and accumulator.text != published:
             published = accumulator.text
-            cache.set(live_output_key(run_id), published, timeout=settings.RUNNERS_LOST_AFTER_SECONDS)
+            cache.set(live_output_key(run_id), scrub(published, secrets), timeout=settings.RUNNERS_LOST_AFTER_SECONDS)
 
 
 def _execute_handler(target: RunTarget, deadline: float) -> Outcome:
@@ -402,7 +416,7 @@ def run_store_outcome(*, run_id: str, claim: uuid.UUID, outcome: Outcome) -> boo
     if outcome.reply is not None:
         fields.update(
             status=RunStatus.SUCCEEDED,
-            output=outcome.reply.output,
+            output=scrub(outcome.reply.output, outcome.secrets) if outcome.reply.output else outcome.reply.output,
             finish_reason=outcome.reply.finish_reason,
             response=scrub_json(outcome.reply.response, outcome.secrets),
             usage=outcome.reply.usage,

@@ -1,13 +1,15 @@
 """The provider request of a run, exactly as DESIGN.md §4 describes, and its redacted record."""
 
+import base64
 import contextlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote_plus
 
 from integrations.models import AuthenticationType
 from runners.parameters import split_supported, to_wire
-from runners.redaction import REDACTED, redact_url
+from runners.redaction import REDACTED, basic_credentials, redact_url
 
 USER_AGENT = "custom-model-integrations-runner/1.0"
 
@@ -32,18 +34,37 @@ class IntegrationConfig:
     supported_parameters: dict[str, list[str]]
 
     def secret_values(self) -> list[str]:
-        """Every secret a run of this integration could leak, for scrubbing messages."""
+        """Every secret a run of this integration could leak, for scrubbing (runners.redaction.scrub adds the
+        URL-encoded and JSON-escaped forms): header values, the API key and its credential, every component of the
+        OAuth2 `token` (the client id too) and the `Authorization: Basic` value made of them."""
         values = [str(value) for value in self.static_headers.values()]
         if self.api_key_value:
             values.append(self.api_key_value)
             scheme, _, credential = self.api_key_value.partition(" ")
             if credential and scheme.lower() in ("bearer", "basic", "token"):
                 values.append(credential)
+            if scheme.lower() == "basic":
+                values.extend(_basic_components(credential))
         if self.token_document:
             values.append(self.token_document)
-            with contextlib.suppress(ValueError, AttributeError):
-                values.append(str(json.loads(self.token_document).get("client_secret", "")))
+            with contextlib.suppress(ValueError, AttributeError, TypeError):
+                token = json.loads(self.token_document)
+                values.extend(str(value) for value in token.values() if isinstance(value, str | int | float))
+                client_id, client_secret = str(token.get("client_id", "")), str(token.get("client_secret", ""))
+                # RFC 6749 section 2.3.1: Basic of the form-encoded id and secret (the same when nothing needs it).
+                values.append(basic_credentials(client_id, client_secret))
+                values.append(basic_credentials(quote_plus(client_id), quote_plus(client_secret)))
         return [value for value in values if value]
+
+
+def _basic_components(credential: str) -> list[str]:
+    """What an `Authorization: Basic` credential carries: "user:password", and each (RFC 7617 section 2)."""
+    try:
+        decoded = base64.b64decode(credential, validate=True).decode()
+    except (ValueError, UnicodeDecodeError):
+        return []
+    user, _, password = decoded.partition(":")
+    return [decoded, user, password]
 
 
 @dataclass(frozen=True)

@@ -311,9 +311,7 @@ async def send_completion(
             content_type = response.headers.get("content-type", "")
             if response.status_code >= 300:
                 raw = await response.aread()
-                raise status_failure(
-                    response.status_code, raw, response.headers, url=url, model=model, secrets=secrets
-                )
+                raise status_failure(response.status_code, raw, response.headers, url=url, model=model, secrets=secrets)
             if accumulator is not None and "text/event-stream" in content_type:
                 return await _read_event_stream(response, accumulator, secrets=secrets)
             # Also the answer of a provider that ignores "stream": true.
