@@ -162,6 +162,10 @@ else:
 RUNNERS_REQUEST_TIMEOUT = envint("RUNNERS_REQUEST_TIMEOUT", 120, minimum=1)
 RUNNERS_CONNECT_TIMEOUT = envint("RUNNERS_CONNECT_TIMEOUT", 10, minimum=1)
 RUNNERS_MAX_RETRIES = envint("RUNNERS_MAX_RETRIES", 2, minimum=0)
+# The largest provider answer a runner reads, in bytes (a completion, an event stream, an error or a token answer):
+# beyond it the run fails with response_too_large. Bounds what one integration can make a shared worker hold: at most
+# this times the runs in flight (WORKER_CONCURRENCY).
+RUNNERS_MAX_RESPONSE_BYTES = envint("RUNNERS_MAX_RESPONSE_BYTES", 8 * 1024 * 1024, minimum=1024)
 # Backoff between retries: base * 2**n with jitter, capped; Retry-After is honoured up to its own cap.
 RUNNERS_BACKOFF_BASE = envint("RUNNERS_BACKOFF_BASE", 1, minimum=0)
 RUNNERS_BACKOFF_MAX = envint("RUNNERS_BACKOFF_MAX", 30, minimum=0)

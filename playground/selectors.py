@@ -3,14 +3,15 @@
 from evaluations.judging import RESERVED_VARIABLES, prompt_variables
 from evaluations.selectors import metric_list
 from runners.models import Job, Run
-from runners.selectors import run_list
+from runners.selectors import run_list, runs_with_output_preview
 
 HISTORY_LENGTH = 25
 
 
 def playground_history(*, organization, user, limit: int = HISTORY_LENGTH) -> list[Run]:
     """The user's most recent Playground runs, newest first."""
-    return list(run_list(organization=organization, user=user).filter(job__kind=Job.Kind.PLAYGROUND)[:limit])
+    runs = run_list(organization=organization, user=user).filter(job__kind=Job.Kind.PLAYGROUND)
+    return list(runs_with_output_preview(runs)[:limit])
 
 
 def playground_job_runs(*, organization, job_id) -> list[Run] | None:

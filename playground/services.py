@@ -11,7 +11,7 @@ from integrations.selectors import integration_list, model_get
 from organizations.services import default_project
 from runners.models import TERMINAL_STATUSES, Job, Run
 from runners.parameters import RunParameters
-from runners.selectors import run_live_output
+from runners.selectors import run_live_output, run_output_preview
 from runners.services import job_create, run_enqueue
 
 MAX_COLUMNS = 4
@@ -211,7 +211,12 @@ def _preview(messages, length: int = 90) -> str:
 
 
 def run_payload(run: Run, *, detail: bool = True) -> dict[str, Any]:
-    """What the Playground's script shows for a run (the request's secrets are already redacted on the Run)."""
+    """What the Playground's script shows for a run (the request's secrets are already redacted on the Run).
+
+    `detail=False` is a history entry, read through runners.selectors.runs_with_output_preview: its output is a
+    preview (`output_truncated` says whether it was cut).
+    """
+    output, truncated = (run_live_output(run), False) if detail else run_output_preview(run)
     payload = {
         "id": str(run.pk),
         "job": str(run.job_id) if run.job_id else None,
@@ -220,7 +225,8 @@ def run_payload(run: Run, *, detail: bool = True) -> dict[str, Any]:
         "integration": run.integration_name,
         "model": run.model_alias,
         "model_name": run.model_name,
-        "output": run_live_output(run),
+        "output": output,
+        "output_truncated": truncated,
         "usage": run.usage,
         "latency_ms": run.latency_ms,
         "error": run.error,

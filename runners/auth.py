@@ -117,7 +117,14 @@ async def request_token(credentials: ClientCredentials, timeouts: Timeouts) -> t
         form["scope"] = credentials.scope
     try:
         headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
-        answer = await post_form(credentials.token_url, data=form, headers=headers, timeouts=timeouts, what=what)
+        answer = await post_form(
+            credentials.token_url,
+            data=form,
+            headers=headers,
+            timeouts=timeouts,
+            what=what,
+            max_response_bytes=settings.RUNNERS_MAX_RESPONSE_BYTES,
+        )
     except TransportError as exc:
         raise TransportError(
             f"Could not get an OAuth2 token: {exc.message}", permanent=exc.permanent, error_type="token_endpoint_error"

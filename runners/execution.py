@@ -234,6 +234,7 @@ def _deliver(target: RunTarget, deadline: float) -> Outcome:
                     timeouts=timeouts,
                     accumulator=accumulator,
                     secrets=[*target.secret_values(), *outcome.secrets],
+                    max_response_bytes=settings.RUNNERS_MAX_RESPONSE_BYTES,
                 )
             )
             outcome.reply = wait_for_result(

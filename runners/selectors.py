@@ -4,6 +4,7 @@ import uuid
 
 from django.core.cache import cache
 from django.db.models import QuerySet
+from django.db.models.functions import Length, Substr
 
 from runners.execution import live_output_key
 from runners.models import TERMINAL_STATUSES, Run, RunStatus
@@ -42,6 +43,30 @@ def run_list(
         runs = runs.filter(status=status)
     runs = runs.order_by("-created_at")
     return runs[:limit] if limit is not None else runs
+
+
+OUTPUT_PREVIEW_LENGTH = 1000
+
+
+def runs_with_output_preview(runs: QuerySet[Run]) -> QuerySet[Run]:
+    """`runs` for a list read: the output is cut to OUTPUT_PREVIEW_LENGTH characters by the database (the whole
+    output and the provider's response are not loaded); read it with run_output_preview."""
+    return runs.defer("output", "response").annotate(
+        output_preview=Substr("output", 1, OUTPUT_PREVIEW_LENGTH), output_length=Length("output")
+    )
+
+
+def run_output_preview(run: Run) -> tuple[str | None, bool]:
+    """(at most OUTPUT_PREVIEW_LENGTH characters of the output so far, whether it was cut) for a run read through
+    runs_with_output_preview."""
+    if run.status in TERMINAL_STATUSES:
+        text, length = run.output_preview, run.output_length or 0
+    else:
+        text = run_live_output(run)
+        length = len(text or "")
+    if text is not None and len(text) > OUTPUT_PREVIEW_LENGTH:
+        text = text[:OUTPUT_PREVIEW_LENGTH]
+    return text, length > OUTPUT_PREVIEW_LENGTH
 
 
 def run_live_output(run: Run) -> str | None:

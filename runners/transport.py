@@ -247,10 +247,40 @@ def _completion_reply(body: bytes, content_type: str, status: int) -> Reply:
         ) from None
 
 
+def too_large(limit: int, *, status: int | None, what: str = "answer") -> TransportError:
+    return TransportError(
+        f"The provider's {what} is larger than {limit:,} bytes (RUNNERS_MAX_RESPONSE_BYTES): the rest was not read.",
+        permanent=True,
+        error_type="response_too_large",
+        status_code=status,
+    )
+
+
+async def read_bounded(response: httpx.Response, limit: int) -> bytes:
+    """The body of `response`, or TransportError(response_too_large) as soon as more than `limit` bytes arrive.
+
+    A Content-Length above the limit is refused before reading; a body without one is counted as it streams in.
+    """
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large(limit, status=response.status_code)
+    chunks, size = [], 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > limit:
+            raise too_large(limit, status=response.status_code)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def _read_event_stream(
-    response: httpx.Response, accumulator: StreamAccumulator, *, secrets: Sequence[str] = ()
+    response: httpx.Response, accumulator: StreamAccumulator, *, limit: int, secrets: Sequence[str] = ()
 ) -> Reply:
+    size = 0
     async for line in response.aiter_lines():
+        size += len(line) + 1
+        if size > limit:
+            raise too_large(limit, status=response.status_code, what="event stream")
         if not line.startswith("data:"):
             continue  # comments, event names, ids and the blank lines between events
         data = line[5:].strip()
@@ -296,10 +326,12 @@ async def send_completion(
     timeouts: Timeouts,
     accumulator: StreamAccumulator | None = None,
     secrets: Sequence[str] = (),
+    max_response_bytes: int = 8 * 1024 * 1024,
 ) -> Reply:
     """POST one Chat Completions request; `accumulator` set means a streamed answer is expected.
 
-    `secrets` are scrubbed from the provider's words before they are shortened into an error message.
+    `secrets` are scrubbed from the provider's words before they are shortened into an error message. No more
+    than `max_response_bytes` of the answer are read (TransportError response_too_large beyond).
     """
     content = json.dumps(body).encode()
 
@@ -310,12 +342,13 @@ async def send_completion(
         ) as response:
             content_type = response.headers.get("content-type", "")
             if response.status_code >= 300:
-                raw = await response.aread()
+                raw = await read_bounded(response, max_response_bytes)
                 raise status_failure(response.status_code, raw, response.headers, url=url, model=model, secrets=secrets)
             if accumulator is not None and "text/event-stream" in content_type:
-                return await _read_event_stream(response, accumulator, secrets=secrets)
+                return await _read_event_stream(response, accumulator, limit=max_response_bytes, secrets=secrets)
             # Also the answer of a provider that ignores "stream": true.
-            return _completion_reply(await response.aread(), content_type, response.status_code)
+            body = await read_bounded(response, max_response_bytes)
+            return _completion_reply(body, content_type, response.status_code)
 
     try:
         return await asyncio.wait_for(exchange(), timeouts.request)
@@ -339,13 +372,28 @@ class FormAnswer:
 
 
 async def post_form(
-    url: str, *, data: dict[str, str], headers: dict[str, str], timeouts: Timeouts, what: str
+    url: str,
+    *,
+    data: dict[str, str],
+    headers: dict[str, str],
+    timeouts: Timeouts,
+    what: str,
+    max_response_bytes: int = 1024 * 1024,
 ) -> FormAnswer:
-    """POST a form (the OAuth2 token request); connection failures become TransportErrors."""
+    """POST a form (the OAuth2 token request); connection failures and answers over `max_response_bytes` become
+    TransportErrors."""
+
+    async def exchange() -> FormAnswer:
+        request = http_client().build_request("POST", url, data=data, headers=headers, timeout=timeouts.for_httpx())
+        response = await http_client().send(request, stream=True)
+        try:
+            body = await read_bounded(response, max_response_bytes)
+        finally:
+            await response.aclose()
+        return FormAnswer(response.status_code, response.headers, body)
+
     try:
-        response = await asyncio.wait_for(
-            http_client().post(url, data=data, headers=headers, timeout=timeouts.for_httpx()), timeouts.request
-        )
+        return await asyncio.wait_for(exchange(), timeouts.request)
     except TimeoutError:
         raise TransportError(
             f"{what.capitalize()} did not answer within {timeouts.request:g} s.", permanent=False, error_type="timeout"
@@ -354,4 +402,3 @@ async def post_form(
         raise invalid_url(url) from None
     except httpx.HTTPError as exc:
         raise connection_failure(exc, url, timeouts, what=what) from None
-    return FormAnswer(response.status_code, response.headers, response.content)

@@ -18,7 +18,13 @@ from integrations.selectors import integration_get
 from organizations.services import default_project
 from runners.models import Job, RunStatus
 from runners.parameters import RunParameters
-from runners.selectors import run_get, run_live_output
+from runners.selectors import (
+    OUTPUT_PREVIEW_LENGTH,
+    run_get,
+    run_live_output,
+    run_output_preview,
+    runs_with_output_preview,
+)
 from runners.services import MAX_MESSAGES, ROLES, job_create, run_enqueue
 
 MESSAGES_SCHEMA = {
@@ -114,10 +120,18 @@ class RunOutputSerializer(serializers.Serializer):
     created_at = TimestampField()
     started_at = TimestampField(allow_null=True)
     finished_at = TimestampField(allow_null=True)
+    output_truncated = serializers.SerializerMethodField(
+        help_text=f"True in a list read when `output` is only its first {OUTPUT_PREVIEW_LENGTH:,} characters (read "
+        "the run for all of it); always false in a run's own read."
+    )
 
     @extend_schema_field({"type": ["string", "null"]})
     def get_output(self, run):
         return run_live_output(run)
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_output_truncated(self, run) -> bool:
+        return False
 
     @extend_schema_field(
         {
@@ -128,6 +142,18 @@ class RunOutputSerializer(serializers.Serializer):
     )
     def get_error(self, run):
         return run.error
+
+
+class RunListItemSerializer(RunOutputSerializer):
+    """A run in a list: `output` cut to a preview (runners.selectors.runs_with_output_preview)."""
+
+    @extend_schema_field({"type": ["string", "null"]})
+    def get_output(self, run):
+        return run_output_preview(run)[0]
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_output_truncated(self, run) -> bool:
+        return run_output_preview(run)[1]
 
 
 def _resolve_references(organization, data: dict):
@@ -183,7 +209,7 @@ class RunsApi(OrganizationApi):
     class RunPageOutput(serializers.Serializer):
         next = serializers.URLField(allow_null=True)
         previous = serializers.URLField(allow_null=True)
-        results = RunOutputSerializer(many=True)
+        results = RunListItemSerializer(many=True)
 
     @extend_schema(
         operation_id="runs_list",
@@ -201,8 +227,8 @@ class RunsApi(OrganizationApi):
             **{key: filters.get(key) for key in ("status", "integration", "model", "job")},
         )
         paginator = RunCursorPagination()
-        page = paginator.paginate_queryset(runs, request, view=self)
-        return paginator.get_paginated_response(RunOutputSerializer(page, many=True).data)
+        page = paginator.paginate_queryset(runs_with_output_preview(runs), request, view=self)
+        return paginator.get_paginated_response(RunListItemSerializer(page, many=True).data)
 
     @extend_schema(
         operation_id="runs_create",
