@@ -34,7 +34,6 @@ from evaluations.services import (
     can_delete,
     dataset_create,
     dataset_delete,
-    evaluation_advance,
     evaluation_cancel,
     evaluation_create,
     metric_create,
@@ -353,7 +352,6 @@ class EvaluationDetailApi(OrganizationApi):
     )
     def get(self, request, evaluation_id):
         evaluation = found(evaluation_get(organization=self.organization, evaluation_id=evaluation_id), "evaluation")
-        evaluation_advance(evaluation=evaluation)
         return Response(EvaluationDetailOutput(evaluation).data)
 
 
@@ -462,7 +460,6 @@ class EvaluationResultsApi(OrganizationApi):
     )
     def get(self, request, evaluation_id):
         evaluation = found(evaluation_get(organization=self.organization, evaluation_id=evaluation_id), "evaluation")
-        evaluation_advance(evaluation=evaluation)
         results = evaluation_results(evaluation=evaluation, sort=request.query_params.get("sort"))
         return Response(results_payload(results))
 

@@ -1,9 +1,12 @@
 """Writes for evaluations: datasets, metrics, starting an evaluation, advancing it (judges, scores), cancelling it.
 
 Every run is created here in bulk but executed like any other: `runners.tasks.execute_run` receives its id
-once the transaction that created it commits. Background steps are idempotent: a conditional UPDATE (or a
-unique constraint) decides which caller does a piece of work, so the progress endpoint and the Celery task
-may advance the same evaluation at the same time.
+once the transaction that created it commits. An evaluation advances as its runs finish: the worker that stored a
+run's outcome sends `runners.signals.run_finished`, and `run_finished_advance` (connected in EvaluationsConfig.ready)
+creates the judges of a finished output, records the score of a finished judge and finishes the evaluation after its
+last run. Reads (pages, API) never advance anything. Every step is idempotent: a conditional UPDATE (or a unique
+constraint) decides which caller does a piece of work, so several worker threads, and the periodic safety net
+(`evaluations.tasks.advance_evaluation`), may advance the same evaluation at the same time.
 """
 
 import uuid
@@ -12,6 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from evaluations.datasets import decode, parse_dataset
@@ -466,7 +470,10 @@ def evaluation_cancel(*, evaluation: Evaluation) -> int:
         cancelled_at=timezone.now()
     )
     evaluation.refresh_from_db(fields=["cancelled_at", "finished_at"])
-    return _cancel_queued(evaluation)
+    cancelled = _cancel_queued(evaluation)
+    # Cancelled runs send no run_finished: record what they leave behind (failed judges) and finish if nothing runs.
+    evaluation_advance(evaluation=evaluation)
+    return cancelled
 
 
 def _cancel_queued(evaluation: Evaluation) -> int:
@@ -493,15 +500,37 @@ def evaluation_advance(*, evaluation: Evaluation) -> bool:
     return _finish_if_done(evaluation)
 
 
-def _enqueue_judges(evaluation: Evaluation) -> int:
-    """Judge runs for each newly succeeded output; the claim (a conditional UPDATE from NULL) makes it once only."""
+def run_finished_advance(*, run_id: str, status: str, job_id: str | None) -> None:
+    """Advance what a finished run moves on (the receiver of runners.signals.run_finished, on the worker).
+
+    A succeeded output of an evaluation gets its judge runs; a finished judge run (of an evaluation or of a run
+    scored on its own) records its score once all judges of that score have answered; the evaluation finishes
+    when nothing is left to do. Runs of other jobs cost one query.
+    """
+    if job_id is None:
+        return
+    evaluation = Evaluation.objects.filter(Q(job_id=job_id) | Q(judge_job_id=job_id)).first()
+    if evaluation is None or str(evaluation.judge_job_id) == str(job_id):
+        recorded = scores_record(scores=MetricScore.objects.filter(judge_runs__run_id=run_id))
+        if evaluation is None or not recorded:
+            return
+    elif status == RunStatus.SUCCEEDED and not evaluation.cancelled_at and not evaluation.finished_at:
+        _enqueue_judges(evaluation, run_id=run_id)
+    if not evaluation.finished_at:
+        _finish_if_done(evaluation)
+
+
+def _enqueue_judges(evaluation: Evaluation, *, run_id: str | None = None) -> int:
+    """Judge runs for each newly succeeded output (only that of `run_id` if given); the claim (a conditional
+    UPDATE from NULL) makes them once only."""
     if not evaluation.judges_per_output:
         return 0
-    candidates = list(
-        EvaluationResult.objects.filter(
-            evaluation=evaluation, judge_claim__isnull=True, run__status=RunStatus.SUCCEEDED
-        ).values_list("pk", flat=True)
+    candidates = EvaluationResult.objects.filter(
+        evaluation=evaluation, judge_claim__isnull=True, run__status=RunStatus.SUCCEEDED
     )
+    if run_id is not None:
+        candidates = candidates.filter(run_id=run_id)
+    candidates = list(candidates.values_list("pk", flat=True))
     if not candidates:
         return 0
     claim = uuid.uuid4()
@@ -697,11 +726,10 @@ def run_scores_request(*, organization: Organization, user, metric: Metric, runs
 
 
 def run_scores_get(*, organization: Organization, runs: list, metric: Metric | None = None) -> list[MetricScore]:
-    """The scores of these runs (recording those whose judges have finished), in the order of `runs`."""
+    """The scores of these runs, in the order of `runs` (a read: the workers record scores as judges finish)."""
     scores = MetricScore.objects.filter(scored_run__organization=organization, scored_run__in=_uuids(runs))
     if metric is not None:
         scores = scores.filter(metric=metric)
-    scores_record(scores=scores)
     position = {str(run_id): index for index, run_id in enumerate(runs)}
     found = scores.select_related("metric").order_by("metric__name")
     return sorted(found, key=lambda score: position.get(str(score.scored_run_id), len(position)))

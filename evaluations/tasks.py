@@ -1,4 +1,9 @@
-"""Background step of an evaluation: enqueue judges for finished outputs, record scores, notice the end."""
+"""Background steps of an evaluation: fan out its runs, and a periodic safety net that advances it.
+
+Evaluations advance as their runs finish (runners.signals.run_finished, see evaluations.services). The safety net
+catches what sends no signal (runs reaped after a lost worker, a receiver that failed): a full step every
+SAFETY_NET_INTERVAL_SECONDS until the evaluation is finished.
+"""
 
 from datetime import timedelta
 
@@ -6,17 +11,14 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-ADVANCE_INTERVAL_SECONDS = 1.0
-# Past this age the task stops polling (runs stuck for a day are the reaper's business); the page still advances.
+SAFETY_NET_INTERVAL_SECONDS = 30.0
+# Past this age the safety net stops (runs stuck for a day are the reaper's business).
 GIVE_UP_AFTER = timedelta(hours=24)
 
 
 @shared_task(name="evaluations.advance_evaluation", ignore_result=True)
 def advance_evaluation(evaluation_id: str) -> None:
-    """Advance once, then again a moment later until the evaluation is finished.
-
-    The progress endpoint advances too, so a lost message only slows an evaluation whose page is open.
-    """
+    """Advance once, then again after SAFETY_NET_INTERVAL_SECONDS until the evaluation is finished."""
     from evaluations.models import Evaluation
     from evaluations.services import evaluation_advance
 
@@ -27,12 +29,12 @@ def advance_evaluation(evaluation_id: str) -> None:
     # Eagerly executed tasks (tests, CELERY_TASK_ALWAYS_EAGER) have run by now: nothing to wait for.
     if finished or settings.CELERY_TASK_ALWAYS_EAGER or timezone.now() - evaluation.created_at > GIVE_UP_AFTER:
         return
-    advance_evaluation.apply_async((evaluation_id,), countdown=ADVANCE_INTERVAL_SECONDS)
+    advance_evaluation.apply_async((evaluation_id,), countdown=SAFETY_NET_INTERVAL_SECONDS)
 
 
 @shared_task(name="evaluations.dispatch_evaluation", ignore_result=True)
 def dispatch_evaluation(evaluation_id: str) -> None:
-    """Fan out a new evaluation's runs to execute_run, then advance it."""
+    """Fan out a new evaluation's runs to execute_run, then start its safety net."""
     from evaluations.models import Evaluation
     from evaluations.services import evaluation_dispatch
 

@@ -30,7 +30,6 @@ from evaluations.services import (
     can_delete,
     dataset_create,
     dataset_delete,
-    evaluation_advance,
     evaluation_cancel,
     evaluation_create,
     metric_create,
@@ -271,7 +270,6 @@ def _sort_link(current: str, key: str) -> dict:
 @require_GET
 def evaluation_page(request, evaluation_id):
     evaluation = _evaluation_or_404(request, evaluation_id)
-    evaluation_advance(evaluation=evaluation)
     results = evaluation_results(evaluation=evaluation, sort=request.GET.get("sort"))
     page = Paginator(results.rows, RESULTS_PER_PAGE).get_page(request.GET.get("page"))
     summaries = []
@@ -317,9 +315,8 @@ def evaluation_page(request, evaluation_id):
 @login_required
 @require_GET
 def evaluation_progress_view(request, evaluation_id):
-    """Polled by the page: advances the evaluation (judges, scores) and reports counts from one aggregate query."""
+    """Polled by the page: counts from one aggregate query (a read: the workers advance the evaluation)."""
     evaluation = _evaluation_or_404(request, evaluation_id)
-    evaluation_advance(evaluation=evaluation)
     return JsonResponse(evaluation_progress(evaluation=evaluation).as_dict())
 
 

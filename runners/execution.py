@@ -32,6 +32,7 @@ from runners.models import Run, RunStatus
 from runners.parameters import to_wire
 from runners.redaction import redact_url, scrub, scrub_json, shorten
 from runners.request_building import RunTarget, build_completion_request, request_headers
+from runners.signals import run_finished
 from runners.transport import Timeouts, TransportError, send_completion
 
 logger = logging.getLogger(__name__)
@@ -79,7 +80,9 @@ def run_execute(*, run_id: str) -> None:
             ),
         )
     outcome.streamed = run.stream
-    run_store_outcome(run_id=run_id, claim=run.claim_token, outcome=outcome)
+    run_store_outcome(
+        run_id=run_id, claim=run.claim_token, outcome=outcome, job_id=str(run.job_id) if run.job_id else None
+    )
 
 
 @functools.cache
@@ -403,8 +406,11 @@ async def _handler_reply(handler, class_name: str, *, timeout: float, secrets: l
         ) from None
 
 
-def run_store_outcome(*, run_id: str, claim: uuid.UUID, outcome: Outcome) -> bool:
-    """Store the result if this worker still holds the claim (conditional UPDATE); False if it was discarded."""
+def run_store_outcome(*, run_id: str, claim: uuid.UUID, outcome: Outcome, job_id: str | None = None) -> bool:
+    """Store the result if this worker still holds the claim (conditional UPDATE); False if it was discarded.
+
+    A stored result is announced with runners.signals.run_finished (`job_id` is the run's job, passed along).
+    """
     fields: dict[str, Any] = {
         "attempts": len(outcome.attempts),
         "attempt_log": outcome.attempts,
@@ -442,4 +448,19 @@ def run_store_outcome(*, run_id: str, claim: uuid.UUID, outcome: Outcome) -> boo
         cache.delete(live_output_key(run_id))
     if not stored:
         logger.warning("run %s: result discarded, the run was reaped or taken over meanwhile", run_id)
-    return bool(stored)
+        return False
+    _announce_finished(run_id=run_id, status=fields["status"], job_id=job_id)
+    return True
+
+
+def _announce_finished(*, run_id: str, status: str, job_id: str | None) -> None:
+    for receiver, result in run_finished.send_robust(sender=Run, run_id=str(run_id), status=str(status), job_id=job_id):
+        if isinstance(result, Exception):
+            # Frames only, as above; the receiver's periodic safety net catches up.
+            logger.error(
+                "run %s: run_finished receiver %s raised %s\n%s",
+                run_id,
+                getattr(receiver, "__qualname__", receiver),
+                type(result).__name__,
+                "".join(traceback.format_tb(result.__traceback__)),
+            )

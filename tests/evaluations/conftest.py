@@ -6,10 +6,13 @@ import uuid
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from evaluations.models import Evaluation
 from evaluations.selectors import evaluation_progress
-from evaluations.services import dataset_create, evaluation_advance, metric_create
+from evaluations.services import dataset_create, metric_create
+from runners.models import Run
+from runners.signals import run_finished
 from tests.factories import make_integration
 from tests.fixtures.servers import OpenAIServer, Reply
 
@@ -126,19 +129,37 @@ def make_metric(org, admin_user):
 
 
 def wait_for_evaluation(evaluation: Evaluation, *, timeout: float = 60, on_poll=None) -> Evaluation:
-    """Advance (as the page's polling does) until finished; on_poll(progress) sees every intermediate state."""
+    """Poll (as the page does, reading only) until the workers have finished it; on_poll(progress) sees every state."""
     deadline = time.monotonic() + timeout
     while True:
         evaluation.refresh_from_db()
-        finished = evaluation_advance(evaluation=evaluation)
         progress = evaluation_progress(evaluation=evaluation)
         if on_poll:
             on_poll(progress)
-        if finished:
+        if evaluation.finished_at:
             return evaluation
         if time.monotonic() > deadline:
             raise AssertionError(f"evaluation still running after {timeout} s: {progress.as_dict()}")
         time.sleep(0.05)
+
+
+def finish(runs, *, output="fine", status="succeeded", latency=100.0, announce=True):
+    """Store an outcome on each run as a worker does, and (unless announce=False) send run_finished as it does."""
+    now = timezone.now()
+    Run.objects.filter(pk__in=[run.pk for run in runs]).update(
+        status=status,
+        output=output if status == "succeeded" else None,
+        error_type=None if status == "succeeded" else "provider_error",
+        error_message=None if status == "succeeded" else "HTTP 500",
+        latency_ms=latency,
+        usage={"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5},
+        started_at=now,
+        finished_at=now,
+    )
+    if announce:
+        for run in runs:
+            job_id = Run.objects.values_list("job_id", flat=True).get(pk=run.pk)
+            run_finished.send(sender=Run, run_id=str(run.pk), status=status, job_id=str(job_id) if job_id else None)
 
 
 def logged_in(user, *, enforce_csrf: bool = False) -> Client:

@@ -5,7 +5,7 @@ import time
 import pytest
 from django.test import Client
 
-from evaluations.models import EvaluationResult, MetricScore
+from evaluations.models import EvaluationResult, JudgeRun, MetricScore
 from evaluations.selectors import evaluation_progress
 from evaluations.services import evaluation_cancel, evaluation_create, metric_create
 from integrations.models import ModelProperty
@@ -173,3 +173,32 @@ def test_a_playground_run_is_judged_by_a_custom_model(
     assert score["status"] == "scored" and score["mean"] == pytest.approx(0.6)
     assert len(judge_server.completion_requests) == 3
     assert judge_server.completion_requests[0].json["messages"][1]["content"] == "Rate: echo: Name a colour."
+
+
+def test_judges_are_created_by_the_workers_as_outputs_finish(
+    celery_worker,
+    openai_server,
+    judge_server,
+    org,
+    admin_user,
+    provider,
+    judge_integration,
+    make_dataset,
+    make_metric,
+    monkeypatch,
+):
+    # No safety net and no reads that advance: only run_finished, on the worker, moves the evaluation on.
+    monkeypatch.setattr("evaluations.services.evaluation_advance", lambda *, evaluation: False)
+    openai_server.latency = 0.2
+    judge_server.enqueue(*[judge_reply(0.5) for _ in range(100)])
+    evaluation = start(org, admin_user, make_dataset(100), models=("model-a",), metrics=[make_metric()])
+    seen = []
+
+    def check(progress):
+        seen.append((progress.finished, JudgeRun.objects.filter(score__result__evaluation=evaluation).count()))
+
+    wait_for_evaluation(evaluation, timeout=60, on_poll=check)
+    assert any(judges and outputs < 100 for outputs, judges in seen), seen  # judging began before outputs ended
+    assert len(judge_server.completion_requests) == 100
+    assert MetricScore.objects.filter(result__evaluation=evaluation, status="scored", mean=0.5).count() == 100
+    assert evaluation.status == "completed"

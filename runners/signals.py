@@ -1,0 +1,14 @@
+"""What runners tell the apps above them (runners import none of them; they listen here).
+
+run_finished
+    Sent by the worker right after it stored a run's outcome (succeeded or failed), once per run and only by the
+    worker whose store took effect. Keyword arguments: `run_id` (str, the Run's UUID), `status` ("succeeded" or
+    "failed") and `job_id` (str, or None for a run outside any job). Sent outside any transaction with
+    `send_robust`: a receiver that raises is logged and does not affect the run. Runs failed without a worker
+    (cancelled while queued, reaped after a lost worker) send nothing; receivers that must see those too need a
+    periodic safety net.
+"""
+
+import django.dispatch
+
+run_finished = django.dispatch.Signal()
