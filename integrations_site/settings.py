@@ -2,6 +2,7 @@
 
 import base64
 import hashlib
+import ipaddress
 import os
 from pathlib import Path
 
@@ -39,9 +40,12 @@ INSTALLED_APPS = [
     "playground",
     "evaluations",
     "api",
+    "operations",
 ]
 
 MIDDLEWARE = [
+    # First: probes and scrapes arrive by IP address and over plain HTTP (no host check, no HTTPS redirect).
+    "operations.middleware.OperationsEndpointsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -243,6 +247,20 @@ SPECTACULAR_SETTINGS = {
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("DATA_UPLOAD_MAX_MEMORY_SIZE", 1_048_576, minimum=1024)
 
+# Operations (operations/): /healthz, /readyz and /metrics.
+HEALTH_CHECK_TIMEOUT = envint("HEALTH_CHECK_TIMEOUT", 2, minimum=1)
+# /metrics answers only with the token, from the networks, or both when both are set; with neither it is off
+# (404), except from loopback addresses in debug.
+METRICS_TOKEN = envstr("METRICS_TOKEN") or None
+try:
+    METRICS_ALLOWED_NETWORKS = [
+        ipaddress.ip_network(cidr, strict=False) for cidr in envlist("METRICS_ALLOWED_NETWORKS", [])
+    ]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"METRICS_ALLOWED_NETWORKS: {exc}") from None
+METRICS_INTEGRATION_LABELS = envbool("METRICS_INTEGRATION_LABELS", False)
+METRICS_INTEGRATION_LABELS_MAX = envint("METRICS_INTEGRATION_LABELS_MAX", 20, minimum=1)
+
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
@@ -257,11 +275,21 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+LOG_FORMAT = envstr("LOG_FORMAT", "plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "operations.log_context.JsonLinesFormatter"},
+    },
+    # Lines logged while a worker executes a run carry its run_id, integration_id and organization_id.
+    "filters": {"run_ids": {"()": "operations.log_context.RunContextFilter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["run_ids"]},
+    },
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
     "loggers": {
         # LiteLLM and httpx log request details (headers included) at DEBUG/INFO.

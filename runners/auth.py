@@ -22,6 +22,7 @@ from django.core.cache import cache
 
 from integrations.encryption import cipher_for
 from runners.event_loop import submit
+from runners.metrics import observe_token_request
 from runners.redaction import basic_credentials
 from runners.request_building import USER_AGENT
 from runners.transport import Timeouts, TransportError, post_form, provider_detail
@@ -63,6 +64,14 @@ class _TokenAnswer(pydantic.BaseModel):
             return float(value) if value not in (None, "") else None
         except (TypeError, ValueError):
             return None
+
+
+class TokenRequestError(TransportError):
+    """A failed token request; `outcome` says how it failed, for the metrics (runners.metrics)."""
+
+    def __init__(self, message: str, *, outcome: str, **kwargs) -> None:
+        super().__init__(message, **kwargs)
+        self.outcome = outcome
 
 
 def client_credentials(*, token_url: str, token_document: str | None, scope: str) -> ClientCredentials:
@@ -126,30 +135,35 @@ async def request_token(credentials: ClientCredentials, timeouts: Timeouts) -> t
             max_response_bytes=settings.RUNNERS_MAX_RESPONSE_BYTES,
         )
     except TransportError as exc:
-        raise TransportError(
-            f"Could not get an OAuth2 token: {exc.message}", permanent=exc.permanent, error_type="token_endpoint_error"
+        raise TokenRequestError(
+            f"Could not get an OAuth2 token: {exc.message}",
+            permanent=exc.permanent,
+            error_type="token_endpoint_error",
+            outcome="timeout" if exc.error_type == "timeout" else "unreachable",
         ) from None
     if answer.status_code != 200:
         # A token endpoint may quote the credentials it refuses; this message is cached for other workers.
         detail = provider_detail(
             answer.body, answer.headers.get("content-type", ""), secrets=credentials.secret_values()
         )
-        raise TransportError(
+        raise TokenRequestError(
             f"The OAuth2 token endpoint answered HTTP {answer.status_code}"
             f"{': ' + repr(detail) if detail else ''}. Check oauth2_token_url, the client id and secret"
             f"{' and the scope' if credentials.scope else ''}.",
             permanent=answer.status_code < 500 and answer.status_code != 429,
             error_type="token_endpoint_error",
             status_code=answer.status_code,
+            outcome="http_error",
         )
     try:
         token = _TokenAnswer.model_validate_json(answer.body)
     except pydantic.ValidationError:
-        raise TransportError(
+        raise TokenRequestError(
             'The OAuth2 token endpoint answered without an "access_token" (the body must be JSON with '
             'an "access_token" string).',
             permanent=True,
             error_type="token_endpoint_error",
+            outcome="invalid_response",
         ) from None
     return token.access_token, token.expires_in
 
@@ -199,15 +213,18 @@ def _fetch_and_store(credentials: ClientCredentials, *, timeouts: Timeouts, dead
         token, expires_in = future.result(timeout=max(0.001, deadline - time.monotonic()))
     except TimeoutError:
         future.cancel()
+        observe_token_request(outcome="timeout")
         raise TransportError(
             "The OAuth2 token request did not finish before the run's deadline.",
             permanent=False,
             error_type="token_endpoint_error",
         ) from None
     except TransportError as exc:
+        observe_token_request(outcome=getattr(exc, "outcome", "unreachable"))
         error = {"message": exc.message, "permanent": exc.permanent, "error_type": exc.error_type}
         cache.set(failure_key, {"at": time.time(), "error": error}, timeout=FAILURE_MEMORY)
         raise
+    observe_token_request(outcome="ok")
     cache.delete(failure_key)
     _store_token(credentials, token, expires_in)
     return token

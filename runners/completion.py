@@ -1,5 +1,6 @@
 """The provider's answer parsed into typed models: Chat Completions, streamed chunks, and what a run keeps."""
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,6 +106,8 @@ class Reply:
     usage: dict[str, int] | None
     response: dict[str, Any]
     status_code: int | None = None
+    # Streamed answers: from the accumulator's creation (just before the request is sent) to the first content.
+    time_to_first_token_ms: float | None = None
 
 
 def reply_from_completion(completion: ChatCompletion, *, status_code: int | None = None) -> Reply:
@@ -129,6 +132,8 @@ class StreamAccumulator:
     model: str | None = None
     chunks: int = 0
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    created: float = field(default_factory=time.monotonic)
+    first_token_at: float | None = None
 
     def add(self, chunk: ChatCompletionChunk) -> None:
         self.chunks += 1
@@ -140,6 +145,8 @@ class StreamAccumulator:
             if choice.index != 0:
                 continue
             if choice.delta.content:
+                if self.first_token_at is None:
+                    self.first_token_at = time.monotonic()
                 self.text += choice.delta.content
             if choice.delta.tool_calls:
                 self.tool_calls.extend(choice.delta.tool_calls)
@@ -160,4 +167,5 @@ class StreamAccumulator:
         usage = self.usage.as_record() if self.usage else None
         if usage:
             response["usage"] = usage
-        return Reply(self.text, self.finish_reason, usage, response, status_code)
+        first_token_ms = (self.first_token_at - self.created) * 1000 if self.first_token_at is not None else None
+        return Reply(self.text, self.finish_reason, usage, response, status_code, first_token_ms)

@@ -23,11 +23,13 @@ from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
 
 from integrations.models import AuthenticationType, Integration
+from operations.log_context import run_log_bind
 from runners.auth import access_token, client_credentials
 from runners.completion import MalformedCompletion, Reply, StreamAccumulator, parse_completion, reply_from_completion
 from runners.custom_handlers import HandlerConfigError, call_handler, handler_instance
 from runners.event_loop import submit
 from runners.integration_cache import integration_config
+from runners.metrics import observe_run_outcome
 from runners.models import Run, RunStatus
 from runners.parameters import to_wire
 from runners.redaction import redact_url, scrub, scrub_json, shorten
@@ -64,6 +66,7 @@ def run_execute(*, run_id: str) -> None:
     if run is None:
         logger.info("run %s: not claimed (already taken or finished)", run_id)
         return
+    run_log_bind(integration_id=run.integration_id, organization_id=run.organization_id)
     try:
         outcome = _execute_claimed(run)
     except Exception as exc:
@@ -80,9 +83,10 @@ def run_execute(*, run_id: str) -> None:
             ),
         )
     outcome.streamed = run.stream
-    run_store_outcome(
+    if run_store_outcome(
         run_id=run_id, claim=run.claim_token, outcome=outcome, job_id=str(run.job_id) if run.job_id else None
-    )
+    ):
+        observe_run_outcome(outcome=outcome, integration_name=run.integration_name)
 
 
 @functools.cache

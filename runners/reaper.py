@@ -25,6 +25,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from runners.broker import broker_queue_depth
 from runners.models import Run, RunStatus
 
 logger = logging.getLogger(__name__)
@@ -56,14 +57,7 @@ REPUBLISH_BATCH = 1000
 
 
 def _broker_queue_is_empty() -> bool:
-    from integrations_site.celery import app
-
-    with app.connection_for_write() as conn:
-        try:
-            _, waiting, _ = conn.default_channel.queue_declare(queue=app.conf.task_default_queue, passive=True)
-        except conn.channel_errors:
-            return True  # the queue does not exist (yet): nothing waits in it
-    return waiting == 0
+    return broker_queue_depth() == 0
 
 
 def runs_republish_stale(*, older_than: float | None = None) -> int:

@@ -1,6 +1,7 @@
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
+from operations.log_context import run_log_context
 from runners.execution import run_execute
 
 
@@ -19,4 +20,5 @@ from runners.execution import run_execute
 )
 def execute_run(run_id: str) -> None:
     """Execute one run. The message carries the run id only; the worker reads and decrypts the rest."""
-    run_execute(run_id=run_id)
+    with run_log_context(run_id=run_id):
+        run_execute(run_id=run_id)
