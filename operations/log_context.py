@@ -1,14 +1,14 @@
 """Run ids on log lines: what a runner logs while it executes a run carries run_id, integration_id and
 organization_id (as record attributes, which the JSON format of LOG_FORMAT=json prints).
 
-The ids live in a context variable set for the duration of a run in its task thread (runners.tasks) and carried
-into the coroutines it hands to the shared event loop (runners.event_loop.submit); RunContextFilter, installed on
-the log handler, copies them onto every record.
+The ids live in a context variable set for the duration of a run in its task thread (runners.tasks); coroutines
+the run hands to the shared event loop see them too (asyncio.run_coroutine_threadsafe schedules the task in a copy
+of the submitting thread's context). RunContextFilter, installed on the log handler, copies them onto every record.
 """
 
 import contextvars
 import logging
-from collections.abc import Coroutine, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -35,19 +35,6 @@ def run_log_bind(*, integration_id: Any, organization_id: Any) -> None:
             integration_id=str(integration_id) if integration_id is not None else None,
             organization_id=str(organization_id) if organization_id is not None else None,
         )
-
-
-def carry_log_context(coroutine: Coroutine) -> Coroutine:
-    """`coroutine`, set to run with the caller's run ids (for coroutines run on another thread's loop)."""
-    ids = _run_ids.get()
-    if ids is None:
-        return coroutine
-
-    async def with_ids():
-        _run_ids.set(ids)  # the task runs in its own copy of the context: this does not leak into the loop
-        return await coroutine
-
-    return with_ids()
 
 
 class RunContextFilter(logging.Filter):

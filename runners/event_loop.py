@@ -15,7 +15,6 @@ from concurrent.futures import Future
 
 import httpx
 
-from operations.log_context import carry_log_context
 from runners.network_policy import policy_transport
 
 # Sized for hundreds of runs in flight per worker process.
@@ -56,7 +55,7 @@ def _loop_thread() -> _LoopThread:
 
 def submit(coroutine: Coroutine) -> Future:
     """Run `coroutine` on the shared loop; the returned future is waited on from the calling thread."""
-    return asyncio.run_coroutine_threadsafe(carry_log_context(coroutine), _loop_thread().loop)
+    return asyncio.run_coroutine_threadsafe(coroutine, _loop_thread().loop)
 
 
 def http_client() -> httpx.AsyncClient:

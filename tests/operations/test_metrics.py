@@ -42,9 +42,7 @@ def test_runs_of_each_outcome_show_in_the_series(
     ]
     assert (failed.error_type, retried.attempts) == ("model_not_found", 3)
 
-    found = scrape_until(
-        client, lambda s: value(s, "integrations_runs_total", status="succeeded", error_type="") == 4
-    )
+    found = scrape_until(client, lambda s: value(s, "integrations_runs_total", status="succeeded", error_type="") == 4)
     assert value(found, "integrations_runs_total", status="failed", error_type="model_not_found") == 1
     assert value(found, "integrations_run_retries_total", error_type="provider_error") == 2
     assert value(found, "integrations_provider_latency_seconds_count") == 4
