@@ -6,6 +6,8 @@ Redis takes the benchmark's messages.
 """
 
 import os
+import re
+import shlex
 import subprocess
 import sys
 import time
@@ -62,6 +64,21 @@ def integration_document(api_base: str, alias: str) -> dict:
     }
 
 
+PLAIN_WORKER = ["celery", "-A", "integrations_site", "worker"]
+
+
+def procfile_command(name: str, env: dict) -> list[str]:
+    """The Procfile's `name:` command as argv, with `${VAR:-default}` and `$VAR` expanded from `env`."""
+    procfile = Path(settings.BASE_DIR) / "Procfile"
+    (line,) = [line for line in procfile.read_text().splitlines() if line.startswith(f"{name}:")]
+
+    def expand(match: re.Match) -> str:
+        return env.get(match["name"]) or match["default"] or ""
+
+    command = re.sub(r"\$\{(?P<name>\w+)(?::-(?P<default>[^}]*))?\}", expand, line.partition(":")[2])
+    return shlex.split(command)
+
+
 @contextmanager
 def routed_to(queue: str):
     """Send execute_run to `queue` while inside (Celery caches its router, so it is rebuilt both ways)."""
@@ -81,10 +98,14 @@ def routed_to(queue: str):
 
 
 class Worker:
-    """`celery -A integrations_site worker --pool threads --concurrency C` (the Procfile's worker) in subprocesses.
+    """The Procfile's worker command in subprocesses, with WORKER_CONCURRENCY=C, consuming the benchmark's queue
+    (`-Q`, and RUNNERS_QUEUE) under a node name of its own.
 
     `processes` > 1 starts that many such workers on the queue with C / processes threads each (the Procfile's
     worker scaled out, as `honcho start -c worker=2` does): memory and CPU are then summed over them.
+    `command="plain"` starts `celery -A integrations_site worker` exactly, with no flag at all (the queue comes
+    from RUNNERS_QUEUE, pool and concurrency from the Celery settings): the worker as Celery's documentation and
+    deployment guides start it. `--trace` and experiments need flags, so they apply to the Procfile's command only.
     """
 
     def __init__(
@@ -97,8 +118,10 @@ class Worker:
         processes: int = 1,
         profile_path: Path | None = None,
         trace_path: Path | None = None,
+        command: str = "procfile",
     ) -> None:
         self.concurrency, self.queue, self.env, self.log_path = concurrency, queue, env, log_path
+        self.command = command
         self.processes_wanted = processes
         self.profile_path, self.trace_path = profile_path, trace_path
         self.processes: list[subprocess.Popen] = []
@@ -124,13 +147,16 @@ class Worker:
             env["BENCH_TRACE_FILE"] = str(self.trace_path)
         extra = ["-I", ",".join(include)] if include else []
         threads = max(1, self.concurrency // self.processes_wanted)
+        env.update(RUNNERS_QUEUE=self.queue, WORKER_CONCURRENCY=str(threads))
         with self.log_path.open("w") as log:
             for index in range(self.processes_wanted):
-                argv = [
-                    sys.executable, "-m", "celery", "-A", "integrations_site", "worker",
-                    "--pool", "threads", "--concurrency", str(threads), "--loglevel", "INFO",
-                    "-Q", self.queue, "-n", f"{self.queue}-{index}@%h", *extra,
-                ]  # fmt: skip
+                if self.command == "plain":
+                    argv = PLAIN_WORKER
+                else:
+                    node = ["-Q", self.queue, "-n", f"{self.queue}-{index}@%h"]
+                    argv = [*procfile_command("worker", env), *node, *extra]
+                # The venv's celery, as the Procfile's PATH (make start) finds it.
+                argv = [sys.executable, "-m", *argv]
                 process = subprocess.Popen(
                     argv, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=settings.BASE_DIR, start_new_session=True
                 )
@@ -200,10 +226,12 @@ class Product:
         trace: bool = False,
         experiment: str = "",
         worker_processes: int = 1,
+        worker_command: str = "procfile",
     ) -> None:
         self.provider = provider
         self.trace, self.experiment = trace, experiment
         self.worker_processes = worker_processes
+        self.worker_command = worker_command
         self.enqueued_at: dict[str, float] = {}
         self.log_dir = log_dir
         self.queue = f"{label}-{uuid.uuid4().hex[:8]}"
@@ -247,6 +275,7 @@ class Product:
             log_path=self.log_dir / f"{stem}-worker.log",
             profile_path=self.log_dir / f"{stem}-py-spy.txt" if profile else None,
             processes=self.worker_processes,
+            command=self.worker_command,
             trace_path=self.log_dir / f"{stem}-trace-{{pid}}.jsonl" if self.trace else None,
         )
 

@@ -13,6 +13,8 @@ MB = 2**20
 OVERHEAD_P50_TARGET_MS = 10
 THROUGHPUT_RATIO_TARGET = 0.70
 RSS_TARGET_MB = 400
+# The worker started with no flags against the Procfile's (issue 15).
+PLAIN_WORKER_RATIO_TARGET = 0.95
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -91,6 +93,10 @@ def summarise(raw: dict) -> dict:
                 other = figure["systems"][baseline]
                 if product and other and other["median"] > 0:
                     figure["ratios"][f"{product_system}/{baseline}"] = product["median"] / other["median"]
+        for variant in variants(systems):
+            product, other = figure["systems"][variant], figure["systems"]["product"]
+            if product and other and other["median"] > 0:
+                figure["ratios"][f"{variant}/product"] = product["median"] / other["median"]
         figures[key] = figure
     summary = {"figures": figures, "targets": targets(figures, config), "completion": completion(raw)}
     if "product" in systems:
@@ -107,8 +113,13 @@ def summarise(raw: dict) -> dict:
 
 
 def products(systems) -> list[str]:
-    """The product as it is ("product") and its variants ("product+EXPERIMENT")."""
-    return [system for system in systems if system == "product" or system.startswith("product+")]
+    """The product as it is ("product") and its variants ("product+EXPERIMENT", "product@plain")."""
+    return [system for system in systems if system == "product" or system.startswith(("product+", "product@"))]
+
+
+def variants(systems) -> list[str]:
+    """Product variants measured against "product" itself (when it is measured too)."""
+    return [system for system in products(systems) if system != "product"] if "product" in systems else []
 
 
 def baselines(systems) -> list[str]:
@@ -153,6 +164,17 @@ def _targets(figures: dict, config: dict, system: str) -> list[dict]:
                 )
             )
     found.append(target("peak_rss_mb", product("peak_rss_mb"), f"<= {RSS_TARGET_MB} MB", lambda v: v <= RSS_TARGET_MB))
+    if system == "product@plain" and "product" in config["systems"]:
+        for size in config["batch_sizes"]:
+            ratio = figures.get(f"throughput_{size}", {}).get("ratios", {}).get(f"{system}/product")
+            found.append(
+                target(
+                    f"throughput_{size}",
+                    ratio,
+                    f">= {PLAIN_WORKER_RATIO_TARGET:.0%} of product (the Procfile's worker)",
+                    lambda v: v >= PLAIN_WORKER_RATIO_TARGET,
+                )
+            )
     return [found_target for found_target in found if found_target is not None]
 
 
@@ -207,6 +229,7 @@ def _number(value: float) -> str:
 def table(raw: dict, summary: dict) -> str:
     systems = raw["config"]["systems"]
     ratios = [f"{product}/{baseline}" for product in products(systems) for baseline in baselines(systems)]
+    ratios += [f"{variant}/product" for variant in variants(systems)]
     header = ["figure", *systems, *ratios]
     rows = []
     for figure in summary["figures"].values():
@@ -228,7 +251,7 @@ def table(raw: dict, summary: dict) -> str:
         if target["value"] is None:
             value = "not measured"
         elif target["figure"].startswith("throughput"):
-            value = f"{target['value']:.0%} of litellm"
+            value = f"{target['value']:.0%}"
         else:
             value = _number(target["value"])
         verdict = "met" if target["met"] else "MISSED"

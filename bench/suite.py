@@ -132,7 +132,9 @@ def batch(
 
 
 def is_product(system: str) -> bool:
-    return system == "product" or system.startswith("product+")
+    """ "product" (the Procfile's worker), "product+EXPERIMENT", "product@plain" (`celery -A integrations_site worker`
+    with no flags)."""
+    return system == "product" or system.startswith(("product+", "product@"))
 
 
 def phases(config: Config) -> list[tuple[str, dict]]:
@@ -162,6 +164,7 @@ def run_suite(config: Config, *, log_dir: Path, progress=print, on_repeat=None) 
                 trace=config.trace,
                 experiment=system.partition("+")[2] or config.experiment,
                 worker_processes=config.worker_processes,
+                worker_command=system.partition("@")[2] or "procfile",
             )
             for system in config.systems
             if is_product(system)

@@ -5,6 +5,7 @@ every system completes and the report has every figure.
 """
 
 import json
+from dataclasses import replace
 
 import pytest
 from django.conf import settings
@@ -52,3 +53,19 @@ def test_every_run_completes_and_the_report_has_every_figure(transactional_db, r
     assert all(figure["label"] in printed for figure in summary["figures"].values())
     saved = json.loads(save(raw, summary, tmp_path).read_text())
     assert saved["summary"]["figures"].keys() == summary["figures"].keys()
+
+
+def test_the_worker_started_without_flags_is_measured_against_the_procfiles(transactional_db, redis_broker, tmp_path):
+    config = replace(TINY, systems=("product", "product@plain"), phases=("batch",))
+    raw = run_suite(config, log_dir=tmp_path, progress=lambda line: None)
+    summary = summarise(raw)
+
+    assert summary["completion"]["succeeded"] == {"product": 20, "product@plain": 20}
+    assert set(summary["figures"]["throughput_20"]["ratios"]) == {"product@plain/product"}
+    plain_targets = [target["target"] for target in summary["targets"] if target["figure"] == "throughput_20"]
+    assert plain_targets == [">= 95% of product (the Procfile's worker)"]
+    assert "product@plain/product" in table(raw, summary)
+    # Each worker's banner says how it runs: the one started with no flags too has the threads pool.
+    banners = [path.read_text() for path in sorted(tmp_path.glob("*-worker.log"))]
+    assert len(banners) == 2
+    assert all("concurrency: 5 (thread)" in banner for banner in banners), banners
