@@ -8,6 +8,7 @@ experiment patches one thing at import time. Measure with and without, then prop
   quadratic in the idle ones, plus a getpeername and a poll syscall per idle connection in `has_expired`),
   so with 100-200 connections the loop thread spends milliseconds per request on bookkeeping. K pools of
   N/K connections cut that by about K (linear part) to K squared (quadratic part).
+- `no-metrics`: runs record no metrics (one pipelined Redis round trip per run less).
 """
 
 import itertools
@@ -44,7 +45,17 @@ def sharded_clients(shards: int) -> None:
     print(f"bench.experiments: {shards} sharded httpx clients installed", flush=True)
 
 
+def no_metrics() -> None:
+    """Runs record no metrics (operations/metrics_store.py): what the one Redis round trip per run costs."""
+    from runners import execution
+
+    execution.observe_run_outcome = lambda **kwargs: None
+    print("bench.experiments: run metrics off", flush=True)
+
+
 if EXPERIMENT.startswith("sharded-clients:"):
     sharded_clients(int(EXPERIMENT.split(":", 1)[1]))
+elif EXPERIMENT == "no-metrics":
+    no_metrics()
 elif EXPERIMENT:
     raise SystemExit(f"unknown BENCH_EXPERIMENT {EXPERIMENT!r}")

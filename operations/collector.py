@@ -21,11 +21,11 @@ def _grouped(spec: MetricSpec) -> dict[tuple[str, ...], dict[str | None, float]]
     """Stored fields as {label values: {histogram part (None for a counter): value}}, the integration label
     summed away when the operator has not opted in (values recorded either way stay readable)."""
     width = len(_label_names(spec))
+    stored_width = len(spec.labels) + (1 if spec in PER_INTEGRATION else 0)
     grouped: dict[tuple[str, ...], dict[str | None, float]] = defaultdict(lambda: defaultdict(float))
     for field, value in metrics_read(spec).items():
-        stored_width = len(spec.labels) + (1 if spec in PER_INTEGRATION else 0)
-        labels, part = field[:stored_width], (field[stored_width] if spec.kind == "histogram" else None)
-        grouped[tuple(labels[:width])][part] += value
+        part = field[stored_width] if spec.kind == "histogram" else None
+        grouped[field[:width]][part] += value
     return grouped
 
 
