@@ -36,3 +36,10 @@ def close_shared_http_client(sender=None, **kwargs):
     from runners.event_loop import shutdown
 
     shutdown()
+
+
+@worker_shutdown.connect
+def send_pending_metrics(sender=None, **kwargs):
+    from operations.metrics_store import metrics_flush
+
+    metrics_flush()

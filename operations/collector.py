@@ -7,7 +7,7 @@ from django.conf import settings
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
-from operations.metrics_store import PER_INTEGRATION, STORED, MetricSpec, metrics_read
+from operations.metrics_store import PER_INTEGRATION, STORED, MetricSpec, metrics_flush, metrics_read
 from runners.broker import BrokerUnavailable, broker_queue_depth
 
 
@@ -70,6 +70,7 @@ class DeploymentCollector:
 
 def metrics_exposition() -> bytes:
     """The text exposition format (version 0.0.4) of the deployment's series. Raises redis errors."""
+    metrics_flush()  # what this process recorded itself (nothing, unless tasks run eagerly in it)
     registry = CollectorRegistry(auto_describe=False)
     registry.register(DeploymentCollector())
     return generate_latest(registry)

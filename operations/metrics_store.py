@@ -1,20 +1,24 @@
 """Counters and histograms shared by every web and worker process, kept in Redis.
 
 Workers on several hosts record what their runs did here; whichever web process answers `/metrics` reads it all
-back (operations/collector.py), so one scrape target covers the whole deployment and no process keeps state of its
-own. Each metric is one Redis hash under `integrations:metrics:<queue>:` (the runs' queue, so deployments sharing
-a Redis stay apart); a field is the JSON list of its label values, and for a histogram one more part: a bucket's
-upper bound (counted non-cumulatively), `sum` or `count`. Label values are bounded by the callers
+back (operations/collector.py), so one scrape target covers the whole deployment and a restarted process loses
+nothing it had sent. Each metric is one Redis hash under `integrations:metrics:<queue>:` (the runs' queue, so
+deployments sharing a Redis stay apart); a field is the JSON list of its label values, and for a histogram one more
+part: a bucket's upper bound (counted non-cumulatively), `sum` or `count`. Label values are bounded by the callers
 (runners/metrics.py). Without REDIS_URL (the embedded quickstart broker) nothing is recorded.
 
-Recording never raises: a run's result is stored before its metrics, and a lost increment is better than a
-failed run.
+Each process adds up its own updates in memory and sends them every FLUSH_INTERVAL (one pipelined round trip for
+all the runs of that second, none on a run's path); a process killed outright loses at most that last second.
+Recording never raises: a lost increment is better than a failed run.
 """
 
+import atexit
 import bisect
 import json
 import logging
+import os
 import threading
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -22,7 +26,8 @@ from django.conf import settings
 logger = logging.getLogger(__name__)
 
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
-REDIS_TIMEOUT = 1.0  # seconds; a slow Redis costs a run at most this
+REDIS_TIMEOUT = 1.0  # seconds
+FLUSH_INTERVAL = 1.0  # seconds between sends of a process's pending updates
 
 
 @dataclass(frozen=True)
@@ -116,37 +121,65 @@ def field_for(label_values: tuple[str, ...], part: str | None = None) -> str:
     return json.dumps([*label_values, part] if part is not None else list(label_values))
 
 
-class MetricsBatch:
-    """Updates sent to Redis together in one round trip: `with MetricsBatch() as batch: batch.increment(...)`."""
+# Updates not yet sent: (metric, field) -> amount. A run adds to it in microseconds; a background thread sends
+# what accumulated every FLUSH_INTERVAL seconds in one pipelined round trip, so Redis is never on a run's path.
+_pending: dict[tuple[str, str], float] = {}
+_pending_lock = threading.Lock()
+_send_lock = threading.Lock()  # one send at a time: when metrics_flush returns, everything added before is sent
+_flusher_pid: int | None = None
 
-    def __init__(self) -> None:
+
+def _add(spec: MetricSpec, field: str, amount: float) -> None:
+    global _flusher_pid
+    with _pending_lock:
+        _pending[spec.name, field] = _pending.get((spec.name, field), 0) + amount
+        if _flusher_pid != os.getpid():  # not started yet in this process (or it was forked)
+            _flusher_pid = os.getpid()
+            threading.Thread(target=_flush_forever, name="metrics-flush", daemon=True).start()
+
+
+def metrics_increment(spec: MetricSpec, labels: tuple[str, ...] = (), amount: float = 1) -> None:
+    """Add `amount` to the counter `spec` with these label values."""
+    if amount and settings.REDIS_URL:
+        _add(spec, field_for(labels), amount)
+
+
+def metrics_observe(spec: MetricSpec, value: float, labels: tuple[str, ...] = ()) -> None:
+    """Record `value` (seconds) in the histogram `spec` with these label values."""
+    if not settings.REDIS_URL:
+        return
+    index = bisect.bisect_left(spec.buckets, value)
+    _add(spec, field_for(labels, repr(spec.buckets[index]) if index < len(spec.buckets) else "+Inf"), 1)
+    _add(spec, field_for(labels, "sum"), value)
+    _add(spec, field_for(labels, "count"), 1)
+
+
+def metrics_flush() -> None:
+    """Send this process's pending updates to Redis now (also at worker shutdown and before a scrape). A failed
+    send is logged and dropped: counters may then miss some runs, never count one twice."""
+    global _pending
+    with _send_lock:
+        with _pending_lock:
+            sending, _pending = _pending, {}
         client = metrics_client()
-        self._pipeline = client.pipeline(transaction=False) if client is not None else None
-
-    def __enter__(self) -> "MetricsBatch":
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        if self._pipeline is None or exc_info[0] is not None:
+        if not sending or client is None:
             return
+        pipeline = client.pipeline(transaction=False)
+        for (name, field), amount in sending.items():
+            pipeline.hincrbyfloat(metrics_key(name), field, amount)
         try:
-            self._pipeline.execute()
+            pipeline.execute()
         except Exception as exc:
             logger.warning("metrics not recorded: %s", type(exc).__name__)
 
-    def increment(self, spec: MetricSpec, labels: tuple[str, ...] = (), amount: float = 1) -> None:
-        if self._pipeline is not None and amount:
-            self._pipeline.hincrbyfloat(metrics_key(spec.name), field_for(labels), amount)
 
-    def observe(self, spec: MetricSpec, value: float, labels: tuple[str, ...] = ()) -> None:
-        if self._pipeline is None:
-            return
-        index = bisect.bisect_left(spec.buckets, value)
-        bound = repr(spec.buckets[index]) if index < len(spec.buckets) else "+Inf"
-        key = metrics_key(spec.name)
-        self._pipeline.hincrby(key, field_for(labels, bound), 1)
-        self._pipeline.hincrbyfloat(key, field_for(labels, "sum"), value)
-        self._pipeline.hincrby(key, field_for(labels, "count"), 1)
+def _flush_forever() -> None:
+    while True:
+        time.sleep(FLUSH_INTERVAL)
+        metrics_flush()
+
+
+atexit.register(metrics_flush)
 
 
 _admitted: dict[str, bool] = {}

@@ -15,8 +15,9 @@ from operations.metrics_store import (
     RUNS,
     TIME_TO_FIRST_TOKEN,
     TOKEN_REQUESTS,
-    MetricsBatch,
     integration_label,
+    metrics_increment,
+    metrics_observe,
 )
 
 _ERROR_TYPE = re.compile(r"[a-z_]{1,40}")
@@ -34,25 +35,23 @@ def observe_run_outcome(*, outcome, integration_name: str) -> None:
     attempts retried, the provider latency and time to first token (seconds), and the tokens used."""
     integration = integration_label(integration_name) if settings.METRICS_INTEGRATION_LABELS else ""
     reply = outcome.reply
-    with MetricsBatch() as batch:
-        if reply is not None:
-            batch.increment(RUNS, ("succeeded", "", integration))
-        else:
-            batch.increment(RUNS, ("failed", _error_type(outcome.error.error_type), integration))
-        for attempt in outcome.attempts[:-1]:
-            batch.increment(RETRIES, (_error_type(attempt.get("error_type")),))
-        if reply is None:
-            return
-        if outcome.latency_ms is not None:
-            batch.observe(PROVIDER_LATENCY, outcome.latency_ms / 1000, (integration,))
-        if reply.time_to_first_token_ms is not None:
-            batch.observe(TIME_TO_FIRST_TOKEN, reply.time_to_first_token_ms / 1000, (integration,))
-        usage = reply.usage or {}
-        batch.increment(PROMPT_TOKENS, (integration,), usage.get("prompt_tokens") or 0)
-        batch.increment(COMPLETION_TOKENS, (integration,), usage.get("completion_tokens") or 0)
+    if reply is None:
+        metrics_increment(RUNS, ("failed", _error_type(outcome.error.error_type), integration))
+    else:
+        metrics_increment(RUNS, ("succeeded", "", integration))
+    for attempt in outcome.attempts[:-1]:
+        metrics_increment(RETRIES, (_error_type(attempt.get("error_type")),))
+    if reply is None:
+        return
+    if outcome.latency_ms is not None:
+        metrics_observe(PROVIDER_LATENCY, outcome.latency_ms / 1000, (integration,))
+    if reply.time_to_first_token_ms is not None:
+        metrics_observe(TIME_TO_FIRST_TOKEN, reply.time_to_first_token_ms / 1000, (integration,))
+    usage = reply.usage or {}
+    metrics_increment(PROMPT_TOKENS, (integration,), usage.get("prompt_tokens") or 0)
+    metrics_increment(COMPLETION_TOKENS, (integration,), usage.get("completion_tokens") or 0)
 
 
 def observe_token_request(*, outcome: str) -> None:
     """Count one request to an OAuth2 token endpoint; `outcome` is one of TOKEN_REQUEST_OUTCOMES."""
-    with MetricsBatch() as batch:
-        batch.increment(TOKEN_REQUESTS, (outcome if outcome in TOKEN_REQUEST_OUTCOMES else "other",))
+    metrics_increment(TOKEN_REQUESTS, (outcome if outcome in TOKEN_REQUEST_OUTCOMES else "other",))
