@@ -10,10 +10,8 @@ constraint) decides which caller does a piece of work, so several worker threads
 """
 
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -44,8 +42,8 @@ from organizations.models import Organization
 from organizations.services import default_project
 from playground.services import message_variables, messages_render
 from runners.models import Job, Run, RunStatus
-from runners.parameters import split_supported, validate_parameters
-from runners.services import job_create, validate_messages
+from runners.parameters import validate_parameters
+from runners.services import RunSpec, job_create, runs_enqueue_bulk, runs_publish_queued, validate_messages
 
 MAX_MODELS = 4
 MAX_METRICS = 10
@@ -182,64 +180,6 @@ def metric_create(
         prompt=prompt,
         parameters=clean_parameters,
     )
-
-
-# Runs in bulk
-
-
-@dataclass(frozen=True)
-class RunSpec:
-    model: ModelProperty
-    messages: list[dict]
-    parameters: dict  # canonical, from validate_parameters
-
-
-def runs_create_bulk(*, specs: list[RunSpec], user, job: Job, dispatch: bool = True) -> list[Run]:
-    """Create many queued runs at once, the way run_enqueue creates one; each id goes to execute_run on commit.
-
-    Call inside transaction.atomic(). Messages and parameters are validated again here, per run.
-    With dispatch=False the caller hands the ids to the workers itself (see evaluation_dispatch).
-    """
-    runs = []
-    for spec in specs:
-        integration = spec.model.integration
-        clean_parameters = validate_parameters(spec.parameters)
-        _, dropped = split_supported(clean_parameters, spec.model.supported_parameters)
-        runs.append(
-            Run(
-                organization_id=integration.organization_id,
-                user=user,
-                project_id=job.project_id,
-                job=job,
-                integration=integration,
-                integration_name=integration.name,
-                model_alias=spec.model.alias,
-                model_name=spec.model.name,
-                messages=validate_messages(spec.messages),
-                parameters=clean_parameters,
-                dropped_parameters=dropped,
-            )
-        )
-    Run.objects.bulk_create(runs, batch_size=500)
-    if dispatch:
-        run_ids = [str(run.pk) for run in runs]
-        transaction.on_commit(lambda: _dispatch(run_ids))
-    return runs
-
-
-def _dispatch(run_ids: list[str]) -> None:
-    from runners.tasks import execute_run
-
-    if not run_ids:
-        return
-    if settings.CELERY_TASK_ALWAYS_EAGER:
-        for run_id in run_ids:
-            execute_run.delay(run_id)
-        return
-    # One broker connection for the whole batch instead of one per message.
-    with execute_run.app.producer_or_acquire() as producer:
-        for run_id in run_ids:
-            execute_run.apply_async((run_id,), producer=producer)
 
 
 # Evaluations
@@ -423,7 +363,7 @@ def evaluation_create(
             for model, parameters in columns:
                 specs.append(RunSpec(model=model, messages=rendered, parameters=parameters))
                 pairs.append((row, model.alias))
-        runs = runs_create_bulk(specs=specs, user=user, job=job, dispatch=False)
+        runs = runs_enqueue_bulk(specs=specs, user=user, job=job, publish=False)
         EvaluationResult.objects.bulk_create(
             [
                 EvaluationResult(evaluation=evaluation, row=row, model_alias=alias, run=run)
@@ -451,13 +391,9 @@ def evaluation_dispatch(*, evaluation: Evaluation) -> int:
     """
     from evaluations.tasks import advance_evaluation
 
-    run_ids = [
-        str(pk)
-        for pk in Run.objects.filter(job_id=evaluation.job_id, status=RunStatus.QUEUED).values_list("pk", flat=True)
-    ]
-    _dispatch(run_ids)
+    published = runs_publish_queued(job=evaluation.job)
     advance_evaluation.delay(str(evaluation.pk))
-    return len(run_ids)
+    return published
 
 
 def evaluation_cancel(*, evaluation: Evaluation) -> int:
@@ -578,7 +514,7 @@ def _enqueue_judges(evaluation: Evaluation, *, run_id: str | None = None) -> int
                         RunSpec(model=judge_models[metric.pk], messages=messages, parameters=metric.parameters)
                     )
                     judge_links.append((score, index))
-            runs = runs_create_bulk(specs=specs, user=evaluation.created_by, job=evaluation.judge_job)
+            runs = runs_enqueue_bulk(specs=specs, user=evaluation.created_by, job=evaluation.judge_job)
             JudgeRun.objects.bulk_create(
                 [
                     JudgeRun(score=score, index=index, run=run)
@@ -713,7 +649,7 @@ def run_scores_request(*, organization: Organization, user, metric: Metric, runs
                     for index in range(metric.judges):
                         specs.append(RunSpec(model=judge_model, messages=messages, parameters=metric.parameters))
                         links.append((score, index))
-                judge_runs = runs_create_bulk(specs=specs, user=user, job=job)
+                judge_runs = runs_enqueue_bulk(specs=specs, user=user, job=job)
                 JudgeRun.objects.bulk_create(
                     [
                         JudgeRun(score=score, index=index, run=run)

@@ -1,13 +1,16 @@
-"""Writes for runs. run_enqueue is the one way a run is created (playground, API, tests)."""
+"""Writes for runs. run_enqueue creates one run, runs_enqueue_bulk many (evaluations, judges); nothing else builds
+Run rows or publishes them to the workers."""
 
+from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 
 from integrations.document import DocumentError, DocumentInvalid
 from integrations.models import ModelProperty
 from organizations.models import Project
-from runners.models import Job, Run
+from runners.models import Job, Run, RunStatus
 from runners.parameters import split_supported, validate_parameters
 
 MAX_MESSAGES = 500
@@ -73,6 +76,74 @@ def run_enqueue(
     run_id = str(run.pk)
     transaction.on_commit(lambda: execute_run.delay(run_id))
     return run
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run to create in bulk: the model, its messages and its (canonical, validated) parameters."""
+
+    model: ModelProperty
+    messages: list[dict]
+    parameters: dict
+
+
+def runs_enqueue_bulk(*, specs: list[RunSpec], user, job: Job, publish: bool = True) -> list[Run]:
+    """Create many queued runs in the job at once, as run_enqueue creates one; publish their ids on commit.
+
+    Call inside transaction.atomic() (all or nothing). Messages and parameters are validated again, per run
+    (DocumentInvalid). With publish=False the caller publishes later with runs_publish_queued (a fan-out task).
+    Returns the runs in the order of `specs`.
+    """
+    runs = []
+    for spec in specs:
+        integration = spec.model.integration
+        clean_parameters = validate_parameters(spec.parameters)
+        _, dropped = split_supported(clean_parameters, spec.model.supported_parameters)
+        runs.append(
+            Run(
+                organization_id=integration.organization_id,
+                user=user,
+                project_id=job.project_id,
+                job=job,
+                integration=integration,
+                integration_name=integration.name,
+                model_alias=spec.model.alias,
+                model_name=spec.model.name,
+                messages=validate_messages(spec.messages),
+                parameters=clean_parameters,
+                dropped_parameters=dropped,
+            )
+        )
+    Run.objects.bulk_create(runs, batch_size=500)
+    if publish:
+        run_ids = [str(run.pk) for run in runs]
+        transaction.on_commit(lambda: _publish(run_ids))
+    return runs
+
+
+def runs_publish_queued(*, job: Job) -> int:
+    """Hand every queued run of the job to execute_run (by id); returns how many.
+
+    Idempotent: a run published twice is executed once (the worker's claim is a conditional UPDATE from queued).
+    """
+    run_ids = [str(pk) for pk in Run.objects.filter(job=job, status=RunStatus.QUEUED).values_list("pk", flat=True)]
+    _publish(run_ids)
+    return len(run_ids)
+
+
+def _publish(run_ids: list[str]) -> None:
+    from runners.tasks import execute_run
+
+    if not run_ids:
+        return
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        for run_id in run_ids:
+            execute_run.delay(run_id)
+        return
+    # One broker connection for the whole batch instead of one per message.
+    with execute_run.app.producer_or_acquire() as producer:
+        for run_id in run_ids:
+            execute_run.apply_async((run_id,), producer=producer)
 
 
 def job_create(*, organization, user, kind: str, project: Project | None = None, integration=None) -> Job:
