@@ -28,18 +28,14 @@ from evaluations.selectors import (
     evaluation_results,
     metric_get,
     metric_list,
-)
-from evaluations.services import (
-    InUse,
-    can_delete,
-    dataset_create,
-    dataset_delete,
-    evaluation_cancel,
-    evaluation_create,
-    metric_create,
     run_scores_get,
-    run_scores_request,
 )
+from evaluations.services.common import InUse
+from evaluations.services.datasets import dataset_create, dataset_delete
+from evaluations.services.lifecycle import evaluation_cancel, evaluation_create
+from evaluations.services.metrics import metric_create
+from evaluations.services.permissions import can_delete
+from evaluations.services.scoring import run_scores_request
 
 # Room for a 5 MB dataset in a JSON string (escapes make it longer than the file).
 DATASET_BODY_BYTES = 2 * MAX_BYTES + 64 * 1024

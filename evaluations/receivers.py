@@ -1,6 +1,6 @@
 """What evaluations do when runners tell them something (connected in EvaluationsConfig.ready)."""
 
-from evaluations.services import run_finished_advance
+from evaluations.services.lifecycle import run_finished_advance
 
 
 def on_run_finished(sender, *, run_id: str, status: str, job_id: str | None, **kwargs) -> None:

@@ -1,6 +1,7 @@
 """Reads for evaluations, always scoped to an organisation: lists, progress (one aggregate query), results."""
 
 import math
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -346,3 +347,30 @@ def evaluation_results(*, evaluation: Evaluation, sort: str | None = None) -> Re
         summaries=summaries,
         sort=sort,
     )
+
+
+# Scores of runs judged on their own
+
+
+def run_scores_get(*, organization, runs: list, metric: Metric | None = None) -> list[MetricScore]:
+    """The scores of these runs (ids; invalid ones are ignored), in the order of `runs`, by metric name within a run.
+
+    A read: the workers record scores as judges finish.
+    """
+    scores = MetricScore.objects.filter(scored_run__organization=organization, scored_run__in=valid_uuids(runs))
+    if metric is not None:
+        scores = scores.filter(metric=metric)
+    position = {str(run_id): index for index, run_id in enumerate(runs)}
+    found = scores.select_related("metric").order_by("metric__name")
+    return sorted(found, key=lambda score: position.get(str(score.scored_run_id), len(position)))
+
+
+def valid_uuids(values: list) -> list[uuid.UUID]:
+    """The values that are UUIDs (or their text), as UUIDs; the others are left out."""
+    parsed = []
+    for value in values:
+        try:
+            parsed.append(uuid.UUID(str(value)))
+        except ValueError:
+            continue
+    return parsed

@@ -20,7 +20,7 @@ GIVE_UP_AFTER = timedelta(hours=24)
 def advance_evaluation(evaluation_id: str) -> None:
     """Advance once, then again after SAFETY_NET_INTERVAL_SECONDS until the evaluation is finished."""
     from evaluations.models import Evaluation
-    from evaluations.services import evaluation_advance
+    from evaluations.services.lifecycle import evaluation_advance
 
     evaluation = Evaluation.objects.filter(pk=evaluation_id).first()
     if evaluation is None:
@@ -36,7 +36,7 @@ def advance_evaluation(evaluation_id: str) -> None:
 def dispatch_evaluation(evaluation_id: str) -> None:
     """Fan out a new evaluation's runs to execute_run, then start its safety net."""
     from evaluations.models import Evaluation
-    from evaluations.services import evaluation_dispatch
+    from evaluations.services.lifecycle import evaluation_dispatch
 
     evaluation = Evaluation.objects.filter(pk=evaluation_id).first()
     if evaluation is not None:

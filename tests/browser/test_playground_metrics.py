@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from evaluations.models import Metric, MetricScore
-from evaluations.services import metric_create
+from evaluations.services.metrics import metric_create
 from organizations.models import Role
 from tests.browser.conftest import log_in, screenshot
 from tests.evaluations.conftest import (  # noqa: F401 (fixtures)

@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from evaluations.models import Evaluation
 from evaluations.selectors import evaluation_progress
-from evaluations.services import dataset_create, metric_create
+from evaluations.services.datasets import dataset_create
+from evaluations.services.metrics import metric_create
 from runners.models import Run
 from runners.signals import run_finished
 from tests.factories import make_integration

@@ -2,7 +2,7 @@ import pytest
 
 from evaluations.datasets import MAX_BYTES, MAX_ROWS, parse_dataset
 from evaluations.models import Dataset
-from evaluations.services import dataset_create
+from evaluations.services.datasets import dataset_create
 from integrations.document import DocumentInvalid
 
 

@@ -5,7 +5,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from evaluations.models import Dataset, Evaluation, Metric
-from evaluations.services import evaluation_create
+from evaluations.services.lifecycle import evaluation_create
 from organizations.models import Role
 from runners.models import Run
 from tests.evaluations.conftest import csv_text, logged_in

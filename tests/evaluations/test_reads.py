@@ -6,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from evaluations.models import EvaluationResult, JudgeRun, MetricScore
-from evaluations.services import evaluation_create
+from evaluations.services.lifecycle import evaluation_create
 from runners.models import Run
 from tests.evaluations.conftest import finish, logged_in
 

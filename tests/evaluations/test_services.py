@@ -6,15 +6,10 @@ import pytest
 from django.utils import timezone
 
 from evaluations.models import EvaluationResult, JudgeRun, MetricScore
-from evaluations.selectors import evaluation_progress, evaluation_results
-from evaluations.services import (
-    evaluation_advance,
-    evaluation_cancel,
-    evaluation_create,
-    metric_create,
-    run_scores_get,
-    run_scores_request,
-)
+from evaluations.selectors import evaluation_progress, evaluation_results, run_scores_get
+from evaluations.services.lifecycle import evaluation_advance, evaluation_cancel, evaluation_create
+from evaluations.services.metrics import metric_create
+from evaluations.services.scoring import run_scores_request
 from integrations.document import DocumentInvalid
 from integrations.models import ModelProperty
 from runners.models import Run

@@ -7,7 +7,8 @@ from django.test import Client
 
 from evaluations.models import EvaluationResult, JudgeRun, MetricScore
 from evaluations.selectors import evaluation_progress
-from evaluations.services import evaluation_cancel, evaluation_create, metric_create
+from evaluations.services.lifecycle import evaluation_cancel, evaluation_create
+from evaluations.services.metrics import metric_create
 from integrations.models import ModelProperty
 from runners.models import Run
 from runners.services import run_enqueue
@@ -188,7 +189,7 @@ def test_judges_are_created_by_the_workers_as_outputs_finish(
     monkeypatch,
 ):
     # No safety net and no reads that advance: only run_finished, on the worker, moves the evaluation on.
-    monkeypatch.setattr("evaluations.services.evaluation_advance", lambda *, evaluation: False)
+    monkeypatch.setattr("evaluations.services.lifecycle.evaluation_advance", lambda *, evaluation: False)
     openai_server.latency = 0.2
     judge_server.enqueue(*[judge_reply(0.5) for _ in range(100)])
     evaluation = start(org, admin_user, make_dataset(100), models=("model-a",), metrics=[make_metric()])

@@ -17,7 +17,9 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
 from evaluations.models import Dataset, Evaluation, Metric
-from evaluations.services import dataset_create, evaluation_create, metric_create
+from evaluations.services.datasets import dataset_create
+from evaluations.services.lifecycle import evaluation_create
+from evaluations.services.metrics import metric_create
 from integrations.models import Integration
 from integrations.testing import integration_test_start
 from organizations.models import Role

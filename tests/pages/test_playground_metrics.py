@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from evaluations.models import JudgeRun, MetricScore
-from evaluations.services import metric_create
+from evaluations.services.metrics import metric_create
 from runners.models import Run, RunStatus
 from tests.pages.test_playground_pages import page_data, start
 

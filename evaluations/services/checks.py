@@ -1,0 +1,124 @@
+"""Checks of what starts an evaluation: its models, metrics and dataset rows, each problem a DocumentError with
+its path (appended to `errors`, so that one answer lists them all)."""
+
+from typing import Any
+
+from evaluations.judging import RESERVED_VARIABLES, prompt_variables
+from evaluations.models import Dataset, DatasetRow, Metric
+from integrations.document import DocumentError, DocumentInvalid
+from integrations.models import ModelProperty
+from integrations.selectors import model_get
+from runners.parameters import validate_parameters
+
+MAX_MODELS = 4
+MAX_METRICS = 10
+MAX_ROW_ERRORS = 50
+
+
+def models_resolve(*, organization, raw: Any, errors: list[DocumentError]) -> list[tuple[ModelProperty, dict]]:
+    """Each {"model": alias, "parameters": {...}} (or a bare alias) as (model, clean parameters); 1 to MAX_MODELS."""
+    if not isinstance(raw, list) or not raw:
+        errors.append(DocumentError(("models",), "Pick at least one model.", "too_short"))
+        return []
+    if len(raw) > MAX_MODELS:
+        errors.append(DocumentError(("models",), f"At most {MAX_MODELS} models.", "too_long"))
+        return []
+    resolved = []
+    seen = set()
+    for index, entry in enumerate(raw):
+        entry = {"model": entry} if isinstance(entry, str) else entry
+        if not isinstance(entry, dict):
+            errors.append(
+                DocumentError(("models", index), 'An object {"model": alias, "parameters": {...}}.', "dict_type")
+            )
+            continue
+        alias = entry.get("model")
+        model = model_get(organization=organization, alias=alias) if isinstance(alias, str) else None
+        if model is None:
+            errors.append(
+                DocumentError(
+                    ("models", index, "model"), "Pick a model (an alias of one of your integrations).", "unknown_model"
+                )
+            )
+            continue
+        if alias in seen:
+            errors.append(
+                DocumentError(("models", index, "model"), f'"{alias}" is already in the evaluation.', "duplicate")
+            )
+            continue
+        seen.add(alias)
+        try:
+            parameters = validate_parameters(entry.get("parameters"), loc_prefix=("models", index, "parameters"))
+        except DocumentInvalid as exc:
+            errors += exc.errors
+            continue
+        resolved.append((model, parameters))
+    return resolved
+
+
+def metrics_resolve(*, organization, raw: Any, dataset: Dataset | None, errors: list[DocumentError]) -> list[Metric]:
+    """Metric ids as Metrics whose judge model exists and whose variables are columns of the dataset."""
+    if raw in (None, ""):
+        return []
+    if not isinstance(raw, list) or len(raw) > MAX_METRICS:
+        errors.append(DocumentError(("metrics",), f"A list of at most {MAX_METRICS} metric ids.", "list_type"))
+        return []
+    metrics = []
+    for index, metric_id in enumerate(raw):
+        metric = None
+        if isinstance(metric_id, int | str) and str(metric_id).isdigit():
+            metric = Metric.objects.filter(organization=organization, pk=int(metric_id)).first()
+        if metric is None:
+            errors.append(DocumentError(("metrics", index), "No such metric.", "unknown_metric"))
+            continue
+        if model_get(organization=organization, alias=metric.judge_model) is None:
+            errors.append(
+                DocumentError(
+                    ("metrics", index), f'The judge model "{metric.judge_model}" no longer exists.', "unknown_model"
+                )
+            )
+        if dataset is not None:
+            unknown = [
+                name
+                for name in prompt_variables(metric.prompt)
+                if name not in RESERVED_VARIABLES and name not in dataset.columns
+            ]
+            for name in unknown:
+                errors.append(
+                    DocumentError(
+                        ("metrics", index),
+                        f'The metric "{metric.name}" uses {{{{{name}}}}}, which is not a column of the dataset.',
+                        "unknown_variable",
+                    )
+                )
+        if metric not in metrics:
+            metrics.append(metric)
+    return metrics
+
+
+def rows_check(*, variables: list[str], dataset: Dataset, rows: list[DatasetRow]) -> list[DocumentError]:
+    """Prompt variables that are no column, and rows without a value for one (at most MAX_ROW_ERRORS listed)."""
+    errors = []
+    not_columns = [name for name in variables if name not in dataset.columns]
+    for name in not_columns:
+        errors.append(
+            DocumentError(
+                ("messages",),
+                f'The prompt uses {{{{{name}}}}}, but the dataset "{dataset.name}" has no such column'
+                f" (its columns: {', '.join(dataset.columns)}).",
+                "unknown_variable",
+            )
+        )
+    row_errors = [
+        DocumentError(("dataset", "rows", row.index, name), f"row {row.index}: no value for {{{{{name}}}}}.", "missing")
+        for row in rows
+        for name in variables
+        if name not in not_columns and not (isinstance(row.values.get(name), str) and row.values[name].strip())
+    ]
+    if len(row_errors) > MAX_ROW_ERRORS:
+        left_out = len(row_errors) - MAX_ROW_ERRORS
+        row_errors = row_errors[:MAX_ROW_ERRORS]
+        row_errors.append(
+            DocumentError(("dataset", "rows"), f"… and {left_out} more row(s) without a value.", "missing")
+        )
+    return errors + row_errors

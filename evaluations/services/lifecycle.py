@@ -1,0 +1,216 @@
+"""An evaluation's life: created (all its runs at once), dispatched to the workers, advanced as runs finish, finished
+or cancelled.
+
+Every run is created by runners.services.runs_enqueue_bulk but executed like any other. An evaluation advances as
+its runs finish: the worker that stored a run's outcome sends `runners.signals.run_finished`, and
+run_finished_advance (connected in EvaluationsConfig.ready) creates the judges of a finished output, records the
+score of a finished judge and finishes the evaluation after its last run. Reads (pages, API) never advance anything.
+Every step is idempotent: a conditional UPDATE (or a unique constraint) decides which caller does a piece of work,
+so several worker threads, and the periodic safety net (`evaluations.tasks.advance_evaluation`), may advance the
+same evaluation at the same time.
+"""
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from evaluations.models import Dataset, DatasetRow, Evaluation, EvaluationResult, MetricScore, ScoreStatus
+from evaluations.services.checks import metrics_resolve, models_resolve, rows_check
+from evaluations.services.common import CANCELLED, name_clean
+from evaluations.services.scoring import judges_enqueue, scores_record
+from integrations.document import DocumentError, DocumentInvalid
+from organizations.models import Organization
+from organizations.services import default_project
+from playground.services import message_variables, messages_render
+from runners.models import Job, Run, RunStatus
+from runners.services import RunSpec, job_create, runs_enqueue_bulk, runs_publish_queued, validate_messages
+
+MAX_RUNS = 20_000
+
+
+def evaluation_create(
+    *,
+    organization: Organization,
+    user,
+    dataset: Any,
+    messages: Any,
+    models: Any,
+    metrics: Any = None,
+    name: Any = None,
+) -> Evaluation:
+    """Check everything, then create one queued Run per row x model in one transaction (all or nothing).
+
+    `dataset` is a Dataset id; `models` a list of {"model": alias, "parameters": {...}}; `metrics` Metric ids.
+    """
+    errors: list[DocumentError] = []
+    dataset_obj = None
+    if isinstance(dataset, int | str) and str(dataset).isdigit():
+        dataset_obj = Dataset.objects.filter(organization=organization, pk=int(dataset)).first()
+    if dataset_obj is None:
+        errors.append(DocumentError(("dataset",), "Pick a dataset.", "unknown_dataset"))
+    try:
+        clean_name = name_clean(
+            name, default=f"{dataset_obj.name} · {timezone.now():%Y-%m-%d %H:%M}" if dataset_obj else "Evaluation"
+        )
+    except DocumentInvalid as exc:
+        errors += exc.errors
+    try:
+        validate_messages(messages)
+    except DocumentInvalid as exc:
+        errors += exc.errors
+        messages = None
+    columns = models_resolve(organization=organization, raw=models, errors=errors)
+    metric_list = metrics_resolve(organization=organization, raw=metrics, dataset=dataset_obj, errors=errors)
+    rows: list[DatasetRow] = []
+    if dataset_obj is not None:
+        rows = list(dataset_obj.rows.order_by("index"))
+        if messages is not None:
+            errors += rows_check(variables=message_variables(messages), dataset=dataset_obj, rows=rows)
+        if columns and len(rows) * len(columns) > MAX_RUNS:
+            errors.append(
+                DocumentError(
+                    ("models",),
+                    f"{len(rows)} rows x {len(columns)} models is more than {MAX_RUNS} runs.",
+                    "too_many_runs",
+                )
+            )
+    if errors:
+        raise DocumentInvalid(errors)
+
+    project = default_project(organization=organization)
+    with transaction.atomic():
+        job = job_create(organization=organization, user=user, kind=Job.Kind.EVALUATION, project=project)
+        judge_job = job_create(organization=organization, user=user, kind=Job.Kind.EVALUATION, project=project)
+        evaluation = Evaluation.objects.create(
+            organization=organization,
+            name=clean_name,
+            created_by=user,
+            dataset=dataset_obj,
+            messages=messages,
+            model_columns=[{"alias": model.alias, "parameters": parameters} for model, parameters in columns],
+            judges_per_output=sum(metric.judges for metric in metric_list),
+            job=job,
+            judge_job=judge_job,
+            total_runs=len(rows) * len(columns),
+        )
+        evaluation.metrics.set(metric_list)
+        specs, pairs = [], []
+        for row in rows:
+            rendered = messages_render(messages, row.values)
+            for model, parameters in columns:
+                specs.append(RunSpec(model=model, messages=rendered, parameters=parameters))
+                pairs.append((row, model.alias))
+        runs = runs_enqueue_bulk(specs=specs, user=user, job=job, publish=False)
+        EvaluationResult.objects.bulk_create(
+            [
+                EvaluationResult(evaluation=evaluation, row=row, model_alias=alias, run=run)
+                for (row, alias), run in zip(pairs, runs, strict=True)
+            ],
+            batch_size=1000,
+        )
+        evaluation_id = str(evaluation.pk)
+        transaction.on_commit(lambda: _schedule_dispatch(evaluation_id))
+    return evaluation
+
+
+def _schedule_dispatch(evaluation_id: str) -> None:
+    # One message now; a worker fans out the runs (publishing hundreds of messages takes seconds).
+    from evaluations.tasks import dispatch_evaluation
+
+    dispatch_evaluation.delay(evaluation_id)
+
+
+def evaluation_dispatch(*, evaluation: Evaluation) -> int:
+    """Hand every queued output run to execute_run (by id), then start advancing the evaluation.
+
+    Idempotent: a run sent twice is executed once (the worker's claim is a conditional UPDATE from queued),
+    and a cancelled run is no longer queued.
+    """
+    from evaluations.tasks import advance_evaluation
+
+    published = runs_publish_queued(job=evaluation.job)
+    advance_evaluation.delay(str(evaluation.pk))
+    return published
+
+
+def evaluation_cancel(*, evaluation: Evaluation) -> int:
+    """Stop what has not started: queued runs (outputs and judges) fail with error_type "cancelled".
+
+    A conditional UPDATE from queued, so a worker's claim (also from queued) and this never both win;
+    runs already running finish normally. Returns the number of runs cancelled.
+    """
+    Evaluation.objects.filter(pk=evaluation.pk, cancelled_at__isnull=True, finished_at__isnull=True).update(
+        cancelled_at=timezone.now()
+    )
+    evaluation.refresh_from_db(fields=["cancelled_at", "finished_at"])
+    cancelled = _cancel_queued(evaluation)
+    # Cancelled runs send no run_finished: record what they leave behind (failed judges) and finish if nothing runs.
+    evaluation_advance(evaluation=evaluation)
+    return cancelled
+
+
+def _cancel_queued(evaluation: Evaluation) -> int:
+    return Run.objects.filter(job_id__in=(evaluation.job_id, evaluation.judge_job_id), status=RunStatus.QUEUED).update(
+        status=RunStatus.FAILED,
+        error_type=CANCELLED,
+        error_message="Cancelled with the evaluation before it started.",
+        finished_at=timezone.now(),
+    )
+
+
+def evaluation_advance(*, evaluation: Evaluation) -> bool:
+    """One step of background work: judges for new outputs, scores from finished judges, the end. True when finished.
+
+    Safe to call any number of times, from anywhere, concurrently.
+    """
+    if evaluation.finished_at:
+        return True
+    if evaluation.cancelled_at:
+        _cancel_queued(evaluation)  # judges enqueued by a step that raced the cancel
+    else:
+        judges_enqueue(evaluation=evaluation)
+    scores_record(scores=MetricScore.objects.filter(result__evaluation=evaluation))
+    return _finish_if_done(evaluation)
+
+
+def run_finished_advance(*, run_id: str, status: str, job_id: str | None) -> None:
+    """Advance what a finished run moves on (the receiver of runners.signals.run_finished, on the worker).
+
+    A succeeded output of an evaluation gets its judge runs; a finished judge run (of an evaluation or of a run
+    scored on its own) records its score once all judges of that score have answered; the evaluation finishes
+    when nothing is left to do. Runs of other jobs cost one query.
+    """
+    if job_id is None:
+        return
+    evaluation = Evaluation.objects.filter(Q(job_id=job_id) | Q(judge_job_id=job_id)).first()
+    if evaluation is None or str(evaluation.judge_job_id) == str(job_id):
+        recorded = scores_record(scores=MetricScore.objects.filter(judge_runs__run_id=run_id))
+        if evaluation is None or not recorded:
+            return
+    elif status == RunStatus.SUCCEEDED and not evaluation.cancelled_at and not evaluation.finished_at:
+        judges_enqueue(evaluation=evaluation, run_id=run_id)
+    if not evaluation.finished_at:
+        _finish_if_done(evaluation)
+
+
+def _finish_if_done(evaluation: Evaluation) -> bool:
+    busy = Run.objects.filter(
+        job_id__in=(evaluation.job_id, evaluation.judge_job_id), status__in=(RunStatus.QUEUED, RunStatus.RUNNING)
+    ).exists()
+    if busy:
+        return False
+    if MetricScore.objects.filter(result__evaluation=evaluation, status=ScoreStatus.PENDING).exists():
+        return False
+    if (
+        evaluation.judges_per_output
+        and not evaluation.cancelled_at
+        and EvaluationResult.objects.filter(
+            evaluation=evaluation, judge_claim__isnull=True, run__status=RunStatus.SUCCEEDED
+        ).exists()
+    ):
+        return False
+    Evaluation.objects.filter(pk=evaluation.pk, finished_at__isnull=True).update(finished_at=timezone.now())
+    evaluation.refresh_from_db(fields=["finished_at", "cancelled_at"])
+    return True

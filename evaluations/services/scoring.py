@@ -1,0 +1,205 @@
+"""LLM-as-judge scoring: judge runs for succeeded outputs, and scores recorded from the judges' answers.
+
+An evaluation's outputs are judged with its metrics (judges_enqueue, called as outputs finish); any succeeded run
+can be judged on its own (run_scores_request: a Playground comparison's columns, an API run). Either way each
+metric on each output is one MetricScore with N JudgeRuns, recorded by scores_record once all N have finished.
+"""
+
+import uuid
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from evaluations.judging import (
+    RESERVED_VARIABLES,
+    VerdictInvalid,
+    judge_messages,
+    parse_verdict,
+    prompt_variables,
+    render_input,
+)
+from evaluations.models import Evaluation, EvaluationResult, JudgeRun, Metric, MetricScore, ScoreStatus
+from evaluations.selectors import run_scores_get, valid_uuids
+from evaluations.services.common import CANCELLED
+from integrations.document import DocumentError, DocumentInvalid
+from integrations.selectors import model_get
+from organizations.models import Organization
+from runners.models import Job, Run, RunStatus
+from runners.services import RunSpec, job_create, runs_enqueue_bulk
+
+MAX_JUDGED_RUNS = 16
+
+
+def judges_enqueue(*, evaluation: Evaluation, run_id: str | None = None) -> int:
+    """Judge runs for each newly succeeded output (only that of `run_id` if given); the claim (a conditional
+    UPDATE from NULL) makes them once only."""
+    if not evaluation.judges_per_output:
+        return 0
+    candidates = EvaluationResult.objects.filter(
+        evaluation=evaluation, judge_claim__isnull=True, run__status=RunStatus.SUCCEEDED
+    )
+    if run_id is not None:
+        candidates = candidates.filter(run_id=run_id)
+    candidates = list(candidates.values_list("pk", flat=True))
+    if not candidates:
+        return 0
+    claim = uuid.uuid4()
+    try:
+        with transaction.atomic():
+            # Locking the evaluation row orders this step and a cancel (which updates that row): once a
+            # cancel has committed, no new judge is created; a cancel that waited here fails the new ones.
+            live = Evaluation.objects.select_for_update().filter(pk=evaluation.pk, cancelled_at__isnull=True)
+            if not list(live.values_list("pk", flat=True)):
+                return 0
+            claimed = EvaluationResult.objects.filter(pk__in=candidates, judge_claim__isnull=True).update(
+                judge_claim=claim
+            )
+            if not claimed:
+                return 0
+            results = list(EvaluationResult.objects.filter(judge_claim=claim).select_related("run", "row"))
+            metrics = list(evaluation.metrics.all())
+            judge_models = {
+                metric.pk: model_get(organization=evaluation.organization_id, alias=metric.judge_model)
+                for metric in metrics
+            }
+            scores, specs = [], []
+            for result in results:
+                for metric in metrics:
+                    model = judge_models[metric.pk]
+                    score = MetricScore(result=result, scored_run=result.run, metric=metric)
+                    if model is None:
+                        score.status = ScoreStatus.FAILED
+                        score.error = f'The judge model "{metric.judge_model}" no longer exists.'
+                    scores.append(score)
+            MetricScore.objects.bulk_create(scores)
+            judge_links = []
+            for score in scores:
+                if score.status != ScoreStatus.PENDING:
+                    continue
+                metric = score.metric
+                messages = judge_messages(
+                    prompt=metric.prompt,
+                    input=render_input(score.result.run.messages),
+                    output=score.result.run.output or "",
+                    row=score.result.row.values,
+                )
+                for index in range(metric.judges):
+                    specs.append(
+                        RunSpec(model=judge_models[metric.pk], messages=messages, parameters=metric.parameters)
+                    )
+                    judge_links.append((score, index))
+            runs = runs_enqueue_bulk(specs=specs, user=evaluation.created_by, job=evaluation.judge_job)
+            JudgeRun.objects.bulk_create(
+                [
+                    JudgeRun(score=score, index=index, run=run)
+                    for (score, index), run in zip(judge_links, runs, strict=True)
+                ]
+            )
+    except IntegrityError:
+        # Another step created these scores first (the unique constraints are the last line of defence).
+        return 0
+    return len(specs)
+
+
+def scores_record(*, scores) -> int:
+    """Parse the answers of scores whose judges have all finished; an unparsable answer is an error on that score."""
+    ready = (
+        scores.filter(status=ScoreStatus.PENDING)
+        .exclude(judge_runs__run__status__in=(RunStatus.QUEUED, RunStatus.RUNNING))
+        .prefetch_related("judge_runs__run")
+    )
+    recorded = 0
+    for score in ready:
+        judgements, valid, problems = [], [], []
+        for judge_run in score.judge_runs.all():
+            judgement = _judgement(judge_run.run)
+            judgements.append(judgement)
+            if "error" in judgement:
+                problems.append(f"judge {judge_run.index + 1}: {judgement['error']}")
+            else:
+                valid.append(judgement["score"])
+        if not judgements:
+            continue  # its judge runs are not visible yet
+        recorded += MetricScore.objects.filter(pk=score.pk, status=ScoreStatus.PENDING).update(
+            status=ScoreStatus.SCORED if valid else ScoreStatus.FAILED,
+            judgements=judgements,
+            mean=sum(valid) / len(valid) if valid else None,
+            error="; ".join(problems),
+        )
+    return recorded
+
+
+def _judgement(run: Run) -> dict:
+    if run.status != RunStatus.SUCCEEDED:
+        if run.error_type == CANCELLED:
+            return {"error": "cancelled"}
+        return {"error": f"the judge run failed ({run.error_type}): {run.error_message or ''}".strip()}
+    try:
+        verdict = parse_verdict(run.output)
+    except VerdictInvalid as exc:
+        return {"error": str(exc)}
+    return {"score": verdict.score, "reason": verdict.reason}
+
+
+def run_scores_request(*, organization: Organization, user, metric: Metric, runs: Any) -> list[MetricScore]:
+    """Score succeeded runs with a metric: N judge runs each, averaged as in an evaluation.
+
+    Idempotent per (run, metric): asking again returns the existing score. Read the outcome with run_scores_get.
+    """
+    errors: list[DocumentError] = []
+    if not isinstance(runs, list) or not runs or len(runs) > MAX_JUDGED_RUNS:
+        raise DocumentInvalid([DocumentError(("runs",), f"A list of 1 to {MAX_JUDGED_RUNS} run ids.", "list_type")])
+    found = {str(run.pk): run for run in Run.objects.filter(organization=organization, pk__in=valid_uuids(runs))}
+    ordered: list[Run] = []
+    for index, run_id in enumerate(runs):
+        run = found.get(str(run_id))
+        if run is None:
+            errors.append(DocumentError(("runs", index), "No such run.", "not_found"))
+        elif run.status != RunStatus.SUCCEEDED:
+            errors.append(
+                DocumentError(
+                    ("runs", index), f"Only a succeeded run can be judged; this one is {run.status}.", "not_done"
+                )
+            )
+        elif run not in ordered:
+            ordered.append(run)
+    extra = [name for name in prompt_variables(metric.prompt) if name not in RESERVED_VARIABLES]
+    if extra:
+        names = ", ".join("{{" + name + "}}" for name in extra)
+        errors.append(
+            DocumentError(
+                ("metric",), f"The metric uses {names}, which only a dataset row can fill.", "unknown_variable"
+            )
+        )
+    judge_model = model_get(organization=organization, alias=metric.judge_model)
+    if judge_model is None:
+        errors.append(
+            DocumentError(("metric",), f'The judge model "{metric.judge_model}" no longer exists.', "unknown_model")
+        )
+    if errors:
+        raise DocumentInvalid(errors)
+    existing = {score.scored_run_id for score in MetricScore.objects.filter(scored_run__in=ordered, metric=metric)}
+    new = [run for run in ordered if run.pk not in existing]
+    if new:
+        try:
+            with transaction.atomic():
+                job = job_create(organization=organization, user=user, kind=Job.Kind.EVALUATION)
+                scores = MetricScore.objects.bulk_create([MetricScore(scored_run=run, metric=metric) for run in new])
+                specs, links = [], []
+                for score, run in zip(scores, new, strict=True):
+                    messages = judge_messages(
+                        prompt=metric.prompt, input=render_input(run.messages), output=run.output or "", row={}
+                    )
+                    for index in range(metric.judges):
+                        specs.append(RunSpec(model=judge_model, messages=messages, parameters=metric.parameters))
+                        links.append((score, index))
+                judge_runs = runs_enqueue_bulk(specs=specs, user=user, job=job)
+                JudgeRun.objects.bulk_create(
+                    [
+                        JudgeRun(score=score, index=index, run=run)
+                        for (score, index), run in zip(links, judge_runs, strict=True)
+                    ]
+                )
+        except IntegrityError:
+            pass  # asked twice at once: the other request created them
+    return run_scores_get(organization=organization, runs=[run.pk for run in ordered], metric=metric)
