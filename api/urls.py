@@ -1,9 +1,17 @@
-from django.urls import include, path, re_path
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
+from api.views.datasets import DatasetDetailApi, DatasetsApi
+from api.views.evaluations import (
+    EvaluationCancelApi,
+    EvaluationDetailApi,
+    EvaluationResultsApi,
+    EvaluationResultsCsvApi,
+    EvaluationsApi,
+)
 from api.views.integrations import (
     DefaultCustomIntegrationApi,
     IntegrationDefinitionApi,
@@ -11,6 +19,7 @@ from api.views.integrations import (
     LlmIntegrationListApi,
     NamedCustomIntegrationApi,
 )
+from api.views.metrics import MetricDetailApi, MetricsApi, MetricScoresApi
 from api.views.runs import RunDetailApi, RunsApi
 
 
@@ -41,7 +50,20 @@ urlpatterns = [
     path("llm_integrations", LlmIntegrationListApi.as_view(), name="api-llm-integrations"),
     path("runs", RunsApi.as_view(), name="api-runs"),
     path("runs/<uuid:run_id>", RunDetailApi.as_view(), name="api-run"),
-    path("", include("evaluations.api_urls")),
+    path("datasets", DatasetsApi.as_view(), name="api-datasets"),
+    path("datasets/<int:dataset_id>", DatasetDetailApi.as_view(), name="api-dataset"),
+    path("metrics", MetricsApi.as_view(), name="api-metrics"),
+    path("metrics/<int:metric_id>", MetricDetailApi.as_view(), name="api-metric"),
+    path("metrics/<int:metric_id>/scores", MetricScoresApi.as_view(), name="api-metric-scores"),
+    path("evaluations", EvaluationsApi.as_view(), name="api-evaluations"),
+    path("evaluations/<uuid:evaluation_id>", EvaluationDetailApi.as_view(), name="api-evaluation"),
+    path("evaluations/<uuid:evaluation_id>/cancel", EvaluationCancelApi.as_view(), name="api-evaluation-cancel"),
+    path("evaluations/<uuid:evaluation_id>/results", EvaluationResultsApi.as_view(), name="api-evaluation-results"),
+    path(
+        "evaluations/<uuid:evaluation_id>/results.csv",
+        EvaluationResultsCsvApi.as_view(),
+        name="api-evaluation-results-csv",
+    ),
     path("schema", SpectacularJSONAPIView.as_view(**public), name="api-schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="api-schema", **public), name="api-docs"),
     re_path(r"^[\s\S]*$", NotFoundApi.as_view()),  # any path, also one with a newline

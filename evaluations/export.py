@@ -3,6 +3,8 @@
 import csv
 from collections.abc import Iterator
 
+from django.http import StreamingHttpResponse
+
 from evaluations.selectors import Results
 
 # A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets (OWASP "CSV injection").
@@ -53,3 +55,11 @@ def results_csv_lines(results: Results) -> Iterator[str]:
                     escape_cell(score.error if score else ""),
                 ]
             yield writer.writerow(line)
+
+
+def csv_response(results: Results) -> StreamingHttpResponse:
+    """The results as a streamed CSV download named after the evaluation."""
+    response = StreamingHttpResponse(results_csv_lines(results), content_type="text/csv; charset=utf-8")
+    filename = f"evaluation-{results.evaluation.pk}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

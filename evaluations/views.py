@@ -10,10 +10,11 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from evaluations.api import csv_response, score_payload
 from evaluations.charts import latency_histogram, score_histogram
 from evaluations.datasets import MAX_BYTES
+from evaluations.export import csv_response
 from evaluations.judging import DEFAULT_JUDGE_PROMPT
+from evaluations.payloads import score_payload
 from evaluations.selectors import (
     dataset_get,
     dataset_list,

@@ -1,0 +1,232 @@
+"""Evaluations: list, start (202), read with progress, cancel, results (JSON and CSV).
+
+Same conventions as the other views: members of the organisation read and run, admins and the creator cancel;
+anything of another organisation is a 404; invalid input is a 422 with `loc`. Reads only read: the workers advance
+an evaluation as its runs finish.
+"""
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
+from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+
+from api.schema import error_responses
+from api.serializers import StrictCharField, TimestampField
+from api.views.base import OrganizationApi, found
+from evaluations.export import csv_response
+from evaluations.selectors import evaluation_get, evaluation_list, evaluation_progress, evaluation_results
+from evaluations.services.lifecycle import evaluation_cancel, evaluation_create
+from evaluations.services.permissions import can_delete
+
+
+class ProgressOutput(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["running", "completed", "cancelled"])
+    total = serializers.IntegerField()
+    done = serializers.IntegerField(help_text="Succeeded output runs.")
+    failed = serializers.IntegerField(help_text="Failed output runs, cancelled ones included.")
+    cancelled = serializers.IntegerField()
+    queued = serializers.IntegerField()
+    running = serializers.IntegerField()
+    percent = serializers.FloatField()
+    rate_per_second = serializers.FloatField(allow_null=True)
+    seconds_left = serializers.FloatField(allow_null=True)
+    judges = serializers.DictField(child=serializers.IntegerField())
+
+
+class EvaluationOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    status = serializers.CharField()
+    dataset = serializers.IntegerField(source="dataset_id")
+    messages = serializers.JSONField()
+    models = serializers.JSONField(source="model_columns")
+    metrics = serializers.SerializerMethodField()
+    job = serializers.UUIDField(source="job_id")
+    judge_job = serializers.UUIDField(source="judge_job_id")
+    total_runs = serializers.IntegerField()
+    created_at = TimestampField()
+    created_by = serializers.CharField(source="created_by.username", allow_null=True, default=None)
+    cancelled_at = TimestampField(allow_null=True)
+    finished_at = TimestampField(allow_null=True)
+
+    def get_metrics(self, evaluation) -> list[int]:
+        return sorted(metric.pk for metric in evaluation.metrics.all())
+
+
+class EvaluationDetailOutput(EvaluationOutput):
+    progress = serializers.SerializerMethodField()
+
+    @extend_schema_field(ProgressOutput)
+    def get_progress(self, evaluation):
+        return evaluation_progress(evaluation=evaluation).as_dict()
+
+
+class EvaluationsApi(OrganizationApi):
+    class ModelColumnInput(serializers.Serializer):
+        model = StrictCharField(max_length=255, help_text="A model alias.")
+        parameters = serializers.JSONField(required=False, allow_null=True)
+
+    class EvaluationCreateInput(serializers.Serializer):
+        name = StrictCharField(max_length=200, required=False, allow_blank=True)
+        dataset = serializers.IntegerField(help_text="A dataset id.")
+        messages = serializers.JSONField(help_text="Chat messages; {{column}} takes each row's value.")
+        models = serializers.JSONField(help_text='[{"model": alias, "parameters": {...}}], 1 to 4.')
+        metrics = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+
+    @extend_schema(
+        operation_id="evaluations_list",
+        summary="List evaluations, newest first",
+        responses={200: EvaluationOutput(many=True), **error_responses(401, 403)},
+    )
+    def get(self, request):
+        return Response(EvaluationOutput(evaluation_list(organization=self.organization), many=True).data)
+
+    @extend_schema(
+        operation_id="evaluations_create",
+        summary="Run a prompt over a dataset on one or more models (one run per row x model)",
+        description=(
+            "Answers 202 once every run is queued; poll `GET /api/v2/evaluations/{id}`. A row without a value for "
+            'a prompt variable is a 422 before anything is queued (`loc` `["body", "dataset", "rows", 3, "question"]`).'
+        ),
+        request=EvaluationCreateInput,
+        responses={202: EvaluationDetailOutput, **error_responses(401, 403, 422)},
+    )
+    def post(self, request):
+        data = self.validated(self.EvaluationCreateInput, request.data, where="body")
+        evaluation = evaluation_create(organization=self.organization, user=request.user, **data)
+        return Response(
+            EvaluationDetailOutput(evaluation).data,
+            status=status.HTTP_202_ACCEPTED,
+            headers={"Location": f"/api/v2/evaluations/{evaluation.pk}"},
+        )
+
+
+class EvaluationDetailApi(OrganizationApi):
+    @extend_schema(
+        operation_id="evaluations_get",
+        summary="An evaluation with its progress (done / failed / total, rate, time left)",
+        responses={200: EvaluationDetailOutput, **error_responses(401, 403, 404)},
+    )
+    def get(self, request, evaluation_id):
+        evaluation = found(evaluation_get(organization=self.organization, evaluation_id=evaluation_id), "evaluation")
+        return Response(EvaluationDetailOutput(evaluation).data)
+
+
+class EvaluationCancelApi(OrganizationApi):
+    @extend_schema(
+        operation_id="evaluations_cancel",
+        summary="Cancel: queued runs fail as cancelled; running ones finish (admins and the creator)",
+        request=None,
+        responses={200: EvaluationDetailOutput, **error_responses(401, 403, 404)},
+    )
+    def post(self, request, evaluation_id):
+        evaluation = found(evaluation_get(organization=self.organization, evaluation_id=evaluation_id), "evaluation")
+        if not can_delete(user=request.user, obj=evaluation):
+            raise PermissionDenied("Only admins and the evaluation's creator may cancel it.")
+        evaluation_cancel(evaluation=evaluation)
+        return Response(EvaluationDetailOutput(evaluation).data)
+
+
+def _cell_data(cell, metrics) -> dict | None:
+    if cell is None:
+        return None
+    return {
+        "run": cell.run_id,
+        "status": cell.status,
+        "output": cell.output,
+        "error": {"type": cell.error_type, "message": cell.error_message} if cell.error_type else None,
+        "latency_ms": cell.latency_ms,
+        "usage": {
+            "prompt_tokens": cell.prompt_tokens,
+            "completion_tokens": cell.completion_tokens,
+            "total_tokens": cell.total_tokens,
+        },
+        "scores": {
+            str(metric.pk): (
+                {
+                    "status": score.status,
+                    "mean": score.mean,
+                    "judgements": score.judgements,
+                    "error": score.error or None,
+                }
+                if (score := cell.score(metric.pk))
+                else None
+            )
+            for metric in metrics
+        },
+    }
+
+
+def results_payload(results) -> dict:
+    return {
+        "sort": results.sort,
+        "models": results.models,
+        "metrics": [{"id": metric.pk, "name": metric.name} for metric in results.metrics],
+        "columns": results.columns,
+        "aggregates": [
+            {
+                "model": summary.alias,
+                "runs": summary.runs,
+                "succeeded": summary.succeeded,
+                "failed": summary.failed,
+                "cancelled": summary.cancelled,
+                "latency_ms": {"p50": summary.latency_p50, "p95": summary.latency_p95},
+                "tokens": {
+                    "prompt": summary.prompt_tokens,
+                    "completion": summary.completion_tokens,
+                    "total": summary.total_tokens,
+                },
+                "scores": {
+                    str(metric_id): {
+                        "mean": mean,
+                        "scored": len(summary.score_values[metric_id]),
+                        "failed": summary.score_failures[metric_id],
+                    }
+                    for metric_id, mean in summary.mean_scores.items()
+                },
+            }
+            for summary in results.summaries
+        ],
+        "rows": [
+            {
+                "index": row.index,
+                "values": row.values,
+                "results": {
+                    alias: _cell_data(cell, results.metrics)
+                    for alias, cell in zip(results.models, row.cells, strict=True)
+                },
+            }
+            for row in results.rows
+        ],
+    }
+
+
+class EvaluationResultsApi(OrganizationApi):
+    @extend_schema(
+        operation_id="evaluations_results",
+        summary="Results: rows x models with outputs, scores, tokens and latency; aggregates per model",
+        parameters=[
+            OpenApiParameter(
+                "sort",
+                str,
+                description='"row", "latency:<model index>", "tokens:<model index>" or '
+                '"score:<metric id>:<model index>"; "-" first for descending.',
+            )
+        ],
+        responses={200: OpenApiResponse(description="Results."), **error_responses(401, 403, 404)},
+    )
+    def get(self, request, evaluation_id):
+        evaluation = found(evaluation_get(organization=self.organization, evaluation_id=evaluation_id), "evaluation")
+        results = evaluation_results(evaluation=evaluation, sort=request.query_params.get("sort"))
+        return Response(results_payload(results))
+
+
+class EvaluationResultsCsvApi(OrganizationApi):
+    @extend_schema(
+        operation_id="evaluations_results_csv",
+        summary="Results as CSV, one line per row x model (cells that a spreadsheet would evaluate are escaped)",
+        responses={(200, "text/csv"): OpenApiResponse(description="CSV."), **error_responses(401, 403, 404)},
+    )
+    def get(self, request, evaluation_id):
+        evaluation = found(evaluation_get(organization=self.organization, evaluation_id=evaluation_id), "evaluation")
+        return csv_response(evaluation_results(evaluation=evaluation, sort=request.query_params.get("sort")))

@@ -1,0 +1,113 @@
+"""LLM-as-judge metrics: list, define, read, and judge succeeded runs with one (their scores)."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+
+from api.schema import error_responses
+from api.serializers import StrictCharField, TimestampField
+from api.views.base import OrganizationApi, found
+from evaluations.payloads import score_payload
+from evaluations.selectors import metric_get, metric_list, run_scores_get
+from evaluations.services.metrics import metric_create
+from evaluations.services.scoring import run_scores_request
+
+
+class MetricOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    judge_model = serializers.CharField(help_text="Alias of the model that judges (any integration's).")
+    judges = serializers.IntegerField(help_text="No. of judges: judge runs per scored output, averaged.")
+    prompt = serializers.CharField()
+    parameters = serializers.JSONField()
+    created_at = TimestampField()
+    created_by = serializers.CharField(source="created_by.username", allow_null=True, default=None)
+
+
+class MetricsApi(OrganizationApi):
+    class MetricCreateInput(serializers.Serializer):
+        name = StrictCharField(max_length=200)
+        judge_model = StrictCharField(max_length=255, help_text="Alias of the judging model.")
+        judges = serializers.IntegerField(required=False, default=1, help_text="No. of judges (1-10).")
+        prompt = StrictCharField(
+            trim_whitespace=False,
+            help_text="Judge prompt with {{output}}, and optionally {{input}}, {{expected}} or any row variable.",
+        )
+        parameters = serializers.JSONField(required=False, allow_null=True)
+
+    @extend_schema(
+        operation_id="metrics_list",
+        summary="List LLM-as-judge metrics",
+        responses={200: MetricOutput(many=True), **error_responses(401, 403)},
+    )
+    def get(self, request):
+        return Response(MetricOutput(metric_list(organization=self.organization), many=True).data)
+
+    @extend_schema(
+        operation_id="metrics_create",
+        summary="Define an LLM-as-judge metric",
+        request=MetricCreateInput,
+        responses={201: MetricOutput, **error_responses(401, 403, 422)},
+    )
+    def post(self, request):
+        data = self.validated(self.MetricCreateInput, request.data, where="body")
+        metric = metric_create(organization=self.organization, user=request.user, **data)
+        return Response(MetricOutput(metric).data, status=status.HTTP_201_CREATED)
+
+
+class MetricDetailApi(OrganizationApi):
+    @extend_schema(
+        operation_id="metrics_get", summary="A metric", responses={200: MetricOutput, **error_responses(401, 403, 404)}
+    )
+    def get(self, request, metric_id: int):
+        metric = found(metric_get(organization=self.organization, metric_id=metric_id), "metric")
+        return Response(MetricOutput(metric).data)
+
+
+class ScoreOutput(serializers.Serializer):
+    run = serializers.UUIDField(help_text="The judged run.")
+    metric = serializers.IntegerField()
+    metric_name = serializers.CharField()
+    status = serializers.ChoiceField(choices=["pending", "scored", "failed"])
+    mean = serializers.FloatField(allow_null=True, help_text="Mean of the judges' valid scores (0-1).")
+    judgements = serializers.ListField(
+        child=serializers.DictField(), help_text='Per judge: {"score", "reason"} or {"error"}.'
+    )
+    error = serializers.CharField(allow_null=True, help_text="Judges whose answer could not be used, and why.")
+
+    def to_representation(self, instance):
+        return score_payload(instance)
+
+
+class MetricScoresApi(OrganizationApi):
+    class ScoreRequestInput(serializers.Serializer):
+        runs = serializers.ListField(
+            child=serializers.UUIDField(), help_text="Succeeded runs to judge (a Playground comparison's columns)."
+        )
+
+    class ScoreFilterInput(serializers.Serializer):
+        run = serializers.ListField(child=serializers.UUIDField(), help_text="Repeat for several runs.")
+
+    @extend_schema(
+        operation_id="metrics_scores_request",
+        summary="Judge succeeded runs with this metric (N judge runs each); asking again returns the same scores",
+        request=ScoreRequestInput,
+        responses={202: ScoreOutput(many=True), **error_responses(401, 403, 404, 422)},
+    )
+    def post(self, request, metric_id: int):
+        metric = found(metric_get(organization=self.organization, metric_id=metric_id), "metric")
+        data = self.validated(self.ScoreRequestInput, request.data, where="body")
+        scores = run_scores_request(organization=self.organization, user=request.user, metric=metric, runs=data["runs"])
+        return Response(ScoreOutput(scores, many=True).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        operation_id="metrics_scores_get",
+        summary="This metric's scores of runs (pending until every judge has answered)",
+        parameters=[ScoreFilterInput],
+        responses={200: ScoreOutput(many=True), **error_responses(401, 403, 404, 422)},
+    )
+    def get(self, request, metric_id: int):
+        metric = found(metric_get(organization=self.organization, metric_id=metric_id), "metric")
+        data = self.validated(self.ScoreFilterInput, {"run": request.query_params.getlist("run")}, where="query")
+        scores = run_scores_get(organization=self.organization, runs=data["run"], metric=metric)
+        return Response(ScoreOutput(scores, many=True).data)
