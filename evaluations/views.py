@@ -11,9 +11,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from evaluations.charts import latency_histogram, score_histogram
-from evaluations.datasets import MAX_BYTES
 from evaluations.export import csv_response
-from evaluations.judging import DEFAULT_JUDGE_PROMPT
+from evaluations.forms import DatasetForm, EvaluationForm, MetricForm
 from evaluations.payloads import score_payload
 from evaluations.selectors import (
     dataset_get,
@@ -33,7 +32,7 @@ from evaluations.services.lifecycle import evaluation_cancel, evaluation_create
 from evaluations.services.metrics import metric_create
 from evaluations.services.permissions import can_delete
 from evaluations.services.scoring import run_scores_request
-from integrations.document import DocumentError, DocumentInvalid
+from integrations.document import DocumentInvalid
 from integrations.views import membership_of
 from playground.services import model_groups
 
@@ -75,39 +74,30 @@ def evaluation_list_page(request):
 @require_http_methods(["GET", "POST"])
 def datasets_page(request):
     organization = _organization(request)
-    errors, form = [], {"name": "", "format": "auto", "content": ""}
-    if request.method == "POST":
-        form = {key: request.POST.get(key, "") for key in form}
-        upload = request.FILES.get("file")
+    posted = request.method == "POST"
+    form = DatasetForm(request.POST if posted else None, request.FILES if posted else None)
+    if form.is_bound and form.is_valid():
+        upload = form.cleaned_data["file"]
         try:
-            if upload is not None and upload.size > MAX_BYTES:
-                raise DocumentInvalid(
-                    [DocumentError(("file",), f"The file is larger than {MAX_BYTES} bytes.", "too_large")]
-                )
             dataset = dataset_create(
                 organization=organization,
                 user=request.user,
-                name=form["name"],
-                text=None if upload else form["content"],
+                name=form.cleaned_data["name"],
+                text=None if upload else form.cleaned_data["content"],
                 data=upload.read() if upload else None,
-                format=form["format"],
+                format=form.cleaned_data["format"] or "auto",
                 file_name=upload.name if upload else "",
             )
         except DocumentInvalid as exc:
-            errors = _error_list(exc)
+            form.add_problems(exc)
         else:
             flash.success(request, f"Dataset “{dataset.name}” saved: {dataset.row_count} rows.")
             return redirect("evaluations:dataset", dataset_id=dataset.pk)
     return render(
         request,
         "evaluations/datasets.html",
-        {
-            "datasets": dataset_list(organization=organization),
-            "errors": errors,
-            "form": form,
-            "max_mb": MAX_BYTES // 2**20,
-        },
-        status=422 if errors else 200,
+        {"datasets": dataset_list(organization=organization), "form": form, "errors": form.summary()},
+        status=422 if form.errors else 200,
     )
 
 
@@ -145,40 +135,22 @@ def dataset_delete_view(request, dataset_id):
 @require_http_methods(["GET", "POST"])
 def metrics_page(request):
     organization = _organization(request)
-    errors = []
-    form = {"name": "", "judge_model": "", "judges": "1", "prompt": DEFAULT_JUDGE_PROMPT, "parameters": ""}
-    if request.method == "POST":
-        form = {key: request.POST.get(key, "") for key in form}
+    form = MetricForm(
+        request.POST if request.method == "POST" else None, groups=model_groups(organization=organization)
+    )
+    if form.is_bound and form.is_valid():
         try:
-            parameters = json.loads(form["parameters"]) if form["parameters"].strip() else None
-        except ValueError:
-            errors = [DocumentError(("parameters",), "Not valid JSON.", "json_invalid").as_dict()]
-        if not errors:
-            try:
-                metric = metric_create(
-                    organization=organization,
-                    user=request.user,
-                    name=form["name"],
-                    judge_model=form["judge_model"],
-                    judges=form["judges"],
-                    prompt=form["prompt"],
-                    parameters=parameters,
-                )
-            except DocumentInvalid as exc:
-                errors = _error_list(exc)
-            else:
-                flash.success(request, f"Metric “{metric.name}” saved.")
-                return redirect("evaluations:metrics")
+            metric = metric_create(organization=organization, user=request.user, **form.cleaned_data)
+        except DocumentInvalid as exc:
+            form.add_problems(exc)
+        else:
+            flash.success(request, f"Metric “{metric.name}” saved.")
+            return redirect("evaluations:metrics")
     return render(
         request,
         "evaluations/metrics.html",
-        {
-            "metrics": metric_list(organization=organization),
-            "groups": model_groups(organization=organization),
-            "errors": errors,
-            "form": form,
-        },
-        status=422 if errors else 200,
+        {"metrics": metric_list(organization=organization), "form": form, "errors": form.summary()},
+        status=422 if form.errors else 200,
     )
 
 
@@ -186,71 +158,34 @@ def metrics_page(request):
 @require_http_methods(["GET", "POST"])
 def evaluation_new_page(request):
     organization = _organization(request)
-    groups = model_groups(organization=organization)
-    errors = []
-    form = {
-        "name": "",
-        "dataset": request.GET.get("dataset", ""),
-        "system": "",
-        "prompt": "",
-        "models": [],
-        "parameters": {},
-        "metrics": [],
-    }
-    if request.method == "POST":
-        aliases = request.POST.getlist("models")
-        form = {
-            "name": request.POST.get("name", ""),
-            "dataset": request.POST.get("dataset", ""),
-            "system": request.POST.get("system", ""),
-            "prompt": request.POST.get("prompt", ""),
-            "models": aliases,
-            "parameters": {alias: request.POST.get(f"parameters:{alias}", "") for alias in aliases},
-            "metrics": request.POST.getlist("metrics"),
-        }
-        columns, parse_errors = [], []
-        for index, alias in enumerate(aliases):
-            text = form["parameters"][alias].strip()
-            try:
-                columns.append({"model": alias, "parameters": json.loads(text) if text else {}})
-            except ValueError:
-                parse_errors.append(
-                    DocumentError(("models", index, "parameters"), f"{alias}: not valid JSON.", "json_invalid")
-                )
-        messages = [{"role": "user", "content": form["prompt"]}]
-        if form["system"].strip():
-            messages.insert(0, {"role": "system", "content": form["system"]})
+    datasets = list(dataset_list(organization=organization))
+    form = EvaluationForm(
+        request.POST if request.method == "POST" else None,
+        initial={"dataset": request.GET.get("dataset", "")},
+        datasets=datasets,
+        groups=model_groups(organization=organization),
+        metrics=list(metric_list(organization=organization)),
+    )
+    if form.is_bound and form.is_valid():
         try:
-            if parse_errors:
-                raise DocumentInvalid(parse_errors)
-            if not form["prompt"].strip():
-                raise DocumentInvalid([DocumentError(("messages", "user"), "Write the prompt.", "missing")])
             evaluation = evaluation_create(
                 organization=organization,
                 user=request.user,
-                name=form["name"],
-                dataset=form["dataset"],
-                messages=messages,
-                models=columns,
-                metrics=form["metrics"],
+                name=form.cleaned_data["name"],
+                dataset=form.cleaned_data["dataset"],
+                messages=form.messages(),
+                models=form.cleaned_data["columns"],
+                metrics=form.cleaned_data["metrics"],
             )
         except DocumentInvalid as exc:
-            errors = _error_list(exc)
+            form.add_problems(exc)
         else:
             return redirect("evaluations:detail", evaluation_id=evaluation.pk)
-    datasets = list(dataset_list(organization=organization))
     return render(
         request,
         "evaluations/new.html",
-        {
-            "datasets": datasets,
-            "dataset_columns": {str(d.pk): d.columns for d in datasets},
-            "groups": groups,
-            "metrics": metric_list(organization=organization),
-            "errors": errors,
-            "form": form,
-        },
-        status=422 if errors else 200,
+        {"datasets": datasets, "form": form, "errors": form.summary()},
+        status=422 if form.errors else 200,
     )
 
 

@@ -187,3 +187,23 @@ def test_dataset_delete_from_the_page(member_user, make_dataset):
     response = logged_in(member_user).post(f"/evaluations/datasets/{dataset.pk}/delete")
     assert response.status_code == 302
     assert not Dataset.objects.exists()
+
+
+def test_problems_are_shown_on_the_field_they_are_about(member_user, provider, judge_integration, make_dataset):
+    dataset = make_dataset(2, user=member_user)
+    client = logged_in(member_user)
+    response = client.post(
+        "/evaluations/new",
+        {"dataset": str(dataset.pk), "prompt": "{{missing}}", "models": ["model-a"], "parameters:model-b": "{bad"},
+    )
+    html = response.content.decode()
+    assert response.status_code == 422
+    assert 'aria-invalid="true" aria-describedby="id_prompt_helptext id_prompt_error" id="id_prompt"' in html
+    assert '<ul class="field-errors" id="id_prompt_error"><li>The prompt uses {{missing}}' in html
+    response = client.post(
+        "/evaluations/metrics", {"name": "Tone", "judge_model": "Judge", "judges": "11", "prompt": "{{output}}"}
+    )
+    html = response.content.decode()
+    assert response.status_code == 422 and not Metric.objects.exists()
+    assert '<ul class="field-errors" id="id_judges_error"><li>A whole number from 1 to 10.</li></ul>' in html
+    assert '<option value="Judge" selected>Judge</option>' in html  # what was chosen stays chosen

@@ -1,0 +1,301 @@
+"""The evaluation pages' forms: a dataset upload, a metric, a new evaluation.
+
+Forms check what HTML input can get wrong (types, JSON, file size) and carry labels, help texts and errors;
+the services check the rest and raise DocumentInvalid, whose errors `add_problems` puts on the field they are about
+(by their path) and in the summary above the form.
+"""
+
+import json
+from typing import Any
+
+from django import forms
+from django.utils.safestring import mark_safe
+
+from evaluations.datasets import FORMATS, MAX_BYTES
+from evaluations.judging import DEFAULT_JUDGE_PROMPT
+from evaluations.models import Dataset, Metric
+from evaluations.services.metrics import MAX_JUDGES
+from integrations.document import DocumentInvalid
+
+JSON_PLACEHOLDER = '{"temperature": 0}'
+
+
+def _variable(name: str) -> str:
+    return "<code>{{" + name + "}}</code>"
+
+
+class ProblemsForm(forms.Form):
+    """A form that also shows the problems a service found, each on its field and in the summary."""
+
+    # The first element of an error's path -> the field it is shown on (else above the form only).
+    problem_fields: dict[str, str] = {}
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("label_suffix", "")  # labels as the pages always wrote them: "Prompt", not "Prompt:"
+        super().__init__(*args, **kwargs)
+        self.problems: list[dict] = []
+
+    def field_for(self, loc: tuple) -> str | None:
+        head = str(loc[0]) if loc else ""
+        name = self.problem_fields.get(head, head)
+        return name if name in self.fields else None
+
+    def add_problems(self, exc: DocumentInvalid) -> None:
+        for error in exc.errors:
+            self.problems.append(error.as_dict())
+            field = self.field_for(error.loc)
+            if field is None or error.message not in self.errors.get(field, []):
+                self.add_error(field, error.message)
+
+    def summary(self) -> list[dict[str, str]]:
+        """[{"path", "message"}] of every problem: the service's (with their paths), or the form's own."""
+        if self.problems:
+            return self.problems
+        return [
+            {"path": "" if name == forms.forms.NON_FIELD_ERRORS else name, "message": message}
+            for name, messages in self.errors.items()
+            for message in messages
+        ]
+
+
+class DatasetForm(ProblemsForm):
+    problem_fields = {"rows": "content", "columns": "content"}
+
+    name = forms.CharField(
+        label="Name",
+        required=False,
+        help_text="Defaults to the file's name.",
+        widget=forms.TextInput(attrs={"maxlength": 200}),
+    )
+    file = forms.FileField(
+        label="Dataset file",
+        required=False,
+        help_text=(
+            "CSV with a header row, or JSONL with one JSON object per line. "
+            f"UTF-8, at most {MAX_BYTES // 2**20} MB and 5,000 rows."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.jsonl,.ndjson,.json,text/csv,application/jsonl"}),
+    )
+    content = forms.CharField(
+        label="Or paste CSV or JSONL",
+        required=False,
+        strip=False,
+        widget=forms.Textarea(
+            attrs={
+                "rows": 8,
+                "spellcheck": "false",
+                "class": "mono",
+                "placeholder": "question,expected\nWhat is the capital of France?,Paris",
+            }
+        ),
+    )
+    format = forms.ChoiceField(
+        label="Format",
+        choices=[("auto", "Detect from the file name or content"), *((name, name.upper()) for name in FORMATS)],
+        initial="auto",
+        required=False,
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data.get("file")
+        if upload is not None and upload.size > MAX_BYTES:
+            raise forms.ValidationError(f"The file is larger than {MAX_BYTES} bytes.")
+        return upload
+
+    def field_for(self, loc: tuple) -> str | None:
+        # Problems in the data belong to whichever of the two inputs held it.
+        if loc and loc[0] in ("rows", "columns", "file") and not self.files.get("file"):
+            return "content"
+        return super().field_for(loc)
+
+
+def _model_choices(groups: list[dict]) -> list:
+    return [(group["integration"], [(model["alias"], model["alias"]) for model in group["models"]]) for group in groups]
+
+
+class MetricForm(ProblemsForm):
+    name = forms.CharField(label="Metric name", required=False, widget=forms.TextInput(attrs={"maxlength": 200}))
+    judge_model = forms.ChoiceField(
+        label="Judge model",
+        required=False,
+        error_messages={"invalid_choice": "Pick the model that judges (any integration's model)."},
+    )
+    judges = forms.IntegerField(
+        label="No. of judges",
+        initial=1,
+        min_value=1,
+        max_value=MAX_JUDGES,
+        help_text="How many times the judge scores each output; the metric is their mean.",
+        error_messages={
+            key: f"A whole number from 1 to {MAX_JUDGES}." for key in ("required", "invalid", "min_value", "max_value")
+        },
+        widget=forms.NumberInput(attrs={"step": 1}),
+    )
+    prompt = forms.CharField(
+        label="Judge prompt",
+        required=False,
+        strip=False,
+        initial=DEFAULT_JUDGE_PROMPT,
+        help_text=mark_safe(  # noqa: S308 (a constant)
+            f"{_variable('output')} is the answer being judged, {_variable('input')} the prompt that produced it, "
+            f"and any dataset column (such as {_variable('expected')}) that row's value. The judge is always told "
+            'to reply with <code>{"score": 0-1, "reason": "…"}</code>.'
+        ),
+        widget=forms.Textarea(attrs={"rows": 12}),
+    )
+    parameters = forms.CharField(
+        label="Judge parameters (JSON)",
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": JSON_PLACEHOLDER, "spellcheck": "false", "class": "mono"}),
+    )
+
+    def __init__(self, *args, groups: list[dict], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["judge_model"].choices = [("", "Pick a model…"), *_model_choices(groups)]
+        for name in ("name", "judge_model", "prompt"):
+            self.fields[name].widget.attrs["required"] = True
+
+    def clean_parameters(self) -> Any:
+        text = self.cleaned_data["parameters"].strip()
+        if not text:
+            return None
+        try:
+            return json.loads(text)
+        except ValueError:
+            raise forms.ValidationError("Not valid JSON.") from None
+
+
+class DatasetSelect(forms.Select):
+    """Options carry their dataset's columns (data-columns), which the page shows as the prompt's variables."""
+
+    def __init__(self, *args, columns: dict[str, list[str]] | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.columns = columns or {}
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        if str(value) in self.columns:
+            option["attrs"] = {"data-columns": ", ".join(self.columns[str(value)]), **option["attrs"]}
+        return option
+
+
+class EvaluationForm(ProblemsForm):
+    problem_fields = {"messages": "prompt"}
+
+    name = forms.CharField(
+        label="Evaluation name",
+        required=False,
+        help_text="Defaults to the dataset's name and the time.",
+        widget=forms.TextInput(attrs={"maxlength": 200}),
+    )
+    dataset = forms.ChoiceField(
+        label="Dataset",
+        required=False,
+        error_messages={"invalid_choice": "Pick a dataset."},
+        widget=DatasetSelect(attrs={"required": True, "aria-describedby": "dataset-columns"}),
+    )
+    system = forms.CharField(
+        label="System message",
+        required=False,
+        strip=False,
+        help_text="Optional.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    prompt = forms.CharField(
+        label="Prompt",
+        required=False,
+        strip=False,
+        help_text=mark_safe(  # noqa: S308 (a constant)
+            f"The user message; {_variable('question')} takes each row's <code>question</code>."
+        ),
+        widget=forms.Textarea(attrs={"rows": 6, "required": True}),
+    )
+    models = forms.MultipleChoiceField(label="Models", required=False, widget=forms.CheckboxSelectMultiple)
+    metrics = forms.MultipleChoiceField(
+        label="Metrics",
+        required=False,
+        error_messages={"invalid_choice": "No such metric."},
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, datasets: list[Dataset], groups: list[dict], metrics: list[Metric], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        dataset_field = self.fields["dataset"]
+        dataset_field.choices = [("", "Pick a dataset…")] + [
+            (str(dataset.pk), f"{dataset.name} ({dataset.row_count} rows)") for dataset in datasets
+        ]
+        dataset_field.widget.columns = {str(dataset.pk): dataset.columns for dataset in datasets}
+        self.fields["models"].choices = _model_choices(groups)
+        self.fields["metrics"].choices = [(str(metric.pk), metric.name) for metric in metrics]
+        self.metric_objects = {str(metric.pk): metric for metric in metrics}
+        self.groups = groups
+        # One parameters field per model, shown beside its checkbox.
+        self.parameter_fields: dict[str, str] = {}
+        for index, model in enumerate(model for group in groups for model in group["models"]):
+            name = f"parameters:{model['alias']}"
+            self.parameter_fields[model["alias"]] = name
+            self.fields[name] = forms.CharField(
+                label=f"Parameters for {model['alias']} (JSON)",
+                required=False,
+                widget=forms.TextInput(
+                    attrs={
+                        "id": f"params-{index + 1}",
+                        "class": "mono params-input",
+                        "placeholder": 'parameters, e.g. {"temperature": 0}',
+                        "spellcheck": "false",
+                        "title": f"Supported: {', '.join(model['supported_parameters'])}",
+                        "aria-describedby": f"params-{index + 1}-error",
+                    }
+                ),
+            )
+
+    def field_for(self, loc: tuple) -> str | None:
+        if len(loc) >= 3 and loc[0] == "models" and loc[2] == "parameters":
+            chosen = self.cleaned_data.get("models") or []
+            if isinstance(loc[1], int) and loc[1] < len(chosen):
+                return self.parameter_fields.get(chosen[loc[1]])
+        return super().field_for(loc)
+
+    def clean_prompt(self) -> str:
+        if not self.cleaned_data["prompt"].strip():
+            raise forms.ValidationError("Write the prompt.")
+        return self.cleaned_data["prompt"]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        columns = []
+        for alias in data.get("models") or []:
+            field = self.parameter_fields[alias]
+            text = (data.get(field) or "").strip()
+            try:
+                columns.append({"model": alias, "parameters": json.loads(text) if text else {}})
+            except ValueError:
+                self.add_error(field, f"{alias}: not valid JSON.")
+        data["columns"] = columns
+        return data
+
+    def messages(self) -> list[dict]:
+        """The chat messages the evaluation sends: the system message if given, then the prompt."""
+        messages = [{"role": "user", "content": self.cleaned_data["prompt"]}]
+        if self.cleaned_data["system"].strip():
+            messages.insert(0, {"role": "system", "content": self.cleaned_data["system"]})
+        return messages
+
+    def model_rows(self) -> list[dict]:
+        """For the template: per integration, each model's checkbox beside its parameters field."""
+        checkboxes = {str(widget.data["value"]): widget for widget in self["models"]}
+        return [
+            {
+                "integration": group["integration"],
+                "models": [
+                    {"checkbox": checkboxes[model["alias"]], "parameters": self[self.parameter_fields[model["alias"]]]}
+                    for model in group["models"]
+                ],
+            }
+            for group in self.groups
+        ]
+
+    def metric_rows(self) -> list[dict]:
+        return [
+            {"checkbox": widget, "metric": self.metric_objects[str(widget.data["value"])]} for widget in self["metrics"]
+        ]
