@@ -8,7 +8,7 @@ metric on each output is one MetricScore with N JudgeRuns, recorded by scores_re
 import uuid
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from evaluations.judging import (
     RESERVED_VARIABLES,
@@ -46,10 +46,7 @@ def judges_enqueue(*, evaluation: Evaluation, run_id: str | None = None) -> int:
     claim = uuid.uuid4()
     try:
         with transaction.atomic():
-            # Locking the evaluation row orders this step and a cancel (which updates that row): once a
-            # cancel has committed, no new judge is created; a cancel that waited here fails the new ones.
-            live = Evaluation.objects.select_for_update().filter(pk=evaluation.pk, cancelled_at__isnull=True)
-            if not list(live.values_list("pk", flat=True)):
+            if not _lock_against_cancel(evaluation):
                 return 0
             claimed = EvaluationResult.objects.filter(pk__in=candidates, judge_claim__isnull=True).update(
                 judge_claim=claim
@@ -99,6 +96,28 @@ def judges_enqueue(*, evaluation: Evaluation, run_id: str | None = None) -> int:
         # Another step created these scores first (the unique constraints are the last line of defence).
         return 0
     return len(specs)
+
+
+def _lock_against_cancel(evaluation: Evaluation) -> bool:
+    """Lock the evaluation's row until the transaction ends; False if it is cancelled.
+
+    This orders judge creation and a cancel (which updates that row): once a cancel has committed, no new judge is
+    created, and a cancel that waited for the lock fails the new ones. On PostgreSQL the lock is shared (FOR SHARE),
+    so the judges of outputs finishing at once are created in parallel and only a cancel waits.
+    """
+    if connection.vendor != "postgresql":
+        live = Evaluation.objects.select_for_update().filter(pk=evaluation.pk, cancelled_at__isnull=True)
+        return bool(list(live.values_list("pk", flat=True)))
+    quote = connection.ops.quote_name
+    table = quote(Evaluation._meta.db_table)
+    pk, cancelled_at = quote(Evaluation._meta.pk.column), quote(Evaluation._meta.get_field("cancelled_at").column)
+    with connection.cursor() as cursor:
+        # Identifiers come from the model's metadata, the value is a parameter.
+        cursor.execute(
+            f"SELECT 1 FROM {table} WHERE {pk} = %s AND {cancelled_at} IS NULL FOR SHARE",  # noqa: S608
+            [evaluation.pk],
+        )
+        return cursor.fetchone() is not None
 
 
 def scores_record(*, scores) -> int:
