@@ -9,9 +9,10 @@ import json
 from typing import Any
 
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils.safestring import mark_safe
 
-from evaluations.datasets import FORMATS, MAX_BYTES
+from evaluations.datasets import FORMATS, MAX_BYTES, MAX_ROWS
 from evaluations.judging import DEFAULT_JUDGE_PROMPT
 from evaluations.models import Dataset, Metric
 from evaluations.services.metrics import MAX_JUDGES
@@ -52,15 +53,13 @@ class ProblemsForm(forms.Form):
         if self.problems:
             return self.problems
         return [
-            {"path": "" if name == forms.forms.NON_FIELD_ERRORS else name, "message": message}
+            {"path": "" if name == NON_FIELD_ERRORS else name, "message": message}
             for name, messages in self.errors.items()
             for message in messages
         ]
 
 
 class DatasetForm(ProblemsForm):
-    problem_fields = {"rows": "content", "columns": "content"}
-
     name = forms.CharField(
         label="Name",
         required=False,
@@ -72,7 +71,7 @@ class DatasetForm(ProblemsForm):
         required=False,
         help_text=(
             "CSV with a header row, or JSONL with one JSON object per line. "
-            f"UTF-8, at most {MAX_BYTES // 2**20} MB and 5,000 rows."
+            f"UTF-8, at most {MAX_BYTES // 2**20} MB and {MAX_ROWS:,} rows."
         ),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.jsonl,.ndjson,.json,text/csv,application/jsonl"}),
     )
@@ -104,8 +103,8 @@ class DatasetForm(ProblemsForm):
 
     def field_for(self, loc: tuple) -> str | None:
         # Problems in the data belong to whichever of the two inputs held it.
-        if loc and loc[0] in ("rows", "columns", "file") and not self.files.get("file"):
-            return "content"
+        if loc and loc[0] in ("rows", "columns", "file"):
+            return "file" if self.files.get("file") else "content"
         return super().field_for(loc)
 
 

@@ -180,7 +180,7 @@ def run_finished_advance(*, run_id: str, status: str, job_id: str | None) -> Non
 
     A succeeded output of an evaluation gets its judge runs; a finished judge run (of an evaluation or of a run
     scored on its own) records its score once all judges of that score have answered; the evaluation finishes
-    when nothing is left to do. Runs of other jobs cost one query.
+    when nothing is left to do. A run of any other job costs two small queries.
     """
     if job_id is None:
         return

@@ -207,3 +207,12 @@ def test_problems_are_shown_on_the_field_they_are_about(member_user, provider, j
     assert response.status_code == 422 and not Metric.objects.exists()
     assert '<ul class="field-errors" id="id_judges_error"><li>A whole number from 1 to 10.</li></ul>' in html
     assert '<option value="Judge" selected>Judge</option>' in html  # what was chosen stays chosen
+
+
+def test_problems_in_an_uploaded_file_are_shown_on_the_file_field(member_user):
+    upload = SimpleUploadedFile("bad.csv", b"question,expected\n,2\n", content_type="text/csv")
+    response = logged_in(member_user).post("/evaluations/datasets", {"format": "auto", "file": upload})
+    html = response.content.decode()
+    assert response.status_code == 422 and not Dataset.objects.exists()
+    assert '<ul class="field-errors" id="id_file_error"><li>row 1: column &#x27;question&#x27; is empty.</li>' in html
+    assert 'id="id_content_error"' not in html
