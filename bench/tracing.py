@@ -1,8 +1,8 @@
 """Per-run stage timestamps inside a Celery worker, for `python -m bench --trace`.
 
 Imported by the worker with `celery worker -I bench.tracing` when BENCH_TRACE_FILE is set: it wraps the
-stages of runners.execution (claim, load, hand-off to the shared loop, the HTTP exchange on the loop, the
-wake-up of the task thread, the result write) and listens to Celery's signals (message received, task
+stages of runners.execution and its stage modules (claim, load, hand-off to the shared loop, the HTTP exchange on
+the loop, the wake-up of the task thread, the result write) and listens to Celery's signals (message received, task
 started and finished on its thread). One JSON line per run goes to BENCH_TRACE_FILE. Nothing in runners/
 changes; the wrappers only take timestamps (time.time(), comparable with the Run's created_at).
 """
@@ -66,12 +66,13 @@ def _traced_submit(submit):
 
 
 def install() -> None:
-    from runners import execution
+    from runners import delivery, execution, handler_delivery
 
     execution.run_claim = _timed(execution.run_claim, "claim_start", "claim_end")
     execution._release_database_connection = _timed(execution._release_database_connection, "loaded", None)
-    execution.submit = _traced_submit(execution.submit)
-    execution.wait_for_result = _timed(execution.wait_for_result, None, "woken")
+    for stage in (delivery, handler_delivery):
+        stage.submit = _traced_submit(stage.submit)
+        stage.wait_for_result = _timed(stage.wait_for_result, None, "woken")
     execution.run_store_outcome = _timed(execution.run_store_outcome, "store_start", "store_end")
 
 

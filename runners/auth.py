@@ -22,6 +22,7 @@ from django.core.cache import cache
 
 from integrations.encryption import cipher_for
 from runners.event_loop import submit
+from runners.failures import FailureKind
 from runners.metrics import observe_token_request
 from runners.redaction import basic_credentials
 from runners.request_building import USER_AGENT
@@ -83,7 +84,7 @@ def client_credentials(*, token_url: str, token_document: str | None, scope: str
         raise TransportError(
             'The integration\'s "token" is not a JSON object with "client_id" and "client_secret".',
             permanent=True,
-            error_type="token_endpoint_error",
+            error_type=FailureKind.TOKEN_ENDPOINT_ERROR,
         ) from None
     return ClientCredentials(token_url=token_url, client_id=client_id, client_secret=client_secret, scope=scope)
 
@@ -138,8 +139,8 @@ async def request_token(credentials: ClientCredentials, timeouts: Timeouts) -> t
         raise TokenRequestError(
             f"Could not get an OAuth2 token: {exc.message}",
             permanent=exc.permanent,
-            error_type="token_endpoint_error",
-            outcome="timeout" if exc.error_type == "timeout" else "unreachable",
+            error_type=FailureKind.TOKEN_ENDPOINT_ERROR,
+            outcome="timeout" if exc.error_type == FailureKind.TIMEOUT else "unreachable",
         ) from None
     if answer.status_code != 200:
         # A token endpoint may quote the credentials it refuses; this message is cached for other workers.
@@ -151,7 +152,7 @@ async def request_token(credentials: ClientCredentials, timeouts: Timeouts) -> t
             f"{': ' + repr(detail) if detail else ''}. Check oauth2_token_url, the client id and secret"
             f"{' and the scope' if credentials.scope else ''}.",
             permanent=answer.status_code < 500 and answer.status_code != 429,
-            error_type="token_endpoint_error",
+            error_type=FailureKind.TOKEN_ENDPOINT_ERROR,
             status_code=answer.status_code,
             outcome="http_error",
         )
@@ -162,7 +163,7 @@ async def request_token(credentials: ClientCredentials, timeouts: Timeouts) -> t
             'The OAuth2 token endpoint answered without an "access_token" (the body must be JSON with '
             'an "access_token" string).',
             permanent=True,
-            error_type="token_endpoint_error",
+            error_type=FailureKind.TOKEN_ENDPOINT_ERROR,
             outcome="invalid_response",
         ) from None
     return token.access_token, token.expires_in
@@ -202,7 +203,7 @@ def access_token(
             raise TransportError(
                 "Timed out waiting for another worker's OAuth2 token request.",
                 permanent=False,
-                error_type="token_endpoint_error",
+                error_type=FailureKind.TOKEN_ENDPOINT_ERROR,
             )
         time.sleep(LOCK_POLL_INTERVAL)
 
@@ -217,7 +218,7 @@ def _fetch_and_store(credentials: ClientCredentials, *, timeouts: Timeouts, dead
         raise TransportError(
             "The OAuth2 token request did not finish before the run's deadline.",
             permanent=False,
-            error_type="token_endpoint_error",
+            error_type=FailureKind.TOKEN_ENDPOINT_ERROR,
         ) from None
     except TransportError as exc:
         observe_token_request(outcome=getattr(exc, "outcome", "unreachable"))

@@ -2,7 +2,7 @@
 
 Every run needs its integration (secrets decrypted) and its model's supported parameters. Reading them was a
 query per run on the worker's hot path. Instead, the statement that claims a run also returns its integration's
-`updated_at` (runners.execution.run_claim), and the worker reuses what it read for that integration and version.
+`updated_at` (runners.claiming.run_claim), and the worker reuses what it read for that integration and version.
 Every change goes through integrations.services.integration_upsert, which saves the integration (moving
 `updated_at`) and its models in one transaction; a deleted integration leaves its runs without one (SET_NULL).
 Key rotation re-encrypts without changing what the secrets decrypt to.

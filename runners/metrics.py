@@ -31,7 +31,7 @@ def _error_type(value: str | None) -> str:
 
 
 def observe_run_outcome(*, outcome, integration_name: str) -> None:
-    """Count a run whose outcome (runners.execution.Outcome) was just stored: its status and error_type, the
+    """Count a run whose outcome (runners.outcome.Outcome) was just stored: its status and error_type, the
     attempts retried, the provider latency and time to first token (seconds), and the tokens used."""
     integration = integration_label(integration_name) if settings.METRICS_INTEGRATION_LABELS else ""
     reply = outcome.reply

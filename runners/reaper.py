@@ -26,6 +26,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from runners.broker import broker_queue_depth
+from runners.failures import FailureKind
 from runners.models import Run, RunStatus
 
 logger = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ def runs_reap_lost(*, lost_after: float | None = None) -> int:
     now = timezone.now()
     reaped = Run.objects.filter(status=RunStatus.RUNNING, started_at__lt=now - timedelta(seconds=seconds)).update(
         status=RunStatus.FAILED,
-        error_type="worker_lost",
+        error_type=FailureKind.WORKER_LOST,
         error_message=WORKER_LOST_MESSAGE,
         finished_at=now,
     )

@@ -2,11 +2,10 @@
 
 import uuid
 
-from django.core.cache import cache
 from django.db.models import QuerySet
 from django.db.models.functions import Length, Substr
 
-from runners.execution import live_output_key
+from runners.live_output import live_output_get
 from runners.models import TERMINAL_STATUSES, Run, RunStatus
 
 
@@ -74,5 +73,5 @@ def run_live_output(run: Run) -> str | None:
     if run.status in TERMINAL_STATUSES:
         return run.output
     if run.status == RunStatus.RUNNING:
-        return cache.get(live_output_key(run.pk))
+        return live_output_get(run_id=run.pk)
     return None

@@ -26,6 +26,7 @@ from runners.completion import (
     reply_from_completion,
 )
 from runners.event_loop import http_client
+from runners.failures import FailureKind
 from runners.network_policy import BlockedAddress, url_blocked_reason
 from runners.redaction import display_url, host_and_port, shorten
 
@@ -33,19 +34,21 @@ MAX_DETAIL_LENGTH = 300
 
 
 class TransportError(Exception):
+    """A run's failure: a secret-free `message`, its FailureKind, and `permanent` (True: retrying cannot help)."""
+
     def __init__(
         self,
         message: str,
         *,
         permanent: bool,
-        error_type: str,
+        error_type: FailureKind | str,
         status_code: int | None = None,
         retry_after: float | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.permanent = permanent
-        self.error_type = error_type
+        self.error_type = FailureKind(error_type)  # ValueError for a kind that is not one
         self.status_code = status_code
         self.retry_after = retry_after
 
@@ -75,13 +78,13 @@ def connection_failure(exc: Exception, url: str, timeouts: Timeouts, *, what: st
         return TransportError(
             f"Connecting to {what} at {target} timed out after {timeouts.connect:g} s.",
             permanent=False,
-            error_type="timeout",
+            error_type=FailureKind.TIMEOUT,
         )
     if isinstance(exc, httpx.TimeoutException):
         return TransportError(
             f"{what.capitalize()} did not answer within {timeouts.request:g} s (RUNNERS_REQUEST_TIMEOUT).",
             permanent=False,
-            error_type="timeout",
+            error_type=FailureKind.TIMEOUT,
         )
     for cause in _exception_chain(exc):
         if isinstance(cause, BlockedAddress):
@@ -89,7 +92,7 @@ def connection_failure(exc: Exception, url: str, timeouts: Timeouts, *, what: st
                 f"{cause} The runners never connect to link-local or cloud metadata addresses, nor to private "
                 "ones when RUNNERS_BLOCK_PRIVATE_NETWORKS is set.",
                 permanent=True,
-                error_type="blocked_address",
+                error_type=FailureKind.BLOCKED_ADDRESS,
             )
         if isinstance(cause, ssl.SSLError):
             reason = getattr(cause, "reason", None) or type(cause).__name__
@@ -97,24 +100,24 @@ def connection_failure(exc: Exception, url: str, timeouts: Timeouts, *, what: st
                 f"TLS handshake with {target} failed ({reason}): check that the endpoint really serves https "
                 "and that its certificate is valid for this host name.",
                 permanent=True,
-                error_type="tls_error",
+                error_type=FailureKind.TLS_ERROR,
             )
         if isinstance(cause, socket.gaierror):
             return TransportError(
                 f'The host name "{host}" could not be resolved (DNS failure): check the URL.',
                 permanent=True,
-                error_type="dns_failure",
+                error_type=FailureKind.DNS_FAILURE,
             )
         if isinstance(cause, ConnectionRefusedError):
             return TransportError(
                 f"Connection to {target} was refused: is {what} running, and is the port in the URL right?",
                 permanent=False,
-                error_type="connection_refused",
+                error_type=FailureKind.CONNECTION_REFUSED,
             )
     return TransportError(
         f"The connection to {target} failed ({type(exc).__name__}).",
         permanent=False,
-        error_type="connection_error",
+        error_type=FailureKind.CONNECTION_ERROR,
     )
 
 
@@ -122,8 +125,8 @@ def invalid_url(url: str) -> TransportError:
     """A URL httpx cannot parse; some are blocked addresses in a form it refuses (octal, 0251.0376.0251.0376)."""
     reason = url_blocked_reason(url)
     if reason:
-        return TransportError(reason, permanent=True, error_type="blocked_address")
-    return TransportError(f"{display_url(url)} is not a valid URL.", permanent=True, error_type="invalid_url")
+        return TransportError(reason, permanent=True, error_type=FailureKind.BLOCKED_ADDRESS)
+    return TransportError(f"{display_url(url)} is not a valid URL.", permanent=True, error_type=FailureKind.INVALID_URL)
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
@@ -177,7 +180,7 @@ def status_failure(
             f"The provider rejected the credentials (HTTP {status}){said}. Check the authentication settings "
             "of the integration (header name, key or token, scope).",
             permanent=True,
-            error_type="auth_rejected",
+            error_type=FailureKind.AUTH_REJECTED,
             status_code=status,
         )
     if status == 404:
@@ -185,14 +188,14 @@ def status_failure(
             f'The provider answered 404 Not Found for model "{model}" at {display_url(url)}{said}: check the model '
             "name (it is sent verbatim) and that the endpoint is the API's base URL.",
             permanent=True,
-            error_type="model_not_found",
+            error_type=FailureKind.MODEL_NOT_FOUND,
             status_code=status,
         )
     if status == 429:
         return TransportError(
             f"The provider is rate limiting requests (HTTP 429){said}.",
             permanent=False,
-            error_type="rate_limited",
+            error_type=FailureKind.RATE_LIMITED,
             status_code=status,
             retry_after=parse_retry_after(headers.get("retry-after")),
         )
@@ -200,7 +203,7 @@ def status_failure(
         return TransportError(
             f"The provider failed with HTTP {status}{said}.",
             permanent=False,
-            error_type="provider_error",
+            error_type=FailureKind.PROVIDER_ERROR,
             status_code=status,
             retry_after=parse_retry_after(headers.get("retry-after")),
         )
@@ -209,13 +212,13 @@ def status_failure(
         return TransportError(
             f"The provider redirected the request (HTTP {status}) to {location}: use the final URL as the endpoint.",
             permanent=True,
-            error_type="bad_request",
+            error_type=FailureKind.BAD_REQUEST,
             status_code=status,
         )
     return TransportError(
         f"The provider refused the request with HTTP {status}{said}.",
         permanent=True,
-        error_type="bad_request",
+        error_type=FailureKind.BAD_REQUEST,
         status_code=status,
     )
 
@@ -229,7 +232,7 @@ def _json_body(body: bytes, content_type: str, status: int) -> Any:
         raise TransportError(
             f"The provider answered HTTP {status} with a body that is not JSON ({kind}){hint}.",
             permanent=True,
-            error_type="invalid_response",
+            error_type=FailureKind.INVALID_RESPONSE,
             status_code=status,
         ) from None
 
@@ -242,7 +245,7 @@ def _completion_reply(body: bytes, content_type: str, status: int) -> Reply:
         raise TransportError(
             f"The provider's answer is not a Chat Completion ({exc}).",
             permanent=True,
-            error_type="malformed_completion",
+            error_type=FailureKind.MALFORMED_COMPLETION,
             status_code=status,
         ) from None
 
@@ -251,7 +254,7 @@ def too_large(limit: int, *, status: int | None, what: str = "answer") -> Transp
     return TransportError(
         f"The provider's {what} is larger than {limit:,} bytes (RUNNERS_MAX_RESPONSE_BYTES): the rest was not read.",
         permanent=True,
-        error_type="response_too_large",
+        error_type=FailureKind.RESPONSE_TOO_LARGE,
         status_code=status,
     )
 
@@ -294,7 +297,7 @@ async def _read_event_stream(
             raise TransportError(
                 "The provider's event stream contained data that is not JSON.",
                 permanent=True,
-                error_type="invalid_response",
+                error_type=FailureKind.INVALID_RESPONSE,
                 status_code=response.status_code,
             ) from None
         if isinstance(payload, dict) and payload.get("error"):
@@ -302,7 +305,7 @@ async def _read_event_stream(
             raise TransportError(
                 f"The provider reported an error in the middle of the stream{': ' + repr(detail) if detail else ''}.",
                 permanent=False,
-                error_type="provider_error",
+                error_type=FailureKind.PROVIDER_ERROR,
                 status_code=response.status_code,
             )
         try:
@@ -311,7 +314,7 @@ async def _read_event_stream(
             raise TransportError(
                 f"The provider's stream is not made of Chat Completion chunks ({exc}).",
                 permanent=True,
-                error_type="malformed_completion",
+                error_type=FailureKind.MALFORMED_COMPLETION,
                 status_code=response.status_code,
             ) from None
     return accumulator.reply(status_code=response.status_code)
@@ -356,7 +359,7 @@ async def send_completion(
         raise TransportError(
             f"The provider did not answer within {timeouts.request:g} s (RUNNERS_REQUEST_TIMEOUT).",
             permanent=False,
-            error_type="timeout",
+            error_type=FailureKind.TIMEOUT,
         ) from None
     except httpx.InvalidURL:
         raise invalid_url(url) from None
@@ -396,7 +399,9 @@ async def post_form(
         return await asyncio.wait_for(exchange(), timeouts.request)
     except TimeoutError:
         raise TransportError(
-            f"{what.capitalize()} did not answer within {timeouts.request:g} s.", permanent=False, error_type="timeout"
+            f"{what.capitalize()} did not answer within {timeouts.request:g} s.",
+            permanent=False,
+            error_type=FailureKind.TIMEOUT,
         ) from None
     except httpx.InvalidURL:
         raise invalid_url(url) from None

@@ -178,7 +178,7 @@ def test_a_failed_run_has_an_error_object(admin_client, integration, creator):
 def test_a_running_streamed_run_shows_the_text_so_far(admin_client, integration, creator):
     from django.core.cache import cache
 
-    from runners.execution import live_output_key
+    from runners.live_output import live_output_key
 
     run = _finished_run(integration, creator, status=RunStatus.RUNNING, stream=True)
     cache.set(live_output_key(run.pk), "Hel", 60)

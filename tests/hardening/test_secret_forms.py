@@ -16,7 +16,8 @@ import time
 import pytest
 from django.core.cache import cache
 
-from runners.execution import live_output_key, run_execute
+from runners.execution import run_execute
+from runners.live_output import live_output_key
 from runners.models import Run
 from runners.redaction import PIECE_LENGTH, scrub, secret_forms
 from tests.fixtures.servers import EventStream, Reply

@@ -7,8 +7,8 @@ import pytest
 
 from operations.metrics_store import OTHER_INTEGRATIONS
 from runners.completion import Reply as RunReply
-from runners.execution import Outcome
 from runners.metrics import observe_run_outcome
+from runners.outcome import Outcome
 from runners.transport import TransportError
 from tests.fixtures.servers import Reply
 from tests.fixtures.worker import wait_for_run

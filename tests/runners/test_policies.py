@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from runners.execution import retry_delay
+from runners.delivery import retry_delay
 from runners.redaction import display_url, redact_url, scrub
 from runners.transport import TransportError, parse_retry_after
 
@@ -32,8 +32,9 @@ def test_backoff_grows_exponentially_with_jitter_up_to_a_cap(settings):
 
 def test_retry_after_wins_over_backoff_but_is_capped(settings):
     settings.RUNNERS_RETRY_AFTER_MAX = 10
-    assert retry_delay(TransportError("x", permanent=False, error_type="t", retry_after=3), retry_number=1) == 3
-    assert retry_delay(TransportError("x", permanent=False, error_type="t", retry_after=3600), retry_number=1) == 10
+    asked = {"permanent": False, "error_type": "rate_limited"}
+    assert retry_delay(TransportError("x", **asked, retry_after=3), retry_number=1) == 3
+    assert retry_delay(TransportError("x", **asked, retry_after=3600), retry_number=1) == 10
 
 
 def test_urls_lose_credentials_in_records_and_messages():

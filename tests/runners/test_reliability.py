@@ -8,9 +8,11 @@ from celery.signals import before_task_publish
 from django.core.management import call_command
 from django.utils import timezone
 
-from runners.execution import Outcome, run_claim, run_store_outcome
+from runners.claiming import run_claim
 from runners.models import Run
+from runners.outcome import Outcome
 from runners.reaper import runs_reap_lost
+from runners.storing import run_store_outcome
 from runners.tasks import execute_run
 from tests.fixtures.servers import Echo
 from tests.fixtures.worker import wait_for_run

@@ -4,7 +4,7 @@ import time
 
 from django.core.cache import cache
 
-from runners.execution import live_output_key
+from runners.live_output import live_output_key
 from runners.models import Run
 from runners.selectors import run_live_output
 from tests.fixtures.servers import Echo, EventStream

@@ -1,0 +1,65 @@
+"""Stage 1, claim: take a queued run (or one whose worker was lost) with one conditional UPDATE that returns it."""
+
+import functools
+import logging
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from integrations.models import Integration
+from runners.models import Run, RunStatus
+
+logger = logging.getLogger(__name__)
+
+
+@functools.cache
+def _claim_sql(condition: str, vendor: str) -> str:
+    """The claim statement for `condition`, built once per database vendor."""
+    quote = connection.ops.quote_name
+    table, integrations = quote(Run._meta.db_table), quote(Integration._meta.db_table)
+    column = {
+        name: quote(Run._meta.get_field(name).column)
+        for name in ("id", "status", "started_at", "claim_token", "integration")
+    }
+    assignments = f"{column['status']} = %s, {column['started_at']} = %s, {column['claim_token']} = %s"
+    where = condition.format(**column)
+    # The integration's version comes back with the run: runners.integration_cache reuses what it read while it holds.
+    version, pk = quote(Integration._meta.get_field("updated_at").column), quote(Integration._meta.pk.column)
+    integration_version = f"(SELECT {version} FROM {integrations} WHERE {pk} = {table}.{column['integration']})"  # noqa: S608
+    returning = f"*, {integration_version} AS integration_version"
+    # Identifiers come from the models' metadata, values are parameters.
+    return f"UPDATE {table} SET {assignments} WHERE {column['id']} = %s AND {where} RETURNING {returning}"  # noqa: S608
+
+
+def run_claim(*, run_id: str) -> Run | None:
+    """Take a queued run, or one whose worker was lost, and return it; None if another worker has it.
+
+    A conditional UPDATE that returns the row (PostgreSQL and SQLite both have RETURNING): claiming and
+    reading the run are one statement on the hot path. The returned run's claim_token is this worker's claim,
+    and its integration_version the integration's updated_at.
+    """
+    field = Run._meta.get_field
+    claim, now = uuid.uuid4(), timezone.now()
+
+    def prepared(name, value):
+        return field(name).get_db_prep_value(value, connection)
+
+    setting = [RunStatus.RUNNING.value, prepared("started_at", now), prepared("claim_token", claim)]
+    run_pk = Run._meta.pk.get_db_prep_value(run_id, connection)
+    queued = _claim_sql("{status} = %s", connection.vendor)
+    run = next(iter(Run.objects.raw(queued, [*setting, run_pk, RunStatus.QUEUED.value])), None)
+    if run is not None:
+        return run
+    # A redelivered message whose first worker died: no live worker runs this long, so take it over.
+    lost_before = now - timedelta(seconds=settings.RUNNERS_LOST_AFTER_SECONDS)
+    lost = _claim_sql("{status} = %s AND {started_at} < %s", connection.vendor)
+    run = next(
+        iter(Run.objects.raw(lost, [*setting, run_pk, RunStatus.RUNNING.value, prepared("started_at", lost_before)])),
+        None,
+    )
+    if run is not None:
+        logger.warning("run %s: taking over from a lost worker", run_id)
+    return run
