@@ -1,4 +1,7 @@
-"""Settings > Integrations: the list, the JSON editor, delete and test. Thin: services do the work."""
+"""Settings > Integrations: the list, the JSON editor and delete. Thin: services do the work.
+
+The connection Test (its button, results page and the list's "Last test") is the runners' (runners/views.py).
+"""
 
 import json
 
@@ -7,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from integrations.catalogue import builtin_models_by_provider
 from integrations.editor import annotate_errors
@@ -15,7 +18,6 @@ from integrations.forms import IntegrationDocumentForm
 from integrations.permissions import DELETE, UPDATE, can_create_integrations, integration_permissions
 from integrations.selectors import integration_get, integration_list
 from integrations.services import integration_delete
-from integrations.testing import integration_test_get, integration_test_start, integration_test_summaries
 
 # Built-in providers, in the order the cards show them, with what their catalogue is for.
 PROVIDER_CARDS = [
@@ -131,12 +133,10 @@ def integration_settings(request):
     membership = membership_of(request)
     catalogue = builtin_models_by_provider()
     integrations = list(integration_list(organization=membership.organization))
-    tests = integration_test_summaries(organization=membership.organization)
     rows = [
         {
             "integration": integration,
             "permissions": integration_permissions(integration=integration, user=request.user),
-            "test": tests.get(integration.pk),
         }
         for integration in integrations
     ]
@@ -215,25 +215,3 @@ def integration_delete_view(request, name):
         messages.success(request, f"Deleted integration “{name}”.")
         return redirect("integrations:settings")
     return render(request, "integrations/confirm_delete.html", {"integration": integration})
-
-
-@login_required
-@require_POST
-def integration_test(request, name):
-    integration = _integration_or_404(request, name)
-    job = integration_test_start(integration=integration, user=request.user)
-    return redirect("integrations:test-results", name=integration.name, job_id=job.pk)
-
-
-@login_required
-def integration_test_results(request, name, job_id):
-    integration = _integration_or_404(request, name)
-    found = integration_test_get(integration=integration, job_id=job_id)
-    if found is None:
-        raise Http404("No such test.")
-    summary, runs = found
-    context = {"integration": integration, "summary": summary, "runs": runs}
-    if request.GET.get("partial"):
-        # The page's script polls this fragment until every run is done.
-        return render(request, "integrations/_test_results.html", context)
-    return render(request, "integrations/test_results.html", context)

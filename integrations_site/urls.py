@@ -3,13 +3,17 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from integrations import urls as integrations_urls
+from runners import urls as runners_urls
+
 urlpatterns = [
     path("", RedirectView.as_view(url="/playground", permanent=False)),
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/v2/", include("api.urls")),
-    path("", include("integrations.urls")),
+    # The runners' connection Test pages sit under Settings > Integrations, in its namespace.
+    path("", include((integrations_urls.urlpatterns + runners_urls.urlpatterns, integrations_urls.app_name))),
     path("", include("playground.urls")),
     path("", include("evaluations.urls")),
 ]

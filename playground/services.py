@@ -4,15 +4,12 @@ import functools
 import re
 from typing import Any
 
-from django.db import transaction
-
 from integrations.document import DocumentError, DocumentInvalid
 from integrations.selectors import integration_list, model_get
-from organizations.services import default_project
 from runners.models import TERMINAL_STATUSES, Job, Run
 from runners.parameters import RunParameters
 from runners.selectors import run_live_output, run_output_preview
-from runners.services import job_create, run_enqueue
+from runners.services import RunRequest, runs_start
 
 MAX_COLUMNS = 4
 VARIABLE_RE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
@@ -163,42 +160,21 @@ def playground_run(
     except DocumentInvalid as exc:
         errors += exc.errors
         rendered = messages
-    project = default_project(organization=organization)
-    with transaction.atomic():
-        job = job_create(organization=organization, user=user, kind=Job.Kind.PLAYGROUND, project=project)
-        runs = []
-        for index, column in enumerate(columns):
-            column = column if isinstance(column, dict) else {}
-            alias = column.get("model")
-            model = model_get(organization=organization, alias=alias) if isinstance(alias, str) else None
-            if model is None:
-                errors.append(DocumentError(("columns", index, "model"), "Pick a model.", "unknown_model"))
-                continue
-            try:
-                runs.append(
-                    run_enqueue(
-                        model=model,
-                        user=user,
-                        messages=rendered,
-                        parameters=column.get("parameters") or {},
-                        project=project,
-                        job=job,
-                        stream=stream,
-                    )
-                )
-            except DocumentInvalid as exc:
-                # Message errors are the same for every column: report them once, unprefixed.
-                for error in exc.errors:
-                    if error.loc[:1] == ("messages",):
-                        if error not in errors:
-                            errors.append(error)
-                    else:
-                        errors.append(DocumentError(("columns", index, *error.loc), error.message, error.type))
-        if errors:
-            # Leaving the atomic block by an exception rolls back the job and any run
-            # created so far, and drops their on_commit hand-over to the workers.
-            raise DocumentInvalid(errors)
-    return job, runs
+    requests = []
+    for index, column in enumerate(columns):
+        column = column if isinstance(column, dict) else {}
+        alias = column.get("model")
+        model = model_get(organization=organization, alias=alias) if isinstance(alias, str) else None
+        if model is None:
+            errors.append(DocumentError(("columns", index, "model"), "Pick a model.", "unknown_model"))
+            continue
+        parameters = column.get("parameters") or {}
+        requests.append(
+            RunRequest(model=model, messages=rendered, parameters=parameters, stream=stream, loc=("columns", index))
+        )
+    return runs_start(
+        organization=organization, user=user, kind=Job.Kind.PLAYGROUND, requests=requests, problems=errors
+    )
 
 
 def _preview(messages, length: int = 90) -> str:

@@ -1,6 +1,7 @@
 """Writes for runs. run_enqueue creates one run, runs_enqueue_bulk many (evaluations, judges); nothing else builds
 Run rows or publishes them to the workers."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,6 +11,7 @@ from django.db import transaction
 from integrations.document import DocumentError, DocumentInvalid
 from integrations.models import ModelProperty
 from organizations.models import Project
+from organizations.services import default_project
 from runners.models import Job, Run, RunStatus
 from runners.parameters import split_supported, validate_parameters
 
@@ -148,3 +150,75 @@ def _publish(run_ids: list[str]) -> None:
 
 def job_create(*, organization, user, kind: str, project: Project | None = None, integration=None) -> Job:
     return Job.objects.create(organization=organization, user=user, kind=kind, project=project, integration=integration)
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """One run to start on `model`: its messages, parameters and stream flag, checked by runs_start.
+
+    `loc` prefixes the location of this run's parameter errors (the Playground's ("columns", 1)); message errors
+    keep their own location and are reported once when several runs share them.
+    """
+
+    model: ModelProperty
+    messages: Any
+    parameters: Any = None
+    stream: bool = False
+    loc: tuple = ()
+
+
+def run_requests_check(*, requests: Sequence[RunRequest]) -> list[DocumentError]:
+    """Every problem of these requests, as run_enqueue would raise them (messages first, then parameters);
+    [] when all of them can start."""
+    errors: list[DocumentError] = []
+    for request in requests:
+        try:
+            validate_messages(request.messages)
+            validate_parameters(request.parameters)
+        except DocumentInvalid as exc:
+            for error in exc.errors:
+                if error.loc[:1] == ("messages",):
+                    if error not in errors:
+                        errors.append(error)
+                else:
+                    errors.append(DocumentError((*request.loc, *error.loc), error.message, error.type))
+    return errors
+
+
+def runs_start(
+    *,
+    organization,
+    user,
+    kind: str,
+    requests: Sequence[RunRequest],
+    job: Job | None = None,
+    integration=None,
+    problems: Sequence[DocumentError] = (),
+) -> tuple[Job, list[Run]]:
+    """Start interactive work: a job of `kind` in the organisation's default project (or the given `job`, in its
+    project) with one queued run per request, each handed to a worker when the transaction commits.
+
+    All or nothing: DocumentInvalid lists the caller's `problems` (found in the same submission) and every problem
+    of the requests, and nothing is written. `integration` is recorded on a new job (a connection test's).
+    """
+    errors = list(problems)
+    errors += [error for error in run_requests_check(requests=requests) if error not in errors]
+    if errors:
+        raise DocumentInvalid(errors)
+    with transaction.atomic():
+        if job is None:
+            project = default_project(organization=organization)
+            job = job_create(organization=organization, user=user, kind=kind, project=project, integration=integration)
+        runs = [
+            run_enqueue(
+                model=request.model,
+                user=user,
+                messages=request.messages,
+                parameters=request.parameters,
+                project=job.project,
+                job=job,
+                stream=request.stream,
+            )
+            for request in requests
+        ]
+    return job, runs

@@ -3,7 +3,6 @@
 import re
 import uuid
 
-from django.db import transaction
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -15,7 +14,6 @@ from api.selectors import job_get_scoped, run_list_filtered
 from api.serializers import StrictBooleanField, StrictCharField, TimestampField
 from api.views.base import OrganizationApi, found
 from integrations.selectors import integration_get
-from organizations.services import default_project
 from runners.models import Job, RunStatus
 from runners.parameters import RunParameters
 from runners.selectors import (
@@ -25,7 +23,7 @@ from runners.selectors import (
     run_output_preview,
     runs_with_output_preview,
 )
-from runners.services import MAX_MESSAGES, ROLES, job_create, run_enqueue
+from runners.services import MAX_MESSAGES, ROLES, RunRequest, runs_start
 
 MESSAGES_SCHEMA = {
     "type": "array",
@@ -245,19 +243,12 @@ class RunsApi(OrganizationApi):
         data = self.validated(self.RunCreateInput, request.data, where="body")
         organization = self.organization
         model, job = _resolve_references(organization, data)
-        with transaction.atomic():
-            project = job.project if job is not None else default_project(organization=organization)
-            if job is None:
-                job = job_create(organization=organization, user=request.user, kind=Job.Kind.API, project=project)
-            run = run_enqueue(
-                model=model,
-                user=request.user,
-                messages=data["messages"],
-                parameters=data.get("parameters"),
-                project=project,
-                job=job,
-                stream=data["stream"],
-            )
+        asked = RunRequest(
+            model=model, messages=data["messages"], parameters=data.get("parameters"), stream=data["stream"]
+        )
+        _, (run,) = runs_start(
+            organization=organization, user=request.user, kind=Job.Kind.API, job=job, requests=[asked]
+        )
         return Response(
             self.RunCreatedOutput(run).data,
             status=status.HTTP_202_ACCEPTED,

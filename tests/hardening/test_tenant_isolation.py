@@ -21,9 +21,9 @@ from evaluations.services.datasets import dataset_create
 from evaluations.services.lifecycle import evaluation_create
 from evaluations.services.metrics import metric_create
 from integrations.models import Integration
-from integrations.testing import integration_test_start
 from organizations.models import Role
 from organizations.services import api_key_issue, user_create
+from runners.connection_test import integration_test_start
 from runners.models import Job, Run
 from runners.services import run_enqueue
 from tests.factories import make_integration

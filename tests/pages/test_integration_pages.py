@@ -3,11 +3,13 @@ import re
 from html import unescape
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from integrations.models import Integration
 from integrations.services import integration_upsert
-from integrations.testing import TEST_MAX_TOKENS, TEST_PROMPT, integration_test_start
+from runners.connection_test import TEST_MAX_TOKENS, TEST_PROMPT, integration_test_start
 from runners.models import Job, Run, RunStatus
 from tests.factories import api_key_document, make_integration
 from tests.pages.conftest import PLANTED_HEADER, PLANTED_KEY
@@ -342,3 +344,23 @@ def test_the_editor_offers_the_seeds_examples_which_are_all_valid(admin_client):
     assert list(examples) == ["API key", "Bearer token", "OAuth2", "No authentication"]
     for text in examples.values():
         parse_document(text)  # raises if the example would not save
+
+
+def test_the_list_reads_the_latest_tests_once_however_many_integrations(admin_client, org, admin_user):
+    def tested(name: str, alias: str) -> None:
+        document = api_key_document(model_properties=[{"name": f"{name}-model", "alias": alias, "based_on": "gpt-4.1"}])
+        integration_test_start(
+            integration=make_integration(organization=org, user=admin_user, name=name, document=document),
+            user=admin_user,
+        )
+
+    tested("first", "First")
+    with CaptureQueriesContext(connection) as one:
+        assert "running" in html(admin_client.get(SETTINGS))
+    tested("second", "Second")
+    tested("third", "Third")
+    with CaptureQueriesContext(connection) as three:
+        page = html(admin_client.get(SETTINGS))
+
+    assert page.count("status-running") == 3
+    assert len(three.captured_queries) == len(one.captured_queries)

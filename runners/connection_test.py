@@ -2,13 +2,11 @@
 
 from dataclasses import dataclass
 
-from django.db import transaction
 from django.db.models import OuterRef, Subquery
 
 from integrations.models import Integration
-from organizations.services import default_project
 from runners.models import Job, Run, RunStatus
-from runners.services import job_create, run_enqueue
+from runners.services import RunRequest, runs_start
 
 TEST_PROMPT = "Reply with OK."
 # Enough for a short answer, small enough to cost next to nothing. Reasoning
@@ -18,25 +16,17 @@ TEST_MAX_TOKENS = 64
 
 def integration_test_start(*, integration: Integration, user) -> Job:
     """A Job(kind="test") with one queued Run per model; workers pick them up once this commits."""
-    project = default_project(organization=integration.organization)
-    with transaction.atomic():
-        job = job_create(
-            organization=integration.organization,
-            user=user,
-            kind=Job.Kind.TEST,
-            project=project,
-            integration=integration,
+    requests = [
+        RunRequest(
+            model=model,
+            messages=[{"role": "user", "content": TEST_PROMPT}],
+            parameters={"max_tokens": TEST_MAX_TOKENS} if "max_tokens" in model.supported_parameters else {},
         )
-        for model in integration.models.all():
-            parameters = {"max_tokens": TEST_MAX_TOKENS} if "max_tokens" in model.supported_parameters else {}
-            run_enqueue(
-                model=model,
-                user=user,
-                messages=[{"role": "user", "content": TEST_PROMPT}],
-                parameters=parameters,
-                project=project,
-                job=job,
-            )
+        for model in integration.models.all()
+    ]
+    job, _ = runs_start(
+        organization=integration.organization, user=user, kind=Job.Kind.TEST, integration=integration, requests=requests
+    )
     return job
 
 
@@ -83,6 +73,7 @@ def integration_test_summaries(*, organization) -> dict[int, TestSummary]:
 
 
 def integration_test_get(*, integration: Integration, job_id) -> tuple[TestSummary, list[Run]] | None:
+    """The test `job_id` of this integration with its runs in the document's model order; None if it has none."""
     job = Job.objects.filter(pk=job_id, kind=Job.Kind.TEST, integration=integration).first()
     if job is None:
         return None
