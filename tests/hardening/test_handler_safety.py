@@ -8,7 +8,6 @@ import pytest
 
 from integrations.document import DocumentInvalid
 from tests.factories import make_integration
-from tests.fixtures.worker import wait_for_run
 from tests.runners.test_custom_handlers import handler_document, handlers_dir, write_handler  # noqa: F401
 
 BLOCKS = """
@@ -35,7 +34,7 @@ def test_file_names_outside_the_directory_or_not_python_are_refused_at_save(org,
 
 
 def test_a_handler_that_blocks_is_bounded_by_the_run_time_limit(
-    celery_worker,
+    execute,
     openai_server,
     handlers_dir,  # noqa: F811
     integrate,
@@ -45,8 +44,8 @@ def test_a_handler_that_blocks_is_bounded_by_the_run_time_limit(
     settings.RUNNERS_MAX_RUN_SECONDS = 1
     write_handler(handlers_dir, "blocks.py", BLOCKS)
     started = time.monotonic()
-    run = wait_for_run(
-        enqueue(integrate(handler_document(openai_server, {"file_name": "blocks.py", "class_name": "Blocks"}))).pk
+    run = execute(
+        enqueue(integrate(handler_document(openai_server, {"file_name": "blocks.py", "class_name": "Blocks"})))
     )
 
     assert (run.status, run.error_type) == ("failed", "timeout")

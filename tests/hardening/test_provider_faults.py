@@ -1,9 +1,10 @@
 """Every way a provider call can fail, in one table: the run's terminal status, error_type, attempts and message.
 
-The table doubles as documentation (README, "Fault tolerance and security"). Each row runs on a real worker
-against the real test provider, token server or handler on 127.0.0.1. Messages are exact, or a prefix when they end
-with "…". {port} is the port of the fault's endpoint, {url} the provider's base URL. Settings for every row:
-RUNNERS_MAX_RETRIES=2 and short backoff (tests/runners/conftest.py), plus the row's own.
+The table doubles as documentation (README, "Fault tolerance and security"). Each row is executed by the runner
+(run_execute, as the worker's task calls it) against the real test provider, token server or handler on
+127.0.0.1. Messages are exact, or a prefix when they end with "…". {port} is the port of the fault's endpoint,
+{url} the provider's base URL. Settings for every row: RUNNERS_MAX_RETRIES=2 and short backoff
+(tests/runners/conftest.py), plus the row's own.
 """
 
 import json
@@ -15,7 +16,6 @@ import pytest
 
 from integrations.models import Integration
 from tests.fixtures.servers import Reply
-from tests.fixtures.worker import wait_for_run
 from tests.runners.conftest import provider_document
 from tests.runners.test_custom_handlers import CONFIG, handler_document, handlers_dir, write_handler  # noqa: F401
 
@@ -271,7 +271,7 @@ def markdown_table() -> str:
 @pytest.mark.parametrize("fault", FAULTS, ids=[fault.kind for fault in FAULTS])
 def test_each_provider_fault_ends_as_the_table_says(
     fault,
-    celery_worker,
+    execute,
     openai_server,
     oauth2_server,
     handlers_dir,  # noqa: F811 (the fixture imported above)
@@ -285,7 +285,7 @@ def test_each_provider_fault_ends_as_the_table_says(
         Integration.objects.filter(pk=integration.pk).update(**ctx.db_changes)
     for name, value in fault.settings.items():
         setattr(settings, name, value)
-    run = wait_for_run(enqueue(integration).pk, timeout=30)
+    run = execute(enqueue(integration))
     for kept in ctx.keep:
         kept.close()
 

@@ -16,7 +16,6 @@ from runners.network_policy import BlockedAddress, checked_addresses, literal_ad
 from runners.transport import Timeouts, connection_failure
 from tests.factories import make_integration
 from tests.fixtures.servers import Reply
-from tests.fixtures.worker import wait_for_run
 from tests.runners.conftest import provider_document
 
 METADATA = ipaddress.ip_address("169.254.169.254")
@@ -144,21 +143,19 @@ def test_dns_rebinding_fails_on_the_second_connection(openai_server):
     )
 
 
-def run_against(integrate, enqueue, document, **changes):
+def run_against(execute, integrate, enqueue, document, **changes):
     """A run of an integration whose URLs were changed in the database (rows saved before the policy existed)."""
     integration = integrate(document)
     Integration.objects.filter(pk=integration.pk).update(**changes)
     started = time.monotonic()
-    run = wait_for_run(enqueue(integration).pk, timeout=20)
+    run = execute(enqueue(integration))
     return run, time.monotonic() - started
 
 
 @pytest.mark.parametrize("host", METADATA_HOSTS)
-def test_a_run_to_a_metadata_address_is_refused_before_connecting(
-    celery_worker, openai_server, integrate, enqueue, host
-):
+def test_a_run_to_a_metadata_address_is_refused_before_connecting(execute, openai_server, integrate, enqueue, host):
     run, elapsed = run_against(
-        integrate, enqueue, provider_document(openai_server.url), endpoint=f"http://{host}/latest/meta-data"
+        execute, integrate, enqueue, provider_document(openai_server.url), endpoint=f"http://{host}/latest/meta-data"
     )
 
     assert (run.status, run.error_type, run.attempts) == ("failed", "blocked_address", 1)
@@ -167,8 +164,9 @@ def test_a_run_to_a_metadata_address_is_refused_before_connecting(
     assert elapsed < 5  # refused, not timed out (nothing on 127.0.0.1 answers for these)
 
 
-def test_a_token_url_on_a_metadata_address_is_refused(celery_worker, openai_server, oauth2_server, integrate, enqueue):
+def test_a_token_url_on_a_metadata_address_is_refused(execute, openai_server, oauth2_server, integrate, enqueue):
     run, _ = run_against(
+        execute,
         integrate,
         enqueue,
         oauth2_server.document(openai_server.url),
@@ -183,19 +181,19 @@ def test_a_token_url_on_a_metadata_address_is_refused(celery_worker, openai_serv
     assert oauth2_server.token_requests == [] and openai_server.completion_requests == []
 
 
-def test_loopback_is_reachable_by_default(celery_worker, openai_server, integrate, enqueue):
-    run = wait_for_run(enqueue(integrate(provider_document(openai_server.url.replace("127.0.0.1", "localhost")))).pk)
+def test_loopback_is_reachable_by_default(execute, openai_server, integrate, enqueue):
+    run = execute(enqueue(integrate(provider_document(openai_server.url.replace("127.0.0.1", "localhost")))))
     assert run.status == "succeeded", run.error_message
 
 
 # Host spellings no other test connects with: a connection pooled before the setting changed would be reused.
 @pytest.mark.parametrize("host", ["2130706433", "127.0.0.1."])
 def test_blocking_private_networks_refuses_loopback_at_connect_time(
-    celery_worker, openai_server, oauth2_server, integrate, enqueue, settings, host
+    execute, openai_server, oauth2_server, integrate, enqueue, settings, host
 ):
     integration = integrate(provider_document(openai_server.url.replace("127.0.0.1", host)))
     settings.RUNNERS_BLOCK_PRIVATE_NETWORKS = True
-    run = wait_for_run(enqueue(integration).pk)
+    run = execute(enqueue(integration))
 
     assert (run.status, run.error_type, run.attempts) == ("failed", "blocked_address", 1)
     assert "loopback and private network addresses are blocked (RUNNERS_BLOCK_PRIVATE_NETWORKS)" in run.error_message
@@ -203,12 +201,12 @@ def test_blocking_private_networks_refuses_loopback_at_connect_time(
 
 
 def test_blocking_private_networks_applies_to_the_token_request(
-    celery_worker, openai_server, oauth2_server, integrate, enqueue, settings
+    execute, openai_server, oauth2_server, integrate, enqueue, settings
 ):
     token_url = oauth2_server.url.replace("127.0.0.1", "0x7f000001")
     integration = integrate(oauth2_server.document(openai_server.url, oauth2_token_url=token_url))
     settings.RUNNERS_BLOCK_PRIVATE_NETWORKS = True
-    run = wait_for_run(enqueue(integration).pk)
+    run = execute(enqueue(integration))
 
     assert (run.status, run.error_type) == ("failed", "token_endpoint_error")
     assert run.error_message.startswith(
@@ -218,17 +216,17 @@ def test_blocking_private_networks_applies_to_the_token_request(
     assert oauth2_server.token_requests == []
 
 
-def test_the_shared_client_does_not_follow_redirects(celery_worker):
+def test_the_shared_client_does_not_follow_redirects():
     async def follows():
         return http_client().follow_redirects
 
     assert submit(follows()).result(5) is False
 
 
-def test_a_redirect_to_the_metadata_service_is_reported_not_followed(celery_worker, openai_server, integrate, enqueue):
+def test_a_redirect_to_the_metadata_service_is_reported_not_followed(execute, openai_server, integrate, enqueue):
     location = "http://169.254.169.254/latest/meta-data/iam/security-credentials/"
     openai_server.enqueue(Reply(status=302, headers={"Location": location}))
-    run = wait_for_run(enqueue(integrate(provider_document(openai_server.url))).pk)
+    run = execute(enqueue(integrate(provider_document(openai_server.url))))
 
     assert (run.status, run.error_type, run.attempts) == ("failed", "bad_request", 1)
     assert run.error_message == (

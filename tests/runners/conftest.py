@@ -1,6 +1,7 @@
 import pytest
 
 from integrations.models import ModelProperty
+from runners.execution import run_execute
 from runners.models import Run
 from runners.parameters import split_supported, validate_parameters
 from runners.services import run_enqueue
@@ -95,3 +96,16 @@ def enqueue(admin_user):
         )
 
     return start
+
+
+@pytest.fixture
+def execute(db):
+    """execute(run) -> the finished Run: run_execute called in the test process, exactly as the worker's task calls
+    it, against the real servers on 127.0.0.1. For tests of what the runner sends, stores and how it classifies a
+    failure; what needs a worker (delivery, crashes, concurrency, redelivery) uses the celery_worker fixtures."""
+
+    def run_now(run) -> Run:
+        run_execute(run_id=str(run.pk))
+        return Run.objects.get(pk=run.pk)
+
+    return run_now

@@ -9,7 +9,6 @@ import pytest
 
 from runners.custom_handlers import HandlerConfigError, resolve_handler_path
 from tests.fixtures.servers import Reply
-from tests.fixtures.worker import wait_for_run
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "custom_llms" / "proprietary_handler.py"
 CONFIG = {"file_name": "proprietary_handler.py", "class_name": "ProprietaryLLMHandler", "init_kwargs": {"timeout": 5}}
@@ -51,14 +50,14 @@ def write_handler(directory: Path, name: str, source: str) -> None:
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))  # a new mtime even within one tick
 
 
-def test_the_example_handler_calls_the_proprietary_api(celery_worker, openai_server, handlers_dir, integrate, enqueue):
+def test_the_example_handler_calls_the_proprietary_api(execute, openai_server, handlers_dir, integrate, enqueue):
     messages = [{"role": "user", "content": "Hello proprietary world"}]
     run = enqueue(
         integrate(handler_document(openai_server)),
         messages=messages,
         parameters={"temperature": 0.3, "max_tokens": 50, "top_k": 3},
     )
-    run = wait_for_run(run.pk)
+    run = execute(run)
 
     assert run.status == "succeeded", run.error_message
     (received,) = openai_server.generate_requests
@@ -78,7 +77,7 @@ def test_the_example_handler_calls_the_proprietary_api(celery_worker, openai_ser
     assert openai_server.completion_requests == []
 
 
-def test_a_handler_receives_the_integrations_headers(celery_worker, openai_server, handlers_dir, integrate, enqueue):
+def test_a_handler_receives_the_integrations_headers(execute, openai_server, handlers_dir, integrate, enqueue):
     document = handler_document(
         openai_server,
         authentication_type="api_key",
@@ -86,7 +85,7 @@ def test_a_handler_receives_the_integrations_headers(celery_worker, openai_serve
         api_key_value="handler-secret-key-1",
         custom_header_mapping={"run_id": "X-Run-Id"},
     )
-    run = wait_for_run(enqueue(integrate(document)).pk)
+    run = execute(enqueue(integrate(document)))
 
     (received,) = openai_server.generate_requests
     assert received.headers["x-api-key"] == "handler-secret-key-1"
@@ -95,7 +94,7 @@ def test_a_handler_receives_the_integrations_headers(celery_worker, openai_serve
 
 
 def test_a_handler_written_against_litellms_signature_gets_optional_params(
-    celery_worker, openai_server, handlers_dir, integrate, enqueue
+    execute, openai_server, handlers_dir, integrate, enqueue
 ):
     write_handler(
         handlers_dir,
@@ -121,16 +120,16 @@ def test_a_handler_written_against_litellms_signature_gets_optional_params(
     )
     config = {"file_name": "strict_handler.py", "class_name": "StrictHandler", "init_kwargs": {"prefix": "p"}}
     run = enqueue(integrate(handler_document(openai_server, config)), parameters={"stop_sequences": ["END"]})
-    run = wait_for_run(run.pk)
+    run = execute(run)
 
     assert run.status == "succeeded", run.error_message
     assert run.output == f'["p", "proprietary-model", "{openai_server.base_url}/inference", {{"stop": ["END"]}}]'
 
 
-def test_handlers_are_refused_when_disabled(celery_worker, openai_server, handlers_dir, integrate, enqueue, settings):
+def test_handlers_are_refused_when_disabled(execute, openai_server, handlers_dir, integrate, enqueue, settings):
     integration = integrate(handler_document(openai_server))
     settings.GALILEO_CUSTOM_LLMS_ENABLED = False
-    run = wait_for_run(enqueue(integration).pk)
+    run = execute(enqueue(integration))
 
     assert run.status == "failed"
     assert run.error_type == "handler_config"
@@ -139,26 +138,24 @@ def test_handlers_are_refused_when_disabled(celery_worker, openai_server, handle
     )
 
 
-def test_a_handler_file_removed_after_saving_is_reported(
-    celery_worker, openai_server, handlers_dir, integrate, enqueue
-):
+def test_a_handler_file_removed_after_saving_is_reported(execute, openai_server, handlers_dir, integrate, enqueue):
     integration = integrate(handler_document(openai_server))
     (handlers_dir / "proprietary_handler.py").unlink()
-    run = wait_for_run(enqueue(integration).pk)
+    run = execute(enqueue(integration))
 
     assert run.error_type == "handler_config"
     assert run.error_message == '"proprietary_handler.py" was not found in the custom handlers directory.'
 
 
 def test_a_handler_file_linking_out_of_the_directory_is_refused(
-    celery_worker, openai_server, handlers_dir, integrate, enqueue, tmp_path
+    execute, openai_server, handlers_dir, integrate, enqueue, tmp_path
 ):
     integration = integrate(handler_document(openai_server))
     outside = tmp_path / "outside.py"
     shutil.copy(EXAMPLE, outside)
     (handlers_dir / "proprietary_handler.py").unlink()
     (handlers_dir / "proprietary_handler.py").symlink_to(outside)
-    run = wait_for_run(enqueue(integration).pk)
+    run = execute(enqueue(integration))
 
     assert run.error_type == "handler_config"
     assert run.error_message == '"proprietary_handler.py" links outside the custom handlers directory.'
@@ -171,17 +168,17 @@ def test_only_bare_python_file_names_resolve(handlers_dir, file_name):
         resolve_handler_path(file_name)
 
 
-def test_a_missing_class_is_reported(celery_worker, openai_server, handlers_dir, integrate, enqueue):
+def test_a_missing_class_is_reported(execute, openai_server, handlers_dir, integrate, enqueue):
     config = {**CONFIG, "class_name": "NoSuchHandler"}
-    run = wait_for_run(enqueue(integrate(handler_document(openai_server, config))).pk)
+    run = execute(enqueue(integrate(handler_document(openai_server, config))))
 
     assert run.error_type == "handler_config"
     assert run.error_message == '"proprietary_handler.py" has no class named "NoSuchHandler".'
 
 
-def test_a_class_that_is_not_a_custom_llm_is_refused(celery_worker, openai_server, handlers_dir, integrate, enqueue):
+def test_a_class_that_is_not_a_custom_llm_is_refused(execute, openai_server, handlers_dir, integrate, enqueue):
     config = {**CONFIG, "class_name": "ProprietaryAPIError"}
-    run = wait_for_run(enqueue(integrate(handler_document(openai_server, config))).pk)
+    run = execute(enqueue(integrate(handler_document(openai_server, config))))
 
     assert run.error_type == "handler_config"
     assert (
@@ -189,27 +186,27 @@ def test_a_class_that_is_not_a_custom_llm_is_refused(celery_worker, openai_serve
     )
 
 
-def test_a_handler_file_that_does_not_load_is_reported(celery_worker, openai_server, handlers_dir, integrate, enqueue):
+def test_a_handler_file_that_does_not_load_is_reported(execute, openai_server, handlers_dir, integrate, enqueue):
     write_handler(handlers_dir, "broken.py", "class Broken(:\n    pass\n")
     config = {"file_name": "broken.py", "class_name": "Broken"}
-    run = wait_for_run(enqueue(integrate(handler_document(openai_server, config))).pk)
+    run = execute(enqueue(integrate(handler_document(openai_server, config))))
 
     assert run.error_type == "handler_config"
     assert run.error_message.startswith('"broken.py" failed to load: SyntaxError (line 1): ')
 
 
-def test_bad_init_kwargs_are_reported(celery_worker, openai_server, handlers_dir, integrate, enqueue):
+def test_bad_init_kwargs_are_reported(execute, openai_server, handlers_dir, integrate, enqueue):
     config = {**CONFIG, "init_kwargs": {"colour": "blue"}}
-    run = wait_for_run(enqueue(integrate(handler_document(openai_server, config))).pk)
+    run = execute(enqueue(integrate(handler_document(openai_server, config))))
 
     assert run.error_type == "handler_config"
     assert run.error_message.startswith('"ProprietaryLLMHandler" could not be built with init_kwargs: TypeError: ')
 
 
-def test_an_exception_in_the_handler_fails_the_run(celery_worker, openai_server, handlers_dir, integrate, enqueue):
+def test_an_exception_in_the_handler_fails_the_run(execute, openai_server, handlers_dir, integrate, enqueue):
     openai_server.enqueue_generate(Reply(status=500, body="internal"))
     config = {**CONFIG, "init_kwargs": {"retry_count": 0}}
-    run = wait_for_run(enqueue(integrate(handler_document(openai_server, config))).pk)
+    run = execute(enqueue(integrate(handler_document(openai_server, config))))
 
     assert run.status == "failed"
     assert run.error_type == "handler_error"
@@ -218,12 +215,10 @@ def test_an_exception_in_the_handler_fails_the_run(celery_worker, openai_server,
     )
 
 
-def test_a_handler_slower_than_the_timeout_fails(
-    celery_worker, openai_server, handlers_dir, integrate, enqueue, settings
-):
+def test_a_handler_slower_than_the_timeout_fails(execute, openai_server, handlers_dir, integrate, enqueue, settings):
     settings.RUNNERS_REQUEST_TIMEOUT = 1
     openai_server.enqueue_generate(Reply(json={"output": "late"}, delay=3))
-    run = wait_for_run(enqueue(integrate(handler_document(openai_server))).pk)
+    run = execute(enqueue(integrate(handler_document(openai_server))))
 
     assert run.error_type == "timeout"
     assert run.error_message == (
@@ -231,15 +226,15 @@ def test_a_handler_slower_than_the_timeout_fails(
     )
 
 
-def test_the_example_handler_retries_as_configured(celery_worker, openai_server, handlers_dir, integrate, enqueue):
+def test_the_example_handler_retries_as_configured(execute, openai_server, handlers_dir, integrate, enqueue):
     openai_server.enqueue_generate(Reply(status=503, body="busy"))
-    run = wait_for_run(enqueue(integrate(handler_document(openai_server))).pk)
+    run = execute(enqueue(integrate(handler_document(openai_server))))
 
     assert run.status == "succeeded"
     assert len(openai_server.generate_requests) == 2
 
 
-def test_an_edited_handler_file_is_reloaded(celery_worker, openai_server, handlers_dir, integrate, enqueue):
+def test_an_edited_handler_file_is_reloaded(execute, openai_server, handlers_dir, integrate, enqueue):
     source = """
         from litellm import CustomLLM
         from litellm.types.utils import ModelResponse
@@ -251,7 +246,7 @@ def test_an_edited_handler_file_is_reloaded(celery_worker, openai_server, handle
         """
     write_handler(handlers_dir, "versioned.py", source.replace("VERSION", "v1"))
     integration = integrate(handler_document(openai_server, {"file_name": "versioned.py", "class_name": "Versioned"}))
-    assert wait_for_run(enqueue(integration).pk).output == "v1"
+    assert execute(enqueue(integration)).output == "v1"
 
     write_handler(handlers_dir, "versioned.py", source.replace("VERSION", "v2"))
-    assert wait_for_run(enqueue(integration).pk).output == "v2"
+    assert execute(enqueue(integration)).output == "v2"

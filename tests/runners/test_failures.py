@@ -5,7 +5,6 @@ import socket
 import pytest
 
 from tests.fixtures.servers import Reply
-from tests.fixtures.worker import wait_for_run
 from tests.runners.conftest import provider_document
 
 
@@ -16,12 +15,12 @@ def closed_port() -> int:
 
 
 @pytest.fixture
-def run_model(celery_worker, openai_server, integrate, enqueue):
+def run_model(execute, openai_server, integrate, enqueue):
     """run_model(model_name, endpoint=None) -> the finished Run."""
 
     def run(model: str = "echo-model", endpoint: str | None = None):
         integration = integrate(provider_document(endpoint or openai_server.url, models=[model]))
-        return wait_for_run(enqueue(integration).pk, timeout=20)
+        return execute(enqueue(integration))
 
     return run
 

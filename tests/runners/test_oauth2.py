@@ -33,16 +33,14 @@ def test_one_token_request_serves_twenty_concurrent_runs(
     assert {r.headers["authorization"] for r in openai_server.completion_requests} == {f"Bearer {token}"}
 
 
-def test_a_token_is_refreshed_shortly_before_it_expires(
-    celery_worker, openai_server, oauth2_server, integrate, enqueue
-):
+def test_a_token_is_refreshed_shortly_before_it_expires(execute, openai_server, oauth2_server, integrate, enqueue):
     openai_server.require_oauth2(oauth2_server)
     oauth2_server.expires_in = 1
     integration = integrate(oauth2_server.document(openai_server.url))
 
-    assert wait_for_run(enqueue(integration).pk).status == "succeeded"
+    assert execute(enqueue(integration)).status == "succeeded"
     time.sleep(1.0)
-    assert wait_for_run(enqueue(integration).pk).status == "succeeded"
+    assert execute(enqueue(integration)).status == "succeeded"
 
     assert len(oauth2_server.token_requests) == 2
     first, second = oauth2_server.issued_tokens
@@ -52,13 +50,13 @@ def test_a_token_is_refreshed_shortly_before_it_expires(
     ]
 
 
-def test_a_401_fetches_one_new_token_and_retries_once(celery_worker, openai_server, oauth2_server, integrate, enqueue):
+def test_a_401_fetches_one_new_token_and_retries_once(execute, openai_server, oauth2_server, integrate, enqueue):
     openai_server.require_oauth2(oauth2_server)
     integration = integrate(oauth2_server.document(openai_server.url))
-    wait_for_run(enqueue(integration).pk)
+    execute(enqueue(integration))
     oauth2_server.revoke_all()
 
-    run = wait_for_run(enqueue(integration).pk)
+    run = execute(enqueue(integration))
 
     assert run.status == "succeeded", run.error_message
     assert len(oauth2_server.token_requests) == 2
@@ -83,14 +81,12 @@ def test_concurrent_401s_share_one_refetch(celery_worker, openai_server, oauth2_
     assert len(oauth2_server.token_requests) == 2
 
 
-def test_a_token_rejected_twice_fails_with_an_auth_error(
-    celery_worker, openai_server, oauth2_server, integrate, enqueue
-):
+def test_a_token_rejected_twice_fails_with_an_auth_error(execute, openai_server, oauth2_server, integrate, enqueue):
     openai_server.require_oauth2(oauth2_server)
     oauth2_server.expires_in = 0  # the server issues tokens its provider already considers expired
     integration = integrate(oauth2_server.document(openai_server.url))
 
-    run = wait_for_run(enqueue(integration).pk)
+    run = execute(enqueue(integration))
 
     assert run.status == "failed"
     assert run.error_type == "auth_rejected"
@@ -100,9 +96,9 @@ def test_a_token_rejected_twice_fails_with_an_auth_error(
     assert len(openai_server.completion_requests) == 2
 
 
-def test_an_unreachable_token_endpoint_is_reported(celery_worker, openai_server, oauth2_server, integrate, enqueue):
+def test_an_unreachable_token_endpoint_is_reported(execute, openai_server, oauth2_server, integrate, enqueue):
     document = oauth2_server.document(openai_server.url, oauth2_token_url=closed_port_url())
-    run = wait_for_run(enqueue(integrate(document)).pk)
+    run = execute(enqueue(integrate(document)))
 
     assert run.status == "failed"
     assert run.error_type == "token_endpoint_error"
@@ -113,10 +109,10 @@ def test_an_unreachable_token_endpoint_is_reported(celery_worker, openai_server,
 
 
 def test_rejected_client_credentials_are_reported_without_the_secret(
-    celery_worker, openai_server, oauth2_server, integrate, enqueue
+    execute, openai_server, oauth2_server, integrate, enqueue
 ):
     token = json.dumps({"client_id": oauth2_server.client_id, "client_secret": "wrong-secret-value-99"})
-    run = wait_for_run(enqueue(integrate(oauth2_server.document(openai_server.url, token=token))).pk)
+    run = execute(enqueue(integrate(oauth2_server.document(openai_server.url, token=token))))
 
     assert run.status == "failed"
     assert run.error_type == "token_endpoint_error"
@@ -128,42 +124,38 @@ def test_rejected_client_credentials_are_reported_without_the_secret(
     assert "wrong-secret-value-99" not in json.dumps(run.request)
 
 
-def test_a_scope_the_client_may_not_have_is_reported(celery_worker, openai_server, oauth2_server, integrate, enqueue):
-    run = wait_for_run(enqueue(integrate(oauth2_server.document(openai_server.url, scope="billing"))).pk)
+def test_a_scope_the_client_may_not_have_is_reported(execute, openai_server, oauth2_server, integrate, enqueue):
+    run = execute(enqueue(integrate(oauth2_server.document(openai_server.url, scope="billing"))))
 
     assert run.error_type == "token_endpoint_error"
     assert "HTTP 400: 'The requested scope is not allowed for this client.'" in run.error_message
 
 
-def test_a_token_answer_without_access_token_is_reported(
-    celery_worker, openai_server, oauth2_server, integrate, enqueue
-):
+def test_a_token_answer_without_access_token_is_reported(execute, openai_server, oauth2_server, integrate, enqueue):
     oauth2_server.enqueue(Reply(json={"token_type": "Bearer", "expires_in": 3600}))
-    run = wait_for_run(enqueue(integrate(oauth2_server.document(openai_server.url))).pk)
+    run = execute(enqueue(integrate(oauth2_server.document(openai_server.url))))
 
     assert run.status == "failed"
     assert run.error_type == "token_endpoint_error"
     assert 'answered without an "access_token"' in run.error_message
 
 
-def test_a_failing_token_endpoint_is_retried_like_a_provider(
-    celery_worker, openai_server, oauth2_server, integrate, enqueue
-):
+def test_a_failing_token_endpoint_is_retried_like_a_provider(execute, openai_server, oauth2_server, integrate, enqueue):
     oauth2_server.enqueue(Reply(status=503, json={"error": "temporarily_unavailable"}))
-    run = wait_for_run(enqueue(integrate(oauth2_server.document(openai_server.url))).pk)
+    run = execute(enqueue(integrate(oauth2_server.document(openai_server.url))))
 
     assert run.status == "succeeded"
     assert len(oauth2_server.token_requests) == 2
     assert Run.objects.get(pk=run.pk).attempts == 2
 
 
-def test_the_cached_token_is_encrypted(celery_worker, openai_server, oauth2_server, integrate, enqueue):
+def test_the_cached_token_is_encrypted(execute, openai_server, oauth2_server, integrate, enqueue):
     from django.core.cache import cache
 
     from runners.auth import client_credentials
 
     integration = integrate(oauth2_server.document(openai_server.url))
-    wait_for_run(enqueue(integration).pk)
+    execute(enqueue(integration))
 
     credentials = client_credentials(
         token_url=integration.token_url, token_document=integration.token, scope=integration.authentication_scope

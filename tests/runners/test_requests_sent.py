@@ -5,7 +5,6 @@ import json
 from runners.execution import run_execute
 from runners.services import job_create
 from tests.factories import ProjectFactory
-from tests.fixtures.worker import wait_for_run
 from tests.runners.conftest import provider_document, sent_headers
 
 BASE_HEADERS = {
@@ -15,9 +14,9 @@ BASE_HEADERS = {
 }
 
 
-def test_api_key_sends_only_the_configured_header(celery_worker, openai_server, integrate, enqueue):
+def test_api_key_sends_only_the_configured_header(execute, openai_server, integrate, enqueue):
     integration = integrate(provider_document(openai_server.url))
-    run = wait_for_run(enqueue(integration).pk)
+    run = execute(enqueue(integration))
 
     assert run.status == "succeeded", run.error_message
     (received,) = openai_server.completion_requests
@@ -26,18 +25,18 @@ def test_api_key_sends_only_the_configured_header(celery_worker, openai_server, 
     assert "authorization" not in received.headers
 
 
-def test_bearer_token_goes_in_the_authorization_header_as_given(celery_worker, openai_server, integrate, enqueue):
+def test_bearer_token_goes_in_the_authorization_header_as_given(execute, openai_server, integrate, enqueue):
     document = provider_document(
         openai_server.url, api_key_header="Authorization", api_key_value="Bearer tgp_v1_abcdef123456"
     )
-    wait_for_run(enqueue(integrate(document)).pk)
+    execute(enqueue(integrate(document)))
 
     (received,) = openai_server.completion_requests
     assert sent_headers(received) == {**BASE_HEADERS, "authorization": "Bearer tgp_v1_abcdef123456"}
 
 
-def test_no_authentication_sends_no_credential(celery_worker, openai_server, integrate, enqueue):
-    run = wait_for_run(enqueue(integrate(provider_document(openai_server.url, auth="none"))).pk)
+def test_no_authentication_sends_no_credential(execute, openai_server, integrate, enqueue):
+    run = execute(enqueue(integrate(provider_document(openai_server.url, auth="none"))))
 
     assert run.status == "succeeded"
     (received,) = openai_server.completion_requests
@@ -45,11 +44,11 @@ def test_no_authentication_sends_no_credential(celery_worker, openai_server, int
 
 
 def test_oauth2_sends_the_issued_token_and_asks_for_the_scope(
-    celery_worker, openai_server, oauth2_server, integrate, enqueue
+    execute, openai_server, oauth2_server, integrate, enqueue
 ):
     openai_server.require_oauth2(oauth2_server)
     integration = integrate(oauth2_server.document(openai_server.url, scope="inference"))
-    run = wait_for_run(enqueue(integration).pk)
+    run = execute(enqueue(integration))
 
     assert run.status == "succeeded", run.error_message
     (token_request,) = oauth2_server.token_requests
@@ -65,22 +64,22 @@ def test_oauth2_sends_the_issued_token_and_asks_for_the_scope(
     assert sent_headers(received) == {**BASE_HEADERS, "authorization": f"Bearer {token_request.access_token}"}
 
 
-def test_oauth2_without_scope_sends_no_scope(celery_worker, openai_server, oauth2_server, integrate, enqueue):
-    wait_for_run(enqueue(integrate(oauth2_server.document(openai_server.url, scope=None))).pk)
+def test_oauth2_without_scope_sends_no_scope(execute, openai_server, oauth2_server, integrate, enqueue):
+    execute(enqueue(integrate(oauth2_server.document(openai_server.url, scope=None))))
 
     (token_request,) = oauth2_server.token_requests
     assert "scope" not in token_request.form
 
 
 def test_header_mapping_sends_the_run_ids_and_omits_empty_ones(
-    celery_worker, openai_server, integrate, enqueue, org, admin_user
+    execute, openai_server, integrate, enqueue, org, admin_user
 ):
     mapping = {"job_id": "X-Job-Id", "user_id": "X-User-Id", "project_id": "X-Project-Id", "run_id": "X-Run-Id"}
     integration = integrate(provider_document(openai_server.url, custom_header_mapping=mapping))
     project = ProjectFactory(organization=org)
     job = job_create(organization=org, user=admin_user, kind="playground", project=project)
-    with_job = wait_for_run(enqueue(integration, job=job, project=project).pk)
-    without_job = wait_for_run(enqueue(integration).pk)
+    with_job = execute(enqueue(integration, job=job, project=project))
+    without_job = execute(enqueue(integration))
 
     first, second = openai_server.completion_requests
     assert sent_headers(first) == {
@@ -99,13 +98,13 @@ def test_header_mapping_sends_the_run_ids_and_omits_empty_ones(
     }
 
 
-def test_static_headers_override_mapping_and_auth_case_insensitively(celery_worker, openai_server, integrate, enqueue):
+def test_static_headers_override_mapping_and_auth_case_insensitively(execute, openai_server, integrate, enqueue):
     document = provider_document(
         openai_server.url,
         custom_header_mapping={"run_id": "X-Trace-Id"},
         headers={"X-PORTKEY-API-KEY": "sk-override-777777", "x-trace-id": "fixed-trace", "X-Tenant": "acme-tenant"},
     )
-    run = wait_for_run(enqueue(integrate(document)).pk)
+    run = execute(enqueue(integrate(document)))
 
     (received,) = openai_server.completion_requests
     assert sent_headers(received) == {
@@ -125,11 +124,11 @@ def test_static_headers_override_mapping_and_auth_case_insensitively(celery_work
     }
 
 
-def test_only_supported_parameters_are_sent_under_their_wire_names(celery_worker, openai_server, integrate, enqueue):
+def test_only_supported_parameters_are_sent_under_their_wire_names(execute, openai_server, integrate, enqueue):
     integration = integrate(provider_document(openai_server.url, models=["meta-llama/Llama-4-Scout-17B-16E-Instruct"]))
     parameters = {"temperature": 0.2, "stop_sequences": ["\n\n"], "max_tokens": 64, "top_k": 5, "tools": []}
     messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]
-    run = wait_for_run(enqueue(integration, messages=messages, parameters=parameters).pk)
+    run = execute(enqueue(integration, messages=messages, parameters=parameters))
 
     (received,) = openai_server.completion_requests
     assert received.json == {
@@ -167,14 +166,14 @@ def test_parameters_are_filtered_by_the_integration_as_it_is_when_the_run_execut
     }
 
 
-def test_a_trailing_slash_on_the_endpoint_is_not_doubled(celery_worker, openai_server, integrate, enqueue):
-    wait_for_run(enqueue(integrate(provider_document(openai_server.url + "/"))).pk)
+def test_a_trailing_slash_on_the_endpoint_is_not_doubled(execute, openai_server, integrate, enqueue):
+    execute(enqueue(integrate(provider_document(openai_server.url + "/"))))
 
     assert openai_server.completion_requests[0].path == "/v1/chat/completions"
 
 
-def test_a_successful_run_records_output_usage_and_timings(celery_worker, openai_server, integrate, enqueue):
-    run = wait_for_run(enqueue(integrate(provider_document(openai_server.url)), parameters={"max_tokens": 2}).pk)
+def test_a_successful_run_records_output_usage_and_timings(execute, openai_server, integrate, enqueue):
+    run = execute(enqueue(integrate(provider_document(openai_server.url)), parameters={"max_tokens": 2}))
 
     assert run.status == "succeeded"
     assert run.output == "echo: Hello"
@@ -187,10 +186,10 @@ def test_a_successful_run_records_output_usage_and_timings(celery_worker, openai
     assert run.error_type is None and run.error_message is None
 
 
-def test_no_secret_is_recorded_on_the_run(celery_worker, openai_server, oauth2_server, integrate, enqueue):
+def test_no_secret_is_recorded_on_the_run(execute, openai_server, oauth2_server, integrate, enqueue):
     openai_server.require_oauth2(oauth2_server)
     document = oauth2_server.document(openai_server.url, headers={"X-Static-Secret": "static-secret-value-42"})
-    run = wait_for_run(enqueue(integrate(document)).pk)
+    run = execute(enqueue(integrate(document)))
 
     recorded = json.dumps([run.request, run.response, run.error_message, run.attempt_log])
     access_token = oauth2_server.token_requests[0].access_token

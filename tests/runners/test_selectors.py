@@ -1,10 +1,9 @@
 from runners.selectors import run_get, run_list, run_live_output
-from tests.fixtures.worker import wait_for_run
 from tests.runners.conftest import provider_document
 
 
-def test_run_get_finds_only_the_organisations_runs(celery_worker, openai_server, integrate, enqueue, org, other_org):
-    run = wait_for_run(enqueue(integrate(provider_document(openai_server.url))).pk)
+def test_run_get_finds_only_the_organisations_runs(execute, openai_server, integrate, enqueue, org, other_org):
+    run = execute(enqueue(integrate(provider_document(openai_server.url))))
 
     assert run_get(organization=org, run_id=run.pk) == run
     assert run_get(organization=org, run_id=str(run.pk)) == run
@@ -13,11 +12,11 @@ def test_run_get_finds_only_the_organisations_runs(celery_worker, openai_server,
 
 
 def test_run_list_narrows_and_orders_newest_first(
-    celery_worker, openai_server, integrate, enqueue, org, other_org, member_user
+    execute, openai_server, integrate, enqueue, org, other_org, member_user
 ):
     integration = integrate(provider_document(openai_server.url, models=["echo-model", "status-500"]))
-    first = wait_for_run(enqueue(integration).pk)
-    second = wait_for_run(enqueue(integration, "status-500", user=member_user).pk)
+    first = execute(enqueue(integration))
+    second = execute(enqueue(integration, "status-500", user=member_user))
 
     assert list(run_list(organization=org)) == [second, first]
     assert list(run_list(organization=org, status="failed")) == [second]

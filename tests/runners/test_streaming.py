@@ -18,8 +18,8 @@ def chunk(content=None, finish_reason=None, **extra) -> dict:
             "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}]}  # fmt: skip
 
 
-def test_a_streamed_answer_is_assembled_into_the_output(celery_worker, openai_server, integrate, enqueue):
-    run = wait_for_run(enqueue(integrate(provider_document(openai_server.url)), stream=True).pk)
+def test_a_streamed_answer_is_assembled_into_the_output(execute, openai_server, integrate, enqueue):
+    run = execute(enqueue(integrate(provider_document(openai_server.url)), stream=True))
 
     assert run.status == "succeeded", run.error_message
     assert run.output == "echo: Hello there"
@@ -33,12 +33,12 @@ def test_a_streamed_answer_is_assembled_into_the_output(celery_worker, openai_se
     assert run.response["streamed_chunks"] == 5
 
 
-def test_usage_reported_in_the_stream_is_recorded(celery_worker, openai_server, integrate, enqueue):
+def test_usage_reported_in_the_stream_is_recorded(execute, openai_server, integrate, enqueue):
     usage = {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}
     openai_server.enqueue(
         EventStream([chunk("Hi"), chunk(" you", "stop"), {"id": "c1", "choices": [], "usage": usage}, "[DONE]"])
     )
-    run = wait_for_run(enqueue(integrate(provider_document(openai_server.url)), stream=True).pk)
+    run = execute(enqueue(integrate(provider_document(openai_server.url)), stream=True))
 
     assert run.output == "Hi you"
     assert run.usage == usage
@@ -70,37 +70,35 @@ def test_partial_output_is_readable_while_the_run_streams(celery_worker, openai_
     assert cache.get(live_output_key(run.pk)) is None
 
 
-def test_a_provider_answering_plain_json_to_a_stream_request_is_understood(
-    celery_worker, openai_server, integrate, enqueue
-):
+def test_a_provider_answering_plain_json_to_a_stream_request_is_understood(execute, openai_server, integrate, enqueue):
     openai_server.enqueue(Echo(stream=False))
-    run = wait_for_run(enqueue(integrate(provider_document(openai_server.url)), stream=True).pk)
+    run = execute(enqueue(integrate(provider_document(openai_server.url)), stream=True))
 
     assert run.status == "succeeded"
     assert run.output == "echo: Hello there"
     assert run.usage == {"prompt_tokens": 2, "completion_tokens": 3, "total_tokens": 5}
 
 
-def test_an_error_event_in_the_stream_is_retried(celery_worker, openai_server, integrate, enqueue):
+def test_an_error_event_in_the_stream_is_retried(execute, openai_server, integrate, enqueue):
     openai_server.enqueue(EventStream([chunk("Hel"), {"error": {"message": "Model overloaded"}}]))
-    run = wait_for_run(enqueue(integrate(provider_document(openai_server.url)), stream=True).pk)
+    run = execute(enqueue(integrate(provider_document(openai_server.url)), stream=True))
 
     assert run.status == "succeeded"
     assert [a["error_type"] for a in run.attempt_log] == ["provider_error", None]
     assert run.output == "echo: Hello there"
 
 
-def test_a_stream_of_garbage_is_reported(celery_worker, openai_server, integrate, enqueue):
+def test_a_stream_of_garbage_is_reported(execute, openai_server, integrate, enqueue):
     openai_server.enqueue(EventStream(["this is not json"]))
-    run = wait_for_run(enqueue(integrate(provider_document(openai_server.url)), stream=True).pk)
+    run = execute(enqueue(integrate(provider_document(openai_server.url)), stream=True))
 
     assert run.error_type == "invalid_response"
     assert run.error_message == "The provider's event stream contained data that is not JSON."
 
 
-def test_chunks_that_are_not_completion_chunks_are_reported(celery_worker, openai_server, integrate, enqueue):
+def test_chunks_that_are_not_completion_chunks_are_reported(execute, openai_server, integrate, enqueue):
     openai_server.enqueue(EventStream([{"choices": [{"index": 0, "delta": "text"}]}]))
-    run = wait_for_run(enqueue(integrate(provider_document(openai_server.url)), stream=True).pk)
+    run = execute(enqueue(integrate(provider_document(openai_server.url)), stream=True))
 
     assert run.error_type == "malformed_completion"
     assert run.error_message.startswith("The provider's stream is not made of Chat Completion chunks (stream chunk ")
