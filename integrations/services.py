@@ -1,7 +1,9 @@
 """Writes for integrations. Every create and update goes through integration_upsert."""
 
 import json
+from pathlib import Path
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from integrations.document import (
@@ -12,6 +14,7 @@ from integrations.document import (
     load_json,
     parse_document,
 )
+from integrations.handler_files import HandlerConfigError, resolve_handler_path
 from integrations.models import Integration, ModelProperty
 from organizations.models import Organization
 
@@ -62,12 +65,6 @@ def _restore_secrets(raw: dict, existing: Integration | None) -> list[DocumentEr
 def _check_custom_handler(parsed: ParsedDocument) -> list[DocumentError]:
     if parsed.custom_llm_config is None:
         return []
-    from pathlib import Path
-
-    from django.conf import settings
-
-    from runners.custom_handlers import HandlerConfigError, resolve_handler_path
-
     if settings.GALILEO_CUSTOM_LLMS_ENABLED and not Path(settings.GALILEO_CUSTOM_LLMS_DIRECTORY).is_dir():
         # Handler files live on the runners' filesystem; when this host cannot
         # see that directory, the file is checked when a run loads it.

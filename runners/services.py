@@ -167,9 +167,8 @@ class RunRequest:
     loc: tuple = ()
 
 
-def run_requests_check(*, requests: Sequence[RunRequest]) -> list[DocumentError]:
-    """Every problem of these requests, as run_enqueue would raise them (messages first, then parameters);
-    [] when all of them can start."""
+def _request_problems(requests: Sequence[RunRequest]) -> list[DocumentError]:
+    """Every problem of these requests, as run_enqueue would raise them; [] when all of them can start."""
     errors: list[DocumentError] = []
     for request in requests:
         try:
@@ -202,9 +201,10 @@ def runs_start(
     of the requests, and nothing is written. `integration` is recorded on a new job (a connection test's).
     """
     errors = list(problems)
-    errors += [error for error in run_requests_check(requests=requests) if error not in errors]
+    errors += [error for error in _request_problems(requests) if error not in errors]
     if errors:
         raise DocumentInvalid(errors)
+    # Checked before anything is written; run_enqueue checks each again, as the one way a run is created.
     with transaction.atomic():
         if job is None:
             project = default_project(organization=organization)
