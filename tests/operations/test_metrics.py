@@ -86,7 +86,9 @@ def test_a_token_endpoint_failure_is_counted_by_outcome(
 
 def _outcome(error_type=None) -> Outcome:
     if error_type:
-        return Outcome(request=None, error=TransportError("x", permanent=True, error_type=error_type))
+        error = TransportError("x", permanent=True, error_type="provider_error")
+        error.error_type = error_type  # any string: TransportError itself accepts FailureKinds only
+        return Outcome(request=None, error=error)
     usage = {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}
     return Outcome(request=None, reply=RunReply("ok", "stop", usage, {}), latency_ms=120.0)
 
