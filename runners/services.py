@@ -1,5 +1,6 @@
 """Writes for runs. run_enqueue creates one run, runs_enqueue_bulk many (evaluations, judges); nothing else builds
-Run rows or publishes them to the workers."""
+Run rows or publishes them to the workers. runs_start starts interactive work (Playground, API, connection Test):
+default project, job, and its runs through run_enqueue."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
