@@ -8,7 +8,7 @@ where `loc` starts with where the problem is (`body`, `query` or `path`).
 from rest_framework import status
 from rest_framework.exceptions import APIException, ErrorDetail
 
-from integrations.document import DocumentError
+from core.problems import Problem
 
 
 class RequestTooLarge(APIException):
@@ -30,7 +30,7 @@ class Unprocessable(APIException):
         super().__init__("The request is invalid.")
 
     @classmethod
-    def from_document_errors(cls, errors: list[DocumentError], *, where: str = "body") -> "Unprocessable":
+    def from_document_errors(cls, errors: list[Problem], *, where: str = "body") -> "Unprocessable":
         return cls([problem([where, *error.loc], error.message, error.type) for error in errors])
 
     @classmethod

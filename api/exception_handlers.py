@@ -9,13 +9,13 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler, set_rollback
 
 from api.errors import Unprocessable, problem
-from integrations.document import DocumentInvalid
+from core.problems import Invalid
 
 logger = logging.getLogger(__name__)
 
 
 def api_exception_handler(exc, context):
-    if isinstance(exc, DocumentInvalid):
+    if isinstance(exc, Invalid):
         exc = Unprocessable.from_document_errors(exc.errors)
     elif isinstance(exc, exceptions.ParseError):
         # Like every other problem with the body, malformed JSON is a 422 in the list shape.

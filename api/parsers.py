@@ -7,7 +7,7 @@ from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser
 
 from api.errors import RequestTooLarge
-from integrations.document import DocumentError, DocumentInvalid
+from core.problems import Invalid, Problem
 
 UNSTORABLE = "Must not contain NUL characters or unpaired surrogates."
 
@@ -60,13 +60,13 @@ class JSONParser(BaseParser):
             raise ParseError(f"The body is not valid JSON: {exc}.") from None
         except RecursionError:
             raise ParseError("The body is not valid JSON: nested too deeply.") from None
-        errors: list[DocumentError] = []
+        errors: list[Problem] = []
         try:
             _check_strings(data, (), errors)
         except RecursionError:
             raise ParseError("The body is nested too deeply.") from None
         if errors:
-            raise DocumentInvalid(errors[:20])
+            raise Invalid(errors[:20])
         return data
 
 
@@ -80,16 +80,16 @@ def _storable(text: str) -> bool:
     return True
 
 
-def _check_strings(value, loc: tuple, errors: list[DocumentError]) -> None:
+def _check_strings(value, loc: tuple, errors: list[Problem]) -> None:
     if isinstance(value, str):
         if not _storable(value):
-            errors.append(DocumentError(loc, UNSTORABLE, "string_unicode"))
+            errors.append(Problem(loc, UNSTORABLE, "string_unicode"))
     elif isinstance(value, list):
         for index, item in enumerate(value):
             _check_strings(item, (*loc, index), errors)
     elif isinstance(value, dict):
         for key, item in value.items():
             if not _storable(key):
-                errors.append(DocumentError(loc, f"Property names: {UNSTORABLE}", "string_unicode"))
+                errors.append(Problem(loc, f"Property names: {UNSTORABLE}", "string_unicode"))
             else:
                 _check_strings(item, (*loc, key), errors)

@@ -22,8 +22,8 @@ def sharded_clients(shards: int) -> None:
 
     import httpx
 
+    from core.network_policy import policy_transport
     from runners import event_loop, transport
-    from runners.network_policy import policy_transport
 
     turn = itertools.count()
 
@@ -46,7 +46,7 @@ def sharded_clients(shards: int) -> None:
 
 
 def no_metrics() -> None:
-    """Runs record no metrics (operations/metrics_store.py): what the one Redis round trip per run costs."""
+    """Runs record no metrics (core/metrics_store.py): what the one Redis round trip per run costs."""
     from runners import execution
 
     execution.observe_run_outcome = lambda **kwargs: None

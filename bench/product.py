@@ -82,7 +82,7 @@ def procfile_command(name: str, env: dict) -> list[str]:
 @contextmanager
 def routed_to(queue: str):
     """Send execute_run to `queue` while inside (Celery caches its router, so it is rebuilt both ways)."""
-    from integrations_site.celery import app
+    from celery import current_app as app
 
     def reroute(routes) -> None:
         app.conf.task_routes = routes

@@ -1,6 +1,6 @@
 """Parsing a dataset file (CSV or JSONL) into columns and rows, with an error per row and column.
 
-Errors are `DocumentError`s, like the integration document's, so that the pages show them next to the
+Errors are `Problem`s, like the integration document's, so that the pages show them next to the
 upload and the API answers 422 with their `loc`. Rows are numbered from 1 as people count them: in CSV
 the header is not a row, so "row 3" is the file's fourth record.
 """
@@ -10,7 +10,7 @@ import io
 import json
 from dataclasses import dataclass
 
-from integrations.document import DocumentError, DocumentInvalid
+from core.problems import Invalid, Problem
 from playground.services import VARIABLE_RE
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -35,7 +35,7 @@ class _Errors(list):
 
     def add(self, loc: tuple, message: str, kind: str = "value_error") -> None:
         if len(self) < MAX_ERRORS:
-            self.append(DocumentError(loc, message, kind))
+            self.append(Problem(loc, message, kind))
         else:
             self.left_out += 1
 
@@ -44,8 +44,8 @@ class _Errors(list):
             return
         errors = list(self)
         if self.left_out:
-            errors.append(DocumentError(("file",), f"… and {self.left_out} more problem(s).", "too_many_errors"))
-        raise DocumentInvalid(errors)
+            errors.append(Problem(("file",), f"… and {self.left_out} more problem(s).", "too_many_errors"))
+        raise Invalid(errors)
 
 
 def detect_format(*, text: str, file_name: str = "") -> str:
@@ -60,16 +60,14 @@ def detect_format(*, text: str, file_name: str = "") -> str:
 def decode(data: bytes) -> str:
     """UTF-8 text (a byte-order mark is dropped); anything else is an error that says where."""
     if len(data) > MAX_BYTES:
-        raise DocumentInvalid(
-            [DocumentError(("file",), f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB.", "too_large")]
-        )
+        raise Invalid([Problem(("file",), f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB.", "too_large")])
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise DocumentInvalid(
+        raise Invalid(
             [
-                DocumentError(
+                Problem(
                     ("file",),
                     f"The file is not UTF-8 text (byte {exc.start + 1}, line {line});"
                     " save it as UTF-8 and upload it again.",
@@ -80,17 +78,15 @@ def decode(data: bytes) -> str:
 
 
 def parse_dataset(*, text: str, format: str | None = None, file_name: str = "") -> ParsedDataset:
-    """Columns and rows of a CSV (header row first) or JSONL (one object per line) text; raise DocumentInvalid."""
+    """Columns and rows of a CSV (header row first) or JSONL (one object per line) text; raise Invalid."""
     if len(text.encode("utf-8", errors="replace")) > MAX_BYTES:
-        raise DocumentInvalid(
-            [DocumentError(("file",), f"The data is larger than {MAX_BYTES // (1024 * 1024)} MB.", "too_large")]
-        )
+        raise Invalid([Problem(("file",), f"The data is larger than {MAX_BYTES // (1024 * 1024)} MB.", "too_large")])
     if not text.strip():
-        raise DocumentInvalid([DocumentError(("file",), "The dataset is empty.", "empty")])
+        raise Invalid([Problem(("file",), "The dataset is empty.", "empty")])
     if format in (None, "", "auto"):
         format = detect_format(text=text, file_name=file_name)
     if format not in FORMATS:
-        raise DocumentInvalid([DocumentError(("format",), 'Must be "csv" or "jsonl".', "literal_error")])
+        raise Invalid([Problem(("format",), 'Must be "csv" or "jsonl".', "literal_error")])
     text = text.removeprefix("\ufeff")
     columns, rows = _parse_csv(text) if format == "csv" else _parse_jsonl(text)
     return ParsedDataset(format=format, columns=columns, rows=rows)
@@ -153,9 +149,7 @@ def _parse_csv(text: str) -> tuple[list[str], list[dict[str, str]]]:
     try:
         header = next(reader)
     except csv.Error as exc:
-        raise DocumentInvalid(
-            [DocumentError(("columns",), f"The header row is not valid CSV: {exc}.", "csv")]
-        ) from None
+        raise Invalid([Problem(("columns",), f"The header row is not valid CSV: {exc}.", "csv")]) from None
     columns = [name.strip() for name in header]
     _check_columns(columns, errors, where="The header row")
     rows: list[dict[str, str]] = []

@@ -1,7 +1,7 @@
 """The evaluation pages' forms: a dataset upload, a metric, a new evaluation.
 
 Forms check what HTML input can get wrong (types, JSON, file size) and carry labels, help texts and errors;
-the services check the rest and raise DocumentInvalid, whose errors `add_problems` puts on the field they are about
+the services check the rest and raise Invalid, whose errors `add_problems` puts on the field they are about
 (by their path) and in the summary above the form.
 """
 
@@ -12,11 +12,11 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils.safestring import mark_safe
 
+from core.problems import Invalid
 from evaluations.datasets import FORMATS, MAX_BYTES, MAX_ROWS
 from evaluations.judging import DEFAULT_JUDGE_PROMPT
 from evaluations.models import Dataset, Metric
 from evaluations.services.metrics import MAX_JUDGES
-from integrations.document import DocumentInvalid
 
 JSON_PLACEHOLDER = '{"temperature": 0}'
 
@@ -41,7 +41,7 @@ class ProblemsForm(forms.Form):
         name = self.problem_fields.get(head, head)
         return name if name in self.fields else None
 
-    def add_problems(self, exc: DocumentInvalid) -> None:
+    def add_problems(self, exc: Invalid) -> None:
         for error in exc.errors:
             self.problems.append(error.as_dict())
             field = self.field_for(error.loc)

@@ -10,6 +10,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.problems import Invalid
 from evaluations.charts import latency_histogram, score_histogram
 from evaluations.export import csv_response
 from evaluations.forms import DatasetForm, EvaluationForm, MetricForm
@@ -32,9 +33,8 @@ from evaluations.services.lifecycle import evaluation_cancel, evaluation_create
 from evaluations.services.metrics import metric_create
 from evaluations.services.permissions import can_delete
 from evaluations.services.scoring import run_scores_request
-from integrations.document import DocumentInvalid
+from integrations.selectors import model_groups
 from integrations.views import membership_of
-from playground.services import model_groups
 
 RESULTS_PER_PAGE = 100
 
@@ -57,7 +57,7 @@ def _evaluation_or_404(request, evaluation_id):
     return evaluation
 
 
-def _error_list(exc: DocumentInvalid) -> list[dict]:
+def _error_list(exc: Invalid) -> list[dict]:
     return [error.as_dict() for error in exc.errors]
 
 
@@ -88,7 +88,7 @@ def datasets_page(request):
                 format=form.cleaned_data["format"] or "auto",
                 file_name=upload.name if upload else "",
             )
-        except DocumentInvalid as exc:
+        except Invalid as exc:
             form.add_problems(exc)
         else:
             flash.success(request, f"Dataset “{dataset.name}” saved: {dataset.row_count} rows.")
@@ -141,7 +141,7 @@ def metrics_page(request):
     if form.is_bound and form.is_valid():
         try:
             metric = metric_create(organization=organization, user=request.user, **form.cleaned_data)
-        except DocumentInvalid as exc:
+        except Invalid as exc:
             form.add_problems(exc)
         else:
             flash.success(request, f"Metric “{metric.name}” saved.")
@@ -177,7 +177,7 @@ def evaluation_new_page(request):
                 models=form.cleaned_data["columns"],
                 metrics=form.cleaned_data["metrics"],
             )
-        except DocumentInvalid as exc:
+        except Invalid as exc:
             form.add_problems(exc)
         else:
             return redirect("evaluations:detail", evaluation_id=evaluation.pk)
@@ -292,6 +292,6 @@ def metric_scores_view(request, metric_id):
             metric=metric,
             runs=body.get("runs") if isinstance(body, dict) else None,
         )
-    except DocumentInvalid as exc:
+    except Invalid as exc:
         return JsonResponse({"errors": _error_list(exc)}, status=422)
     return JsonResponse({"scores": [score_payload(score) for score in scores]}, status=202)

@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 import pydantic
 from pydantic import BaseModel, ConfigDict
 
+from core.network_policy import url_blocked_reason
+from core.problems import Invalid, Problem
 from integrations.catalogue import (
     DEFAULT_PARAMETERS,
     PARAMETER_ALIASES,
@@ -24,7 +26,6 @@ from integrations.catalogue import (
     builtin_models,
     canonical_parameter,
 )
-from runners.network_policy import url_blocked_reason
 
 SECRET_PLACEHOLDER = "********"
 HEADER_MAPPING_FIELDS = ("job_id", "user_id", "project_id", "run_id")
@@ -40,29 +41,6 @@ HANDLER_FILE_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*\.py$")
 IDENTIFIER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Headers that the HTTP client owns; setting them breaks the request.
 RESERVED_HEADERS = {"host", "content-length", "transfer-encoding", "connection"}
-
-
-@dataclass(frozen=True)
-class DocumentError:
-    loc: tuple[str | int, ...]
-    message: str
-    type: str = "value_error"
-
-    @property
-    def path(self) -> str:
-        text = ""
-        for part in self.loc:
-            text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-        return text or "(document)"
-
-    def as_dict(self) -> dict:
-        return {"path": self.path, "loc": list(self.loc), "message": self.message, "type": self.type}
-
-
-class DocumentInvalid(Exception):
-    def __init__(self, errors: list[DocumentError]):
-        super().__init__(f"{len(errors)} problem(s) in the integration document")
-        self.errors = errors
 
 
 class _Strict(BaseModel):
@@ -137,118 +115,110 @@ _TYPE_NAMES = {
 }
 
 
-def _humanise(error: dict) -> DocumentError:
+def _humanise(error: dict) -> Problem:
     loc = tuple(error["loc"])
     kind = error["type"]
     if kind == "missing":
-        return DocumentError(loc, "This property is required.", kind)
+        return Problem(loc, "This property is required.", kind)
     if kind == "extra_forbidden":
         parent = tuple(p for p in loc[:-1] if not isinstance(p, int))
         allowed = ALLOWED_KEYS.get(parent, [])
         hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
         suggestion = f' Did you mean "{hint[0]}"?' if hint else ""
-        return DocumentError(
-            loc, f'Unknown property "{loc[-1]}".{suggestion} Allowed here: {", ".join(allowed)}.', kind
-        )
+        return Problem(loc, f'Unknown property "{loc[-1]}".{suggestion} Allowed here: {", ".join(allowed)}.', kind)
     if kind in _TYPE_NAMES:
         got = type(error.get("input")).__name__
         got = {"NoneType": "null", "dict": "an object", "list": "a list", "str": "a string"}.get(got, got)
-        return DocumentError(loc, f"Must be {_TYPE_NAMES[kind]}, not {got}.", kind)
+        return Problem(loc, f"Must be {_TYPE_NAMES[kind]}, not {got}.", kind)
     if kind == "literal_error":
         expected = error.get("ctx", {}).get("expected", "")
-        return DocumentError(loc, f"Must be one of {expected}.", kind)
-    return DocumentError(loc, error["msg"].rstrip(".") + ".", kind)
+        return Problem(loc, f"Must be one of {expected}.", kind)
+    return Problem(loc, error["msg"].rstrip(".") + ".", kind)
 
 
 def load_json(text: str) -> Any:
-    """Parse JSON text, turning syntax errors into a DocumentError with line and column."""
+    """Parse JSON text, turning syntax errors into a Problem with line and column."""
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise DocumentInvalid(
-            [DocumentError((), f"Not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.", "json_invalid")]
+        raise Invalid(
+            [Problem((), f"Not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.", "json_invalid")]
         ) from None
     except RecursionError:
-        raise DocumentInvalid([DocumentError((), "Not valid JSON: nested too deeply.", "json_invalid")]) from None
+        raise Invalid([Problem((), "Not valid JSON: nested too deeply.", "json_invalid")]) from None
 
 
 def parse_document(raw: Any) -> ParsedDocument:
-    """Validate a document (a dict or JSON text); raise DocumentInvalid listing every problem."""
+    """Validate a document (a dict or JSON text); raise Invalid listing every problem."""
     if isinstance(raw, str | bytes):
         raw = load_json(raw if isinstance(raw, str) else raw.decode("utf-8", errors="replace"))
     if not isinstance(raw, dict):
-        raise DocumentInvalid([DocumentError((), "The document must be a JSON object.", "dict_type")])
+        raise Invalid([Problem((), "The document must be a JSON object.", "dict_type")])
     try:
         document = IntegrationDocumentIn.model_validate(raw)
     except pydantic.ValidationError as exc:
-        raise DocumentInvalid([_humanise(e) for e in exc.errors()]) from None
-    errors: list[DocumentError] = []
+        raise Invalid([_humanise(e) for e in exc.errors()]) from None
+    errors: list[Problem] = []
     parsed = _check_rules(document, errors)
     if errors:
-        raise DocumentInvalid(errors)
+        raise Invalid(errors)
     return parsed
 
 
-def _check_url(value: str, loc: tuple, errors: list[DocumentError]) -> None:
+def _check_url(value: str, loc: tuple, errors: list[Problem]) -> None:
     if len(value) > MAX_URL_LENGTH:
-        errors.append(DocumentError(loc, f"URL is longer than {MAX_URL_LENGTH} characters.", "url_too_long"))
+        errors.append(Problem(loc, f"URL is longer than {MAX_URL_LENGTH} characters.", "url_too_long"))
         return
     try:
         parts = urlsplit(value)
         parts.port  # noqa: B018 (raises ValueError on a bad port)
     except ValueError:
-        errors.append(DocumentError(loc, f'"{value}" is not a valid URL.', "url_invalid"))
+        errors.append(Problem(loc, f'"{value}" is not a valid URL.', "url_invalid"))
         return
     if parts.scheme not in ("http", "https") or not parts.hostname:
         errors.append(
-            DocumentError(loc, "Must be an http:// or https:// URL with a host, such as https://api.example.com/v1.")
+            Problem(loc, "Must be an http:// or https:// URL with a host, such as https://api.example.com/v1.")
         )
     elif parts.username or parts.password:
         errors.append(
-            DocumentError(
-                loc, "Do not put credentials in the URL; use api_key_value, token or headers.", "url_userinfo"
-            )
+            Problem(loc, "Do not put credentials in the URL; use api_key_value, token or headers.", "url_userinfo")
         )
     elif any(ch.isspace() for ch in value):
-        errors.append(DocumentError(loc, "URL must not contain spaces.", "url_invalid"))
+        errors.append(Problem(loc, "URL must not contain spaces.", "url_invalid"))
     elif reason := url_blocked_reason(value):
-        errors.append(DocumentError(loc, reason, "blocked_address"))
+        errors.append(Problem(loc, reason, "blocked_address"))
 
 
-def _check_header_name(name: str, loc: tuple, errors: list[DocumentError]) -> None:
+def _check_header_name(name: str, loc: tuple, errors: list[Problem]) -> None:
     if len(name) > MAX_HEADER_NAME_LENGTH:
-        errors.append(DocumentError(loc, f"Header names are at most {MAX_HEADER_NAME_LENGTH} characters.", "too_long"))
+        errors.append(Problem(loc, f"Header names are at most {MAX_HEADER_NAME_LENGTH} characters.", "too_long"))
     elif not HEADER_NAME_RE.match(name):
         errors.append(
-            DocumentError(
-                loc, f'"{name}" is not a valid HTTP header name (letters, digits and -_ only).', "header_name"
-            )
+            Problem(loc, f'"{name}" is not a valid HTTP header name (letters, digits and -_ only).', "header_name")
         )
     elif name.lower() in RESERVED_HEADERS:
-        errors.append(
-            DocumentError(loc, f'"{name}" is set by the HTTP client and cannot be configured.', "header_name")
-        )
+        errors.append(Problem(loc, f'"{name}" is set by the HTTP client and cannot be configured.', "header_name"))
 
 
-def _check_header_value(value: str, loc: tuple, errors: list[DocumentError]) -> None:
+def _check_header_value(value: str, loc: tuple, errors: list[Problem]) -> None:
     if any(ch in value for ch in "\r\n\x00"):
-        errors.append(DocumentError(loc, "Header values must not contain line breaks or NUL.", "header_value"))
+        errors.append(Problem(loc, "Header values must not contain line breaks or NUL.", "header_value"))
     elif len(value) > MAX_SECRET_LENGTH:
-        errors.append(DocumentError(loc, f"Longer than {MAX_SECRET_LENGTH} characters.", "too_long"))
+        errors.append(Problem(loc, f"Longer than {MAX_SECRET_LENGTH} characters.", "too_long"))
 
 
-def _required_text(value: str | None, loc: tuple, why: str, errors: list[DocumentError]) -> bool:
+def _required_text(value: str | None, loc: tuple, why: str, errors: list[Problem]) -> bool:
     if value is None or not value.strip():
-        errors.append(DocumentError(loc, f"Required when {why}.", "missing"))
+        errors.append(Problem(loc, f"Required when {why}.", "missing"))
         return False
     return True
 
 
-def _not_used(doc: IntegrationDocumentIn, names: tuple[str, ...], errors: list[DocumentError]) -> None:
+def _not_used(doc: IntegrationDocumentIn, names: tuple[str, ...], errors: list[Problem]) -> None:
     for name in names:
         if getattr(doc, name) is not None:
             errors.append(
-                DocumentError(
+                Problem(
                     (name,),
                     f'Not used with authentication_type "{doc.authentication_type}"; remove it.',
                     "not_applicable",
@@ -256,7 +226,7 @@ def _not_used(doc: IntegrationDocumentIn, names: tuple[str, ...], errors: list[D
             )
 
 
-def _check_authentication(doc: IntegrationDocumentIn, errors: list[DocumentError]) -> None:
+def _check_authentication(doc: IntegrationDocumentIn, errors: list[Problem]) -> None:
     if doc.authentication_type == "api_key":
         why = 'authentication_type is "api_key"'
         if _required_text(doc.api_key_header, ("api_key_header",), why, errors):
@@ -270,36 +240,34 @@ def _check_authentication(doc: IntegrationDocumentIn, errors: list[DocumentError
         if _required_text(doc.token, ("token",), 'authentication_type is "oauth2"', errors):
             _check_oauth2_token(doc.token, errors)
         if doc.authentication_scope is not None and len(doc.authentication_scope) > 1024:
-            errors.append(DocumentError(("authentication_scope",), "Longer than 1024 characters.", "too_long"))
+            errors.append(Problem(("authentication_scope",), "Longer than 1024 characters.", "too_long"))
         _not_used(doc, ("api_key_header", "api_key_value"), errors)
     else:
         _not_used(doc, ("api_key_header", "api_key_value", "oauth2_token_url", "authentication_scope", "token"), errors)
 
 
-def _check_oauth2_token(token: str, errors: list[DocumentError]) -> None:
+def _check_oauth2_token(token: str, errors: list[Problem]) -> None:
     loc = ("token",)
     example = '"{\\"client_id\\": \\"...\\", \\"client_secret\\": \\"...\\"}"'
     if len(token) > MAX_SECRET_LENGTH:
-        errors.append(DocumentError(loc, f"Longer than {MAX_SECRET_LENGTH} characters.", "too_long"))
+        errors.append(Problem(loc, f"Longer than {MAX_SECRET_LENGTH} characters.", "too_long"))
         return
     try:
         credentials = json.loads(token)
     except ValueError:
         # Never echo the token: it holds the client secret.
-        errors.append(DocumentError(loc, f"Must be a JSON string holding client_id and client_secret, like {example}."))
+        errors.append(Problem(loc, f"Must be a JSON string holding client_id and client_secret, like {example}."))
         return
     if not isinstance(credentials, dict):
-        errors.append(
-            DocumentError(loc, f"Must encode a JSON object with client_id and client_secret, like {example}.")
-        )
+        errors.append(Problem(loc, f"Must encode a JSON object with client_id and client_secret, like {example}."))
         return
     for key in ("client_id", "client_secret"):
         value = credentials.get(key)
         if not isinstance(value, str) or not value:
-            errors.append(DocumentError(loc, f"The token's JSON must have a non-empty string {key}."))
+            errors.append(Problem(loc, f"The token's JSON must have a non-empty string {key}."))
     unknown = sorted(set(credentials) - {"client_id", "client_secret"})
     if unknown:
-        errors.append(DocumentError(loc, f"The token's JSON has unknown keys: {', '.join(unknown)}."))
+        errors.append(Problem(loc, f"The token's JSON has unknown keys: {', '.join(unknown)}."))
 
 
 def _closest_aliases(text: str) -> list[str]:
@@ -308,25 +276,25 @@ def _closest_aliases(text: str) -> list[str]:
     return [by_lower[c] for c in close]
 
 
-def _check_model(index: int, model: ModelPropertyIn, errors: list[DocumentError]) -> ParsedModel | None:
+def _check_model(index: int, model: ModelPropertyIn, errors: list[Problem]) -> ParsedModel | None:
     loc = ("model_properties", index)
     ok = True
     if not model.name.strip():
-        errors.append(DocumentError((*loc, "name"), "Must not be empty.", "empty"))
+        errors.append(Problem((*loc, "name"), "Must not be empty.", "empty"))
         ok = False
     elif len(model.name) > MAX_NAME_LENGTH:
-        errors.append(DocumentError((*loc, "name"), f"Longer than {MAX_NAME_LENGTH} characters.", "too_long"))
+        errors.append(Problem((*loc, "name"), f"Longer than {MAX_NAME_LENGTH} characters.", "too_long"))
         ok = False
     alias = model.alias if model.alias is not None else model.name
     if model.alias is not None and not model.alias.strip():
-        errors.append(DocumentError((*loc, "alias"), "Must not be empty; leave it out to use the name.", "empty"))
+        errors.append(Problem((*loc, "alias"), "Must not be empty; leave it out to use the name.", "empty"))
         ok = False
     elif len(alias) > MAX_NAME_LENGTH:
-        errors.append(DocumentError((*loc, "alias"), f"Longer than {MAX_NAME_LENGTH} characters.", "too_long"))
+        errors.append(Problem((*loc, "alias"), f"Longer than {MAX_NAME_LENGTH} characters.", "too_long"))
         ok = False
     if model.based_on is not None and model.supported_parameters is not None:
         errors.append(
-            DocumentError(
+            Problem(
                 (*loc, "based_on"),
                 "Give either based_on or supported_parameters, not both.",
                 "mutually_exclusive",
@@ -339,7 +307,7 @@ def _check_model(index: int, model: ModelPropertyIn, errors: list[DocumentError]
             close = _closest_aliases(model.based_on)
             hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
             errors.append(
-                DocumentError(
+                Problem(
                     (*loc, "based_on"),
                     f'"{model.based_on}" is not a built-in model alias.{hint}',
                     "unknown_builtin_model",
@@ -356,7 +324,7 @@ def _check_model(index: int, model: ModelPropertyIn, errors: list[DocumentError]
                 close = difflib.get_close_matches(name, [*RUN_PARAMETERS, *PARAMETER_ALIASES], n=1)
                 hint = f' Did you mean "{close[0]}"?' if close else ""
                 errors.append(
-                    DocumentError(
+                    Problem(
                         p_loc,
                         f'"{name}" is not a known parameter.{hint} Known: {", ".join(RUN_PARAMETERS)}.',
                         "unknown_parameter",
@@ -364,7 +332,7 @@ def _check_model(index: int, model: ModelPropertyIn, errors: list[DocumentError]
                 )
                 ok = False
             elif canonical in supported:
-                errors.append(DocumentError(p_loc, f'"{name}" is listed more than once.', "duplicate"))
+                errors.append(Problem(p_loc, f'"{name}" is listed more than once.', "duplicate"))
                 ok = False
             else:
                 supported.append(canonical)
@@ -381,12 +349,12 @@ def _check_model(index: int, model: ModelPropertyIn, errors: list[DocumentError]
     )
 
 
-def _check_models(doc: IntegrationDocumentIn, errors: list[DocumentError]) -> list[ParsedModel]:
+def _check_models(doc: IntegrationDocumentIn, errors: list[Problem]) -> list[ParsedModel]:
     if not doc.model_properties:
-        errors.append(DocumentError(("model_properties",), "Add at least one model.", "too_short"))
+        errors.append(Problem(("model_properties",), "Add at least one model.", "too_short"))
         return []
     if len(doc.model_properties) > MAX_MODELS:
-        errors.append(DocumentError(("model_properties",), f"At most {MAX_MODELS} models.", "too_long"))
+        errors.append(Problem(("model_properties",), f"At most {MAX_MODELS} models.", "too_long"))
         return []
     parsed = []
     names: dict[str, int] = {}
@@ -397,7 +365,7 @@ def _check_models(doc: IntegrationDocumentIn, errors: list[DocumentError]) -> li
             continue
         if result.name in names:
             errors.append(
-                DocumentError(
+                Problem(
                     ("model_properties", index, "name"),
                     f'"{result.name}" is already the name of model_properties[{names[result.name]}].',
                     "duplicate",
@@ -407,7 +375,7 @@ def _check_models(doc: IntegrationDocumentIn, errors: list[DocumentError]) -> li
         field_name = "alias" if model.alias is not None else "name"
         if result.alias in aliases:
             errors.append(
-                DocumentError(
+                Problem(
                     ("model_properties", index, field_name),
                     f'Alias "{result.alias}" is already used by model_properties[{aliases[result.alias]}]; '
                     "aliases must be unique.",
@@ -421,14 +389,14 @@ def _check_models(doc: IntegrationDocumentIn, errors: list[DocumentError]) -> li
     return parsed
 
 
-def _check_headers(doc: IntegrationDocumentIn, errors: list[DocumentError]) -> None:
+def _check_headers(doc: IntegrationDocumentIn, errors: list[Problem]) -> None:
     if doc.custom_header_mapping:
         seen: dict[str, str] = {}
         for key, header in doc.custom_header_mapping.items():
             loc = ("custom_header_mapping", key)
             if key not in HEADER_MAPPING_FIELDS:
                 errors.append(
-                    DocumentError(
+                    Problem(
                         loc,
                         f'"{key}" cannot be mapped; use one of {", ".join(HEADER_MAPPING_FIELDS)}.',
                         "unknown_field",
@@ -438,14 +406,12 @@ def _check_headers(doc: IntegrationDocumentIn, errors: list[DocumentError]) -> N
             _check_header_name(header, loc, errors)
             if header.lower() in seen:
                 errors.append(
-                    DocumentError(loc, f'Header "{header}" is already mapped from {seen[header.lower()]}.', "duplicate")
+                    Problem(loc, f'Header "{header}" is already mapped from {seen[header.lower()]}.', "duplicate")
                 )
             seen[header.lower()] = key
     if doc.headers:
         if len(doc.headers) > MAX_HEADERS:
-            errors.append(
-                DocumentError(("headers",), f"At most {MAX_HEADERS} headers, not {len(doc.headers)}.", "too_long")
-            )
+            errors.append(Problem(("headers",), f"At most {MAX_HEADERS} headers, not {len(doc.headers)}.", "too_long"))
             return
         seen_names: set[str] = set()
         for name, value in doc.headers.items():
@@ -453,34 +419,32 @@ def _check_headers(doc: IntegrationDocumentIn, errors: list[DocumentError]) -> N
             _check_header_name(name, loc, errors)
             _check_header_value(value, loc, errors)
             if name.lower() in seen_names:
-                errors.append(DocumentError(loc, f'Header "{name}" is given twice (names are case-insensitive).'))
+                errors.append(Problem(loc, f'Header "{name}" is given twice (names are case-insensitive).'))
             seen_names.add(name.lower())
 
 
-def _check_custom_llm(doc: IntegrationDocumentIn, errors: list[DocumentError]) -> dict | None:
+def _check_custom_llm(doc: IntegrationDocumentIn, errors: list[Problem]) -> dict | None:
     config = doc.custom_llm_config
     if config is None:
         return None
     if not HANDLER_FILE_RE.match(config.file_name) or ".." in config.file_name:
         errors.append(
-            DocumentError(
+            Problem(
                 ("custom_llm_config", "file_name"),
                 "Must be a bare file name ending in .py (no folders), such as my_handler.py.",
                 "handler_file",
             )
         )
     if not IDENTIFIER_RE.match(config.class_name):
-        errors.append(
-            DocumentError(("custom_llm_config", "class_name"), "Must be a Python class name.", "handler_class")
-        )
+        errors.append(Problem(("custom_llm_config", "class_name"), "Must be a Python class name.", "handler_class"))
     try:
         json.dumps(config.init_kwargs)
     except (TypeError, ValueError):
-        errors.append(DocumentError(("custom_llm_config", "init_kwargs"), "Must be plain JSON values."))
+        errors.append(Problem(("custom_llm_config", "init_kwargs"), "Must be plain JSON values."))
     return config.model_dump()
 
 
-def _check_rules(doc: IntegrationDocumentIn, errors: list[DocumentError]) -> ParsedDocument:
+def _check_rules(doc: IntegrationDocumentIn, errors: list[Problem]) -> ParsedDocument:
     _check_url(doc.endpoint, ("endpoint",), errors)
     _check_authentication(doc, errors)
     models = _check_models(doc, errors)
@@ -489,9 +453,7 @@ def _check_rules(doc: IntegrationDocumentIn, errors: list[DocumentError]) -> Par
         default_model = models[0].name if models else ""
     elif doc.model_properties and default_model not in {m.name for m in doc.model_properties}:
         names = ", ".join(f'"{m.name}"' for m in doc.model_properties)
-        errors.append(
-            DocumentError(("default_model",), f'"{default_model}" is not the name of a model; use one of {names}.')
-        )
+        errors.append(Problem(("default_model",), f'"{default_model}" is not the name of a model; use one of {names}.'))
     _check_headers(doc, errors)
     custom_llm_config = _check_custom_llm(doc, errors)
     return ParsedDocument(

@@ -2,7 +2,7 @@ import json
 
 from django import forms
 
-from integrations.document import DocumentInvalid
+from core.problems import Invalid
 from integrations.models import Integration
 from integrations.services import integration_document, integration_upsert
 from organizations.models import Organization
@@ -70,7 +70,7 @@ class IntegrationDocumentForm(forms.ModelForm):
             self.instance = integration_upsert(
                 organization=organization, user=self.user, name=name, document=cleaned["document"]
             )
-        except DocumentInvalid as exc:
+        except Invalid as exc:
             self.document_errors = [error.as_dict() for error in exc.errors]
             for error in exc.errors:
                 target = "name" if error.loc == ("name",) else "document"

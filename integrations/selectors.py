@@ -1,5 +1,7 @@
 """Reads for integrations, always scoped to an organisation."""
 
+from typing import Any
+
 from django.db.models import Prefetch, QuerySet
 
 from integrations.models import Integration, ModelProperty
@@ -20,3 +22,30 @@ def integration_get(*, organization, name: str) -> Integration | None:
 
 def model_get(*, organization, alias: str) -> ModelProperty | None:
     return ModelProperty.objects.filter(organization=organization, alias=alias).select_related("integration").first()
+
+
+def model_groups(*, organization) -> list[dict[str, Any]]:
+    """The organisation's models grouped by integration, for the Model select (and the page's script)."""
+    groups = []
+    for integration in integration_list(organization=organization):
+        models = [
+            {
+                "alias": model.alias,
+                "name": model.name,
+                "supported_parameters": list(model.supported_parameters),
+                "is_default": model.name == integration.default_model,
+            }
+            for model in integration.models.all()
+        ]
+        if models:
+            groups.append({"integration": integration.name, "models": models})
+    return groups
+
+
+def default_alias(groups: list[dict[str, Any]]) -> str | None:
+    """The first integration's default model (what a fresh Playground selects)."""
+    for group in groups:
+        for model in group["models"]:
+            if model["is_default"]:
+                return model["alias"]
+    return groups[0]["models"][0]["alias"] if groups else None

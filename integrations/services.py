@@ -6,14 +6,8 @@ from pathlib import Path
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from integrations.document import (
-    SECRET_PLACEHOLDER,
-    DocumentError,
-    DocumentInvalid,
-    ParsedDocument,
-    load_json,
-    parse_document,
-)
+from core.problems import Invalid, Problem
+from integrations.document import SECRET_PLACEHOLDER, ParsedDocument, load_json, parse_document
 from integrations.handler_files import HandlerConfigError, resolve_handler_path
 from integrations.models import Integration, ModelProperty
 from organizations.models import Organization
@@ -27,14 +21,12 @@ def _check_name(name: str) -> None:
     try:
         validate_slug(name)
     except Exception:
-        raise DocumentInvalid(
-            [DocumentError(("name",), "Use letters, digits, hyphens and underscores only.", "slug")]
-        ) from None
+        raise Invalid([Problem(("name",), "Use letters, digits, hyphens and underscores only.", "slug")]) from None
     if len(name) > NAME_MAX_LENGTH:
-        raise DocumentInvalid([DocumentError(("name",), f"At most {NAME_MAX_LENGTH} characters.", "too_long")])
+        raise Invalid([Problem(("name",), f"At most {NAME_MAX_LENGTH} characters.", "too_long")])
 
 
-def _restore_secrets(raw: dict, existing: Integration | None) -> list[DocumentError]:
+def _restore_secrets(raw: dict, existing: Integration | None) -> list[Problem]:
     """Swap the placeholder for the stored secret wherever a read-back document is sent again."""
     errors = []
 
@@ -42,7 +34,7 @@ def _restore_secrets(raw: dict, existing: Integration | None) -> list[DocumentEr
         if stored:
             return stored
         errors.append(
-            DocumentError(
+            Problem(
                 loc,
                 f'"{SECRET_PLACEHOLDER}" stands for a stored secret, but none is stored here; send the real value.',
                 "placeholder_without_secret",
@@ -62,7 +54,7 @@ def _restore_secrets(raw: dict, existing: Integration | None) -> list[DocumentEr
     return errors
 
 
-def _check_custom_handler(parsed: ParsedDocument) -> list[DocumentError]:
+def _check_custom_handler(parsed: ParsedDocument) -> list[Problem]:
     if parsed.custom_llm_config is None:
         return []
     if settings.GALILEO_CUSTOM_LLMS_ENABLED and not Path(settings.GALILEO_CUSTOM_LLMS_DIRECTORY).is_dir():
@@ -72,7 +64,7 @@ def _check_custom_handler(parsed: ParsedDocument) -> list[DocumentError]:
     try:
         resolve_handler_path(parsed.custom_llm_config["file_name"])
     except HandlerConfigError as exc:
-        return [DocumentError(("custom_llm_config", "file_name"), str(exc), "handler_unavailable")]
+        return [Problem(("custom_llm_config", "file_name"), str(exc), "handler_unavailable")]
     return []
 
 
@@ -82,7 +74,7 @@ def _check_aliases_free(parsed: ParsedDocument, *, organization: Organization, e
         taken = taken.exclude(integration=existing)
     owners = dict(taken.values_list("alias", "integration__name"))
     return [
-        DocumentError(
+        Problem(
             ("model_properties", index, "alias"),
             f'Alias "{model.alias}" is already used by integration "{owners[model.alias]}"; aliases are unique '
             "in your organisation.",
@@ -96,31 +88,31 @@ def _check_aliases_free(parsed: ParsedDocument, *, organization: Organization, e
 def integration_upsert(*, organization: Organization, user, name: str, document) -> Integration:
     """Create or replace the integration `name` from a document (dict or JSON text).
 
-    Raises DocumentInvalid with every problem found; nothing is written then.
+    Raises Invalid with every problem found; nothing is written then.
     """
     _check_name(name)
     raw = load_json(document) if isinstance(document, str | bytes) else document
     if not isinstance(raw, dict):
-        raise DocumentInvalid([DocumentError((), "The document must be a JSON object.", "dict_type")])
+        raise Invalid([Problem((), "The document must be a JSON object.", "dict_type")])
     raw = json.loads(json.dumps(raw))  # a private copy we may edit
     with transaction.atomic():
         existing = Integration.objects.select_for_update().filter(organization=organization, name=name).first()
         errors = _restore_secrets(raw, existing)
         try:
             parsed = parse_document(raw)
-        except DocumentInvalid as exc:
-            raise DocumentInvalid(errors + exc.errors) from None
+        except Invalid as exc:
+            raise Invalid(errors + exc.errors) from None
         errors += _check_custom_handler(parsed)
         errors += _check_aliases_free(parsed, organization=organization, existing=existing)
         if errors:
-            raise DocumentInvalid(errors)
+            raise Invalid(errors)
         try:
             with transaction.atomic():
                 return _save(parsed, organization=organization, user=user, name=name, existing=existing)
         except IntegrityError:
             # Another request took a name or alias between our check and our write.
-            raise DocumentInvalid(
-                [DocumentError(("model_properties",), "An alias or name was taken meanwhile; try again.", "conflict")]
+            raise Invalid(
+                [Problem(("model_properties",), "An alias or name was taken meanwhile; try again.", "conflict")]
             ) from None
 
 

@@ -40,6 +40,6 @@ def close_shared_http_client(sender=None, **kwargs):
 
 @worker_shutdown.connect
 def send_pending_metrics(sender=None, **kwargs):
-    from operations.metrics_store import metrics_flush
+    from core.metrics_store import metrics_flush
 
     metrics_flush()

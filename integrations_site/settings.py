@@ -186,7 +186,7 @@ RUNNERS_LOST_AFTER_SECONDS = envint("RUNNERS_LOST_AFTER_SECONDS", RUNNERS_MAX_RU
 RUNNERS_REAP_INTERVAL = envint("RUNNERS_REAP_INTERVAL", 300, minimum=0)
 # A run still `running` this long is failed by the reaper; 0: twice RUNNERS_LOST_AFTER_SECONDS.
 RUNNERS_REAP_AFTER_SECONDS = envint("RUNNERS_REAP_AFTER_SECONDS", 0)
-# SSRF policy (runners/network_policy.py): link-local and metadata addresses are always refused; loopback and
+# SSRF policy (core/network_policy.py): link-local and metadata addresses are always refused; loopback and
 # private ranges are allowed (internal gateways) unless this is set.
 RUNNERS_BLOCK_PRIVATE_NETWORKS = envbool("RUNNERS_BLOCK_PRIVATE_NETWORKS", False)
 
@@ -283,10 +283,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-        "json": {"()": "operations.log_context.JsonLinesFormatter"},
+        "json": {"()": "core.log_context.JsonLinesFormatter"},
     },
     # Lines logged while a worker executes a run carry its run_id, integration_id and organization_id.
-    "filters": {"run_ids": {"()": "operations.log_context.RunContextFilter"}},
+    "filters": {"run_ids": {"()": "core.log_context.RunContextFilter"}},
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["run_ids"]},
     },

@@ -1,4 +1,4 @@
-"""The Prometheus exposition of /metrics: the stored series (operations/metrics_store.py) and each queue's depth,
+"""The Prometheus exposition of /metrics: the stored series (core/metrics_store.py) and each queue's depth,
 read from the broker at scrape time."""
 
 from collections import defaultdict
@@ -7,7 +7,7 @@ from django.conf import settings
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
-from operations.metrics_store import PER_INTEGRATION, STORED, MetricSpec, metrics_flush, metrics_read
+from core.metrics_store import PER_INTEGRATION, STORED, MetricSpec, metrics_flush, metrics_read
 from runners.broker import BrokerUnavailable, broker_queue_depth
 
 
@@ -50,7 +50,7 @@ class DeploymentCollector:
     """Collects on every scrape; nothing is kept in the web process."""
 
     def collect(self):
-        from integrations_site.celery import app
+        from celery import current_app as app
 
         for spec in STORED:
             yield _family(spec)

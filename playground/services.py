@@ -4,8 +4,8 @@ import functools
 import re
 from typing import Any
 
-from integrations.document import DocumentError, DocumentInvalid
-from integrations.selectors import integration_list, model_get
+from core.problems import Invalid, Problem
+from integrations.selectors import model_get
 from runners.models import TERMINAL_STATUSES, Job, Run
 from runners.parameters import RunParameters
 from runners.selectors import run_live_output, run_output_preview
@@ -78,33 +78,6 @@ def parameter_specs() -> dict[str, dict[str, Any]]:
     return specs
 
 
-def model_groups(*, organization) -> list[dict[str, Any]]:
-    """The organisation's models grouped by integration, for the Model select (and the page's script)."""
-    groups = []
-    for integration in integration_list(organization=organization):
-        models = [
-            {
-                "alias": model.alias,
-                "name": model.name,
-                "supported_parameters": list(model.supported_parameters),
-                "is_default": model.name == integration.default_model,
-            }
-            for model in integration.models.all()
-        ]
-        if models:
-            groups.append({"integration": integration.name, "models": models})
-    return groups
-
-
-def default_alias(groups: list[dict[str, Any]]) -> str | None:
-    """The first integration's default model (what a fresh Playground selects)."""
-    for group in groups:
-        for model in group["models"]:
-            if model["is_default"]:
-                return model["alias"]
-    return groups[0]["models"][0]["alias"] if groups else None
-
-
 def message_variables(messages: list) -> list[str]:
     """The {{variable}} names used in the messages, in order of first use."""
     names: list[str] = []
@@ -127,9 +100,7 @@ def messages_render(messages: Any, variables: Any) -> Any:
         name for name in message_variables(messages) if not isinstance(values.get(name), str) or not values[name]
     ]
     if missing:
-        raise DocumentInvalid(
-            [DocumentError(("variables", name), "Give this variable a value.", "missing") for name in missing]
-        )
+        raise Invalid([Problem(("variables", name), "Give this variable a value.", "missing") for name in missing])
 
     def substitute(text: str) -> str:
         return VARIABLE_RE.sub(lambda match: values[match.group(1)], text)
@@ -147,17 +118,17 @@ def playground_run(
 ) -> tuple[Job, list[Run]]:
     """Start one run per column (each its own model and parameters) on the same messages.
 
-    All or nothing: if any column is invalid, DocumentInvalid lists every
+    All or nothing: if any column is invalid, Invalid lists every
     problem (paths like columns[1].parameters.temperature) and no run is queued.
     """
     if not isinstance(columns, list) or not columns:
-        raise DocumentInvalid([DocumentError(("columns",), "Pick at least one model.", "too_short")])
+        raise Invalid([Problem(("columns",), "Pick at least one model.", "too_short")])
     if len(columns) > MAX_COLUMNS:
-        raise DocumentInvalid([DocumentError(("columns",), f"At most {MAX_COLUMNS} columns.", "too_long")])
-    errors: list[DocumentError] = []
+        raise Invalid([Problem(("columns",), f"At most {MAX_COLUMNS} columns.", "too_long")])
+    errors: list[Problem] = []
     try:
         rendered = messages_render(messages, variables)
-    except DocumentInvalid as exc:
+    except Invalid as exc:
         errors += exc.errors
         rendered = messages
     requests = []
@@ -166,7 +137,7 @@ def playground_run(
         alias = column.get("model")
         model = model_get(organization=organization, alias=alias) if isinstance(alias, str) else None
         if model is None:
-            errors.append(DocumentError(("columns", index, "model"), "Pick a model.", "unknown_model"))
+            errors.append(Problem(("columns", index, "model"), "Pick a model.", "unknown_model"))
             continue
         parameters = column.get("parameters") or {}
         requests.append(

@@ -8,13 +8,12 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
-from integrations.document import DocumentInvalid
+from core.problems import Invalid
+from integrations.selectors import default_alias, model_groups
 from integrations.views import membership_of
 from playground.selectors import playground_history, playground_job_runs, playground_metrics
 from playground.services import (
     MAX_COLUMNS,
-    default_alias,
-    model_groups,
     parameter_specs,
     playground_run,
     run_payload,
@@ -78,7 +77,7 @@ def runs_start(request):
             columns=body.get("columns"),
             stream=body.get("stream", True) is not False,
         )
-    except DocumentInvalid as exc:
+    except Invalid as exc:
         return JsonResponse({"errors": [error.as_dict() for error in exc.errors]}, status=422)
     return JsonResponse({"job": str(job.pk), "runs": [run_payload(run) for run in runs]}, status=202)
 

@@ -21,7 +21,7 @@ def _filesystem_folders() -> list[Path]:
 
 
 def _connection(timeout: float):
-    from integrations_site.celery import app
+    from celery import current_app as app
 
     options = {"socket_timeout": timeout, "socket_connect_timeout": timeout, "max_retries": 0}
     return app.connection_for_read(settings.CELERY_BROKER_URL, transport_options=options, connect_timeout=timeout)
@@ -51,7 +51,7 @@ def broker_queue_depth(*, queue: str | None = None, timeout: float = 5.0) -> int
 
     Messages taken by a worker and not yet acknowledged are not counted. Raises BrokerUnavailable.
     """
-    from integrations_site.celery import app
+    from celery import current_app as app
 
     try:
         with _connection(timeout) as conn:

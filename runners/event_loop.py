@@ -15,7 +15,7 @@ from concurrent.futures import Future
 
 import httpx
 
-from runners.network_policy import policy_transport
+from core.network_policy import policy_transport
 
 # Sized for hundreds of runs in flight per worker process.
 CLIENT_LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=200, keepalive_expiry=30)
@@ -64,7 +64,7 @@ def http_client() -> httpx.AsyncClient:
     if current is None or asyncio.get_running_loop() is not current.loop:
         raise RuntimeError("http_client() is for coroutines submitted with runners.event_loop.submit()")
     if not current.clients:
-        # Every connection goes through the SSRF policy (runners.network_policy); redirects are reported, not followed.
+        # Every connection goes through the SSRF policy (core.network_policy); redirects are reported, not followed.
         current.clients = [
             httpx.AsyncClient(transport=policy_transport(limits=CLIENT_LIMITS), follow_redirects=False)
             for _ in range(CLIENT_SHARDS)

@@ -19,7 +19,7 @@ import traceback
 from django.conf import settings
 from django.db import connection
 
-from operations.log_context import run_log_bind
+from core.log_context import run_log_bind
 from runners.building import run_target_build
 from runners.claiming import run_claim
 from runners.delivery import deliver_completion

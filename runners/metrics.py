@@ -1,4 +1,4 @@
-"""What runners report to the metrics (operations/metrics_store.py): one call per stored run outcome, one per
+"""What runners report to the metrics (core/metrics_store.py): one call per stored run outcome, one per
 OAuth2 token request. Labels are bounded sets: status, error_type (the runners' own vocabulary), outcome, and an
 integration's name only when the operator opts in (METRICS_INTEGRATION_LABELS, capped). Never a secret, a prompt
 or an answer."""
@@ -7,7 +7,7 @@ import re
 
 from django.conf import settings
 
-from operations.metrics_store import (
+from core.metrics_store import (
     COMPLETION_TOKENS,
     PROMPT_TOKENS,
     PROVIDER_LATENCY,

@@ -5,8 +5,8 @@ from typing import Annotated, Any, Literal
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.problems import Invalid, Problem
 from integrations.catalogue import PARAMETER_ALIASES, RUN_PARAMETERS, WIRE_NAMES
-from integrations.document import DocumentError, DocumentInvalid
 
 
 class RunParameters(BaseModel):
@@ -40,15 +40,13 @@ def validate_parameters(raw: Any, *, loc_prefix: tuple = ("parameters",)) -> dic
     if raw is None:
         return {}
     if not isinstance(raw, dict):
-        raise DocumentInvalid(
-            [DocumentError(loc_prefix, "Must be an object of parameter names to values.", "dict_type")]
-        )
+        raise Invalid([Problem(loc_prefix, "Must be an object of parameter names to values.", "dict_type")])
     canonical: dict[str, Any] = {}
     for alias, name in PARAMETER_ALIASES.items():
         if alias in raw and name in raw:
-            raise DocumentInvalid(
+            raise Invalid(
                 [
-                    DocumentError(
+                    Problem(
                         (*loc_prefix, alias), f'"{alias}" and "{name}" are the same parameter; send one.', "duplicate"
                     )
                 ]
@@ -71,8 +69,8 @@ def validate_parameters(raw: Any, *, loc_prefix: tuple = ("parameters",)) -> dic
             # Union members repeat the same complaint; keep one per parameter.
             loc = (*loc_prefix, name) if name is not None else loc_prefix
             if not any(e.loc == loc for e in errors):
-                errors.append(DocumentError(loc, message, error["type"]))
-        raise DocumentInvalid(errors) from None
+                errors.append(Problem(loc, message, error["type"]))
+        raise Invalid(errors) from None
     return parsed.model_dump(exclude_none=True)
 
 

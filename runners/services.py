@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
-from integrations.document import DocumentError, DocumentInvalid
+from core.problems import Invalid, Problem
 from integrations.models import ModelProperty
 from organizations.models import Project
 from organizations.services import default_project
@@ -23,23 +23,21 @@ ROLES = ("system", "user", "assistant", "tool", "developer")
 def validate_messages(raw: Any, *, loc_prefix: tuple = ("messages",)) -> list[dict]:
     errors = []
     if not isinstance(raw, list) or not raw:
-        raise DocumentInvalid([DocumentError(loc_prefix, "Must be a non-empty list of messages.", "list_type")])
+        raise Invalid([Problem(loc_prefix, "Must be a non-empty list of messages.", "list_type")])
     if len(raw) > MAX_MESSAGES:
-        raise DocumentInvalid([DocumentError(loc_prefix, f"At most {MAX_MESSAGES} messages.", "too_long")])
+        raise Invalid([Problem(loc_prefix, f"At most {MAX_MESSAGES} messages.", "too_long")])
     for index, message in enumerate(raw):
         loc = (*loc_prefix, index)
         if not isinstance(message, dict):
-            errors.append(DocumentError(loc, 'Each message must be an object with "role" and "content".', "dict_type"))
+            errors.append(Problem(loc, 'Each message must be an object with "role" and "content".', "dict_type"))
             continue
         if message.get("role") not in ROLES:
-            errors.append(DocumentError((*loc, "role"), f"Must be one of {', '.join(ROLES)}.", "literal_error"))
+            errors.append(Problem((*loc, "role"), f"Must be one of {', '.join(ROLES)}.", "literal_error"))
         content = message.get("content")
         if not isinstance(content, str | list):
-            errors.append(
-                DocumentError((*loc, "content"), "Must be a string (or a list of content parts).", "string_type")
-            )
+            errors.append(Problem((*loc, "content"), "Must be a string (or a list of content parts).", "string_type"))
     if errors:
-        raise DocumentInvalid(errors)
+        raise Invalid(errors)
     return raw
 
 
@@ -94,7 +92,7 @@ def runs_enqueue_bulk(*, specs: list[RunSpec], user, job: Job, publish: bool = T
     """Create many queued runs in the job at once, as run_enqueue creates one; publish their ids on commit.
 
     Call inside transaction.atomic() (all or nothing). Messages and parameters are validated again, per run
-    (DocumentInvalid). With publish=False the caller publishes later with runs_publish_queued (a fan-out task).
+    (Invalid). With publish=False the caller publishes later with runs_publish_queued (a fan-out task).
     Returns the runs in the order of `specs`.
     """
     runs = []
@@ -168,20 +166,20 @@ class RunRequest:
     loc: tuple = ()
 
 
-def _request_problems(requests: Sequence[RunRequest]) -> list[DocumentError]:
+def _request_problems(requests: Sequence[RunRequest]) -> list[Problem]:
     """Every problem of these requests, as run_enqueue would raise them; [] when all of them can start."""
-    errors: list[DocumentError] = []
+    errors: list[Problem] = []
     for request in requests:
         try:
             validate_messages(request.messages)
             validate_parameters(request.parameters)
-        except DocumentInvalid as exc:
+        except Invalid as exc:
             for error in exc.errors:
                 if error.loc[:1] == ("messages",):
                     if error not in errors:
                         errors.append(error)
                 else:
-                    errors.append(DocumentError((*request.loc, *error.loc), error.message, error.type))
+                    errors.append(Problem((*request.loc, *error.loc), error.message, error.type))
     return errors
 
 
@@ -193,18 +191,18 @@ def runs_start(
     requests: Sequence[RunRequest],
     job: Job | None = None,
     integration=None,
-    problems: Sequence[DocumentError] = (),
+    problems: Sequence[Problem] = (),
 ) -> tuple[Job, list[Run]]:
     """Start interactive work: a job of `kind` in the organisation's default project (or the given `job`, in its
     project) with one queued run per request, each handed to a worker when the transaction commits.
 
-    All or nothing: DocumentInvalid lists the caller's `problems` (found in the same submission) and every problem
+    All or nothing: Invalid lists the caller's `problems` (found in the same submission) and every problem
     of the requests, and nothing is written. `integration` is recorded on a new job (a connection test's).
     """
     errors = list(problems)
     errors += [error for error in _request_problems(requests) if error not in errors]
     if errors:
-        raise DocumentInvalid(errors)
+        raise Invalid(errors)
     # Checked before anything is written; run_enqueue checks each again, as the one way a run is created.
     with transaction.atomic():
         if job is None:

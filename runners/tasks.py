@@ -1,7 +1,7 @@
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from operations.log_context import run_log_context
+from core.log_context import run_log_context
 from runners.execution import run_execute
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from core.network_policy import BlockedAddress, url_blocked_reason
 from runners.completion import (
     MalformedCompletion,
     Reply,
@@ -27,7 +28,6 @@ from runners.completion import (
 )
 from runners.event_loop import http_client
 from runners.failures import FailureKind
-from runners.network_policy import BlockedAddress, url_blocked_reason
 from runners.redaction import display_url, host_and_port, shorten
 
 MAX_DETAIL_LENGTH = 300

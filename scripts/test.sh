@@ -22,5 +22,6 @@ if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/
 fi
 
 ruff check .
+lint-imports
 python manage.py makemigrations --check --dry-run >/dev/null
 python -m pytest "$@"

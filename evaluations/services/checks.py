@@ -1,11 +1,11 @@
-"""Checks of what starts an evaluation: its models, metrics and dataset rows, each problem a DocumentError with
+"""Checks of what starts an evaluation: its models, metrics and dataset rows, each problem a Problem with
 its path (appended to `errors`, so that one answer lists them all)."""
 
 from typing import Any
 
+from core.problems import Invalid, Problem
 from evaluations.judging import RESERVED_VARIABLES, prompt_variables
 from evaluations.models import Dataset, DatasetRow, Metric
-from integrations.document import DocumentError, DocumentInvalid
 from integrations.models import ModelProperty
 from integrations.selectors import model_get
 from runners.parameters import validate_parameters
@@ -15,53 +15,49 @@ MAX_METRICS = 10
 MAX_ROW_ERRORS = 50
 
 
-def models_resolve(*, organization, raw: Any, errors: list[DocumentError]) -> list[tuple[ModelProperty, dict]]:
+def models_resolve(*, organization, raw: Any, errors: list[Problem]) -> list[tuple[ModelProperty, dict]]:
     """Each {"model": alias, "parameters": {...}} (or a bare alias) as (model, clean parameters); 1 to MAX_MODELS."""
     if not isinstance(raw, list) or not raw:
-        errors.append(DocumentError(("models",), "Pick at least one model.", "too_short"))
+        errors.append(Problem(("models",), "Pick at least one model.", "too_short"))
         return []
     if len(raw) > MAX_MODELS:
-        errors.append(DocumentError(("models",), f"At most {MAX_MODELS} models.", "too_long"))
+        errors.append(Problem(("models",), f"At most {MAX_MODELS} models.", "too_long"))
         return []
     resolved = []
     seen = set()
     for index, entry in enumerate(raw):
         entry = {"model": entry} if isinstance(entry, str) else entry
         if not isinstance(entry, dict):
-            errors.append(
-                DocumentError(("models", index), 'An object {"model": alias, "parameters": {...}}.', "dict_type")
-            )
+            errors.append(Problem(("models", index), 'An object {"model": alias, "parameters": {...}}.', "dict_type"))
             continue
         alias = entry.get("model")
         model = model_get(organization=organization, alias=alias) if isinstance(alias, str) else None
         if model is None:
             errors.append(
-                DocumentError(
+                Problem(
                     ("models", index, "model"), "Pick a model (an alias of one of your integrations).", "unknown_model"
                 )
             )
             continue
         if alias in seen:
-            errors.append(
-                DocumentError(("models", index, "model"), f'"{alias}" is already in the evaluation.', "duplicate")
-            )
+            errors.append(Problem(("models", index, "model"), f'"{alias}" is already in the evaluation.', "duplicate"))
             continue
         seen.add(alias)
         try:
             parameters = validate_parameters(entry.get("parameters"), loc_prefix=("models", index, "parameters"))
-        except DocumentInvalid as exc:
+        except Invalid as exc:
             errors += exc.errors
             continue
         resolved.append((model, parameters))
     return resolved
 
 
-def metrics_resolve(*, organization, raw: Any, dataset: Dataset | None, errors: list[DocumentError]) -> list[Metric]:
+def metrics_resolve(*, organization, raw: Any, dataset: Dataset | None, errors: list[Problem]) -> list[Metric]:
     """Metric ids as Metrics whose judge model exists and whose variables are columns of the dataset."""
     if raw in (None, ""):
         return []
     if not isinstance(raw, list) or len(raw) > MAX_METRICS:
-        errors.append(DocumentError(("metrics",), f"A list of at most {MAX_METRICS} metric ids.", "list_type"))
+        errors.append(Problem(("metrics",), f"A list of at most {MAX_METRICS} metric ids.", "list_type"))
         return []
     metrics = []
     for index, metric_id in enumerate(raw):
@@ -69,11 +65,11 @@ def metrics_resolve(*, organization, raw: Any, dataset: Dataset | None, errors: 
         if isinstance(metric_id, int | str) and str(metric_id).isdigit():
             metric = Metric.objects.filter(organization=organization, pk=int(metric_id)).first()
         if metric is None:
-            errors.append(DocumentError(("metrics", index), "No such metric.", "unknown_metric"))
+            errors.append(Problem(("metrics", index), "No such metric.", "unknown_metric"))
             continue
         if model_get(organization=organization, alias=metric.judge_model) is None:
             errors.append(
-                DocumentError(
+                Problem(
                     ("metrics", index), f'The judge model "{metric.judge_model}" no longer exists.', "unknown_model"
                 )
             )
@@ -85,7 +81,7 @@ def metrics_resolve(*, organization, raw: Any, dataset: Dataset | None, errors: 
             ]
             for name in unknown:
                 errors.append(
-                    DocumentError(
+                    Problem(
                         ("metrics", index),
                         f'The metric "{metric.name}" uses {{{{{name}}}}}, which is not a column of the dataset.',
                         "unknown_variable",
@@ -96,13 +92,13 @@ def metrics_resolve(*, organization, raw: Any, dataset: Dataset | None, errors: 
     return metrics
 
 
-def rows_check(*, variables: list[str], dataset: Dataset, rows: list[DatasetRow]) -> list[DocumentError]:
+def rows_check(*, variables: list[str], dataset: Dataset, rows: list[DatasetRow]) -> list[Problem]:
     """Prompt variables that are no column, and rows without a value for one (at most MAX_ROW_ERRORS listed)."""
     errors = []
     not_columns = [name for name in variables if name not in dataset.columns]
     for name in not_columns:
         errors.append(
-            DocumentError(
+            Problem(
                 ("messages",),
                 f'The prompt uses {{{{{name}}}}}, but the dataset "{dataset.name}" has no such column'
                 f" (its columns: {', '.join(dataset.columns)}).",
@@ -110,7 +106,7 @@ def rows_check(*, variables: list[str], dataset: Dataset, rows: list[DatasetRow]
             )
         )
     row_errors = [
-        DocumentError(("dataset", "rows", row.index, name), f"row {row.index}: no value for {{{{{name}}}}}.", "missing")
+        Problem(("dataset", "rows", row.index, name), f"row {row.index}: no value for {{{{{name}}}}}.", "missing")
         for row in rows
         for name in variables
         if name not in not_columns and not (isinstance(row.values.get(name), str) and row.values[name].strip())
@@ -118,7 +114,5 @@ def rows_check(*, variables: list[str], dataset: Dataset, rows: list[DatasetRow]
     if len(row_errors) > MAX_ROW_ERRORS:
         left_out = len(row_errors) - MAX_ROW_ERRORS
         row_errors = row_errors[:MAX_ROW_ERRORS]
-        row_errors.append(
-            DocumentError(("dataset", "rows"), f"… and {left_out} more row(s) without a value.", "missing")
-        )
+        row_errors.append(Problem(("dataset", "rows"), f"… and {left_out} more row(s) without a value.", "missing"))
     return errors + row_errors

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from integrations.document import DocumentError, DocumentInvalid
+from core.problems import Invalid, Problem
 
 MAX_NAME = 200
 # error_type of a run failed by a cancel before it started.
@@ -14,12 +14,12 @@ class InUse(Exception):
 
 
 def name_clean(raw: Any, *, default: str | None = None, loc: tuple = ("name",)) -> str:
-    """The stripped name, or `default` (cut to MAX_NAME) when empty; DocumentInvalid at `loc` otherwise."""
+    """The stripped name, or `default` (cut to MAX_NAME) when empty; Invalid at `loc` otherwise."""
     name = raw.strip() if isinstance(raw, str) else ""
     if not name and default:
         return default[:MAX_NAME]
     if not name:
-        raise DocumentInvalid([DocumentError(loc, "Give it a name.", "missing")])
+        raise Invalid([Problem(loc, "Give it a name.", "missing")])
     if len(name) > MAX_NAME:
-        raise DocumentInvalid([DocumentError(loc, f"At most {MAX_NAME} characters.", "too_long")])
+        raise Invalid([Problem(loc, f"At most {MAX_NAME} characters.", "too_long")])
     return name

@@ -4,10 +4,10 @@ from typing import Any
 
 from django.db import transaction
 
+from core.problems import Invalid, Problem
 from evaluations.datasets import decode, parse_dataset
 from evaluations.models import Dataset, DatasetRow
 from evaluations.services.common import InUse, name_clean
-from integrations.document import DocumentError, DocumentInvalid
 from organizations.models import Organization
 
 
@@ -21,22 +21,22 @@ def dataset_create(
     format: str | None = None,
     file_name: str = "",
 ) -> Dataset:
-    """A dataset from pasted text or uploaded bytes (CSV or JSONL); DocumentInvalid lists its row/column errors."""
-    errors: list[DocumentError] = []
+    """A dataset from pasted text or uploaded bytes (CSV or JSONL); Invalid lists its row/column errors."""
+    errors: list[Problem] = []
     try:
         clean_name = name_clean(name, default=file_name.rsplit("/", 1)[-1])
-    except DocumentInvalid as exc:
+    except Invalid as exc:
         errors += exc.errors
     try:
         if data is not None:
             text = decode(data)
         if not isinstance(text, str):
-            raise DocumentInvalid([DocumentError(("content",), "Upload a file or paste the data.", "missing")])
+            raise Invalid([Problem(("content",), "Upload a file or paste the data.", "missing")])
         parsed = parse_dataset(text=text, format=format, file_name=file_name)
-    except DocumentInvalid as exc:
+    except Invalid as exc:
         errors += exc.errors
     if errors:
-        raise DocumentInvalid(errors)
+        raise Invalid(errors)
     with transaction.atomic():
         dataset = Dataset.objects.create(
             organization=organization,

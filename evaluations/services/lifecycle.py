@@ -16,11 +16,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.problems import Invalid, Problem
 from evaluations.models import Dataset, DatasetRow, Evaluation, EvaluationResult, MetricScore, ScoreStatus
 from evaluations.services.checks import metrics_resolve, models_resolve, rows_check
 from evaluations.services.common import CANCELLED, name_clean
 from evaluations.services.scoring import judges_enqueue, scores_record
-from integrations.document import DocumentError, DocumentInvalid
 from organizations.models import Organization
 from organizations.services import default_project
 from playground.services import message_variables, messages_render
@@ -44,21 +44,21 @@ def evaluation_create(
 
     `dataset` is a Dataset id; `models` a list of {"model": alias, "parameters": {...}}; `metrics` Metric ids.
     """
-    errors: list[DocumentError] = []
+    errors: list[Problem] = []
     dataset_obj = None
     if isinstance(dataset, int | str) and str(dataset).isdigit():
         dataset_obj = Dataset.objects.filter(organization=organization, pk=int(dataset)).first()
     if dataset_obj is None:
-        errors.append(DocumentError(("dataset",), "Pick a dataset.", "unknown_dataset"))
+        errors.append(Problem(("dataset",), "Pick a dataset.", "unknown_dataset"))
     try:
         clean_name = name_clean(
             name, default=f"{dataset_obj.name} · {timezone.now():%Y-%m-%d %H:%M}" if dataset_obj else "Evaluation"
         )
-    except DocumentInvalid as exc:
+    except Invalid as exc:
         errors += exc.errors
     try:
         validate_messages(messages)
-    except DocumentInvalid as exc:
+    except Invalid as exc:
         errors += exc.errors
         messages = None
     columns = models_resolve(organization=organization, raw=models, errors=errors)
@@ -70,14 +70,14 @@ def evaluation_create(
             errors += rows_check(variables=message_variables(messages), dataset=dataset_obj, rows=rows)
         if columns and len(rows) * len(columns) > MAX_RUNS:
             errors.append(
-                DocumentError(
+                Problem(
                     ("models",),
                     f"{len(rows)} rows x {len(columns)} models is more than {MAX_RUNS} runs.",
                     "too_many_runs",
                 )
             )
     if errors:
-        raise DocumentInvalid(errors)
+        raise Invalid(errors)
 
     project = default_project(organization=organization)
     with transaction.atomic():

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 
+from core.problems import Invalid, Problem
 from evaluations.judging import (
     RESERVED_VARIABLES,
     VerdictInvalid,
@@ -21,7 +22,6 @@ from evaluations.judging import (
 from evaluations.models import Evaluation, EvaluationResult, JudgeRun, Metric, MetricScore, ScoreStatus
 from evaluations.selectors import run_scores_get, valid_uuids
 from evaluations.services.common import CANCELLED
-from integrations.document import DocumentError, DocumentInvalid
 from integrations.selectors import model_get
 from organizations.models import Organization
 from runners.models import Job, Run, RunStatus
@@ -165,20 +165,18 @@ def run_scores_request(*, organization: Organization, user, metric: Metric, runs
 
     Idempotent per (run, metric): asking again returns the existing score. Read the outcome with run_scores_get.
     """
-    errors: list[DocumentError] = []
+    errors: list[Problem] = []
     if not isinstance(runs, list) or not runs or len(runs) > MAX_JUDGED_RUNS:
-        raise DocumentInvalid([DocumentError(("runs",), f"A list of 1 to {MAX_JUDGED_RUNS} run ids.", "list_type")])
+        raise Invalid([Problem(("runs",), f"A list of 1 to {MAX_JUDGED_RUNS} run ids.", "list_type")])
     found = {str(run.pk): run for run in Run.objects.filter(organization=organization, pk__in=valid_uuids(runs))}
     ordered: list[Run] = []
     for index, run_id in enumerate(runs):
         run = found.get(str(run_id))
         if run is None:
-            errors.append(DocumentError(("runs", index), "No such run.", "not_found"))
+            errors.append(Problem(("runs", index), "No such run.", "not_found"))
         elif run.status != RunStatus.SUCCEEDED:
             errors.append(
-                DocumentError(
-                    ("runs", index), f"Only a succeeded run can be judged; this one is {run.status}.", "not_done"
-                )
+                Problem(("runs", index), f"Only a succeeded run can be judged; this one is {run.status}.", "not_done")
             )
         elif run not in ordered:
             ordered.append(run)
@@ -186,17 +184,15 @@ def run_scores_request(*, organization: Organization, user, metric: Metric, runs
     if extra:
         names = ", ".join("{{" + name + "}}" for name in extra)
         errors.append(
-            DocumentError(
-                ("metric",), f"The metric uses {names}, which only a dataset row can fill.", "unknown_variable"
-            )
+            Problem(("metric",), f"The metric uses {names}, which only a dataset row can fill.", "unknown_variable")
         )
     judge_model = model_get(organization=organization, alias=metric.judge_model)
     if judge_model is None:
         errors.append(
-            DocumentError(("metric",), f'The judge model "{metric.judge_model}" no longer exists.', "unknown_model")
+            Problem(("metric",), f'The judge model "{metric.judge_model}" no longer exists.', "unknown_model")
         )
     if errors:
-        raise DocumentInvalid(errors)
+        raise Invalid(errors)
     existing = {score.scored_run_id for score in MetricScore.objects.filter(scored_run__in=ordered, metric=metric)}
     new = [run for run in ordered if run.pk not in existing]
     if new:

@@ -1,13 +1,13 @@
 import pytest
 
+from core.problems import Invalid
 from evaluations.datasets import MAX_BYTES, MAX_ROWS, parse_dataset
 from evaluations.models import Dataset
 from evaluations.services.datasets import dataset_create
-from integrations.document import DocumentInvalid
 
 
 def errors_of(**kwargs) -> list[tuple[tuple, str]]:
-    with pytest.raises(DocumentInvalid) as caught:
+    with pytest.raises(Invalid) as caught:
         parse_dataset(**kwargs)
     return [(error.loc, error.message) for error in caught.value.errors]
 
@@ -102,7 +102,7 @@ def test_errors_are_capped_with_a_count_of_the_rest():
 
 
 def test_non_utf8_bytes_are_an_encoding_error(org, admin_user):
-    with pytest.raises(DocumentInvalid) as caught:
+    with pytest.raises(Invalid) as caught:
         dataset_create(organization=org, user=admin_user, name="latin", data="question\ncafé\n".encode("latin-1"))
     (error,) = caught.value.errors
     assert error.loc == ("file",)
@@ -110,7 +110,7 @@ def test_non_utf8_bytes_are_an_encoding_error(org, admin_user):
 
 
 def test_too_large_upload(org, admin_user):
-    with pytest.raises(DocumentInvalid) as caught:
+    with pytest.raises(Invalid) as caught:
         dataset_create(organization=org, user=admin_user, name="big", data=b"q\n" + b"x" * MAX_BYTES)
     assert caught.value.errors[0].type == "too_large"
 
@@ -128,6 +128,6 @@ def test_dataset_create_stores_rows_in_order(org, admin_user):
 
 
 def test_an_invalid_dataset_saves_nothing(org, admin_user):
-    with pytest.raises(DocumentInvalid):
+    with pytest.raises(Invalid):
         dataset_create(organization=org, user=admin_user, name="bad", text='q\nA\n"unterminated\n')
     assert not Dataset.objects.exists()

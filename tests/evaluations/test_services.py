@@ -5,12 +5,12 @@ import time
 import pytest
 from django.utils import timezone
 
+from core.problems import Invalid
 from evaluations.models import EvaluationResult, JudgeRun, MetricScore
 from evaluations.selectors import evaluation_progress, evaluation_results, run_scores_get
 from evaluations.services.lifecycle import evaluation_advance, evaluation_cancel, evaluation_create
 from evaluations.services.metrics import metric_create
 from evaluations.services.scoring import run_scores_request
-from integrations.document import DocumentInvalid
 from integrations.models import ModelProperty
 from runners.models import Run
 from runners.services import run_enqueue
@@ -53,7 +53,7 @@ def test_a_prompt_variable_that_is_not_a_column_is_an_error_and_nothing_is_creat
     org, admin_user, integrations, make_dataset
 ):
     dataset = make_dataset(2)
-    with pytest.raises(DocumentInvalid) as caught:
+    with pytest.raises(Invalid) as caught:
         start(org, admin_user, dataset, messages=[{"role": "user", "content": "{{question}} {{context}}"}])
     (error,) = caught.value.errors
     assert error.loc == ("messages",)
@@ -66,7 +66,7 @@ def test_a_row_without_a_value_is_a_per_row_error_before_anything_is_enqueued(
 ):
     dataset = make_dataset(3)
     dataset.rows.filter(index=2).update(values={"question": "", "expected": "4"})
-    with pytest.raises(DocumentInvalid) as caught:
+    with pytest.raises(Invalid) as caught:
         start(org, admin_user, dataset)
     assert [(e.loc, e.message) for e in caught.value.errors] == [
         (("dataset", "rows", 2, "question"), "row 2: no value for {{question}}.")
@@ -76,7 +76,7 @@ def test_a_row_without_a_value_is_a_per_row_error_before_anything_is_enqueued(
 
 def test_models_parameters_and_metrics_are_checked_with_paths(org, admin_user, integrations, make_dataset, other_org):
     dataset = make_dataset(1)
-    with pytest.raises(DocumentInvalid) as caught:
+    with pytest.raises(Invalid) as caught:
         evaluation_create(
             organization=org,
             user=admin_user,
@@ -96,13 +96,13 @@ def test_a_metric_using_a_variable_the_dataset_lacks_is_refused(org, admin_user,
     metric = metric_create(
         organization=org, user=admin_user, name="Ref", judge_model="Judge", prompt="{{output}} vs {{expected}}"
     )
-    with pytest.raises(DocumentInvalid) as caught:
+    with pytest.raises(Invalid) as caught:
         start(org, admin_user, dataset, metrics=[metric])
     assert "{{expected}}" in caught.value.errors[0].message
 
 
 def test_metric_validation(org, admin_user, integrations):
-    with pytest.raises(DocumentInvalid) as caught:
+    with pytest.raises(Invalid) as caught:
         metric_create(organization=org, user=admin_user, name="", judge_model="nope", judges=0, prompt="No output here")
     assert [error.loc for error in caught.value.errors] == [("name",), ("judge_model",), ("judges",), ("prompt",)]
 
@@ -236,7 +236,7 @@ def test_any_succeeded_run_can_be_judged_once_per_metric(org, admin_user, integr
     metric = metric_create(
         organization=org, user=admin_user, name="Plain", judge_model="Judge", judges=2, prompt="{{input}} -> {{output}}"
     )
-    with pytest.raises(DocumentInvalid) as caught:
+    with pytest.raises(Invalid) as caught:
         run_scores_request(organization=org, user=admin_user, metric=metric, runs=[str(run.pk)])
     assert caught.value.errors[0].message == "Only a succeeded run can be judged; this one is queued."
     finish([run], output="4")
@@ -250,7 +250,7 @@ def test_any_succeeded_run_can_be_judged_once_per_metric(org, admin_user, integr
     (score,) = run_scores_get(organization=org, runs=[run.pk])
     assert (score.status, score.mean) == ("scored", 0.75)
     # A metric that needs a dataset row cannot judge a bare run.
-    with pytest.raises(DocumentInvalid) as caught:
+    with pytest.raises(Invalid) as caught:
         run_scores_request(organization=org, user=admin_user, metric=make_metric(), runs=[str(run.pk)])
     assert "{{expected}}" in caught.value.errors[0].message
 
@@ -258,7 +258,7 @@ def test_any_succeeded_run_can_be_judged_once_per_metric(org, admin_user, integr
 def test_rows_without_values_are_listed_up_to_a_limit(org, admin_user, integrations, make_dataset):
     dataset = make_dataset(60)
     dataset.rows.update(values={"question": " ", "expected": "x"})
-    with pytest.raises(DocumentInvalid) as caught:
+    with pytest.raises(Invalid) as caught:
         start(org, admin_user, dataset)
     errors = caught.value.errors
     assert len(errors) == 51

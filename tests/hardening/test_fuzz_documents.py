@@ -1,7 +1,7 @@
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from integrations.document import DocumentInvalid
+from core.problems import Invalid
 from integrations.models import Integration, ModelProperty
 from integrations.services import integration_upsert
 from tests.hardening.strategies import TOP_LEVEL_KEYS, malformed_documents
@@ -16,7 +16,7 @@ from tests.hardening.strategies import TOP_LEVEL_KEYS, malformed_documents
 )
 @given(document=malformed_documents())
 def test_a_thousand_malformed_documents_each_get_paths_and_write_nothing(org, document):
-    with pytest.raises(DocumentInvalid) as caught:
+    with pytest.raises(Invalid) as caught:
         integration_upsert(organization=org, user=None, name="custom", document=document)
     assert caught.value.errors
     for error in caught.value.errors:

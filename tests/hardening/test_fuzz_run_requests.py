@@ -1,7 +1,7 @@
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from integrations.document import DocumentInvalid
+from core.problems import Invalid
 from runners.models import Run
 from runners.services import run_enqueue
 from tests.factories import make_integration
@@ -23,7 +23,7 @@ def model(org):
 @given(request=malformed_run_requests())
 def test_a_thousand_malformed_run_requests_each_get_paths_and_enqueue_nothing(model, request):
     messages, parameters = request
-    with pytest.raises(DocumentInvalid) as caught:
+    with pytest.raises(Invalid) as caught:
         run_enqueue(model=model, user=None, messages=messages, parameters=parameters)
     assert caught.value.errors
     for error in caught.value.errors:

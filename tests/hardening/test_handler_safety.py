@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from integrations.document import DocumentInvalid
+from core.problems import Invalid
 from tests.factories import make_integration
 from tests.runners.test_custom_handlers import handler_document, handlers_dir, write_handler  # noqa: F401
 
@@ -28,7 +28,7 @@ BLOCKS = """
 )  # fmt: skip
 def test_file_names_outside_the_directory_or_not_python_are_refused_at_save(org, openai_server, file_name):
     document = handler_document(openai_server, {"file_name": file_name, "class_name": "Handler"})
-    with pytest.raises(DocumentInvalid) as caught:
+    with pytest.raises(Invalid) as caught:
         make_integration(organization=org, document=document)
     assert [error.loc for error in caught.value.errors] == [("custom_llm_config", "file_name")]
 

@@ -9,10 +9,10 @@ import time
 import httpx
 import pytest
 
-from integrations.document import DocumentInvalid
+from core.network_policy import BlockedAddress, checked_addresses, literal_address, policy_transport
+from core.problems import Invalid
 from integrations.models import Integration
 from runners.event_loop import CLIENT_LIMITS, http_client, submit
-from runners.network_policy import BlockedAddress, checked_addresses, literal_address, policy_transport
 from runners.transport import Timeouts, connection_failure
 from tests.factories import make_integration
 from tests.fixtures.servers import Reply
@@ -56,7 +56,7 @@ def test_a_document_with_a_metadata_or_link_local_address_is_refused(org, host, 
         "https://api.example.com/v1", auth="oauth2", token='{"client_id": "a", "client_secret": "b"}'
     )
     document[field] = f"http://{host}/latest/meta-data/"
-    with pytest.raises(DocumentInvalid) as caught:
+    with pytest.raises(Invalid) as caught:
         make_integration(organization=org, document=document)
 
     (error,) = caught.value.errors
@@ -71,7 +71,7 @@ def test_private_addresses_are_allowed_by_default_and_refused_with_the_setting(o
     make_integration(organization=org, name="allowed", document=document)
 
     settings.RUNNERS_BLOCK_PRIVATE_NETWORKS = True
-    with pytest.raises(DocumentInvalid) as caught:
+    with pytest.raises(Invalid) as caught:
         make_integration(organization=org, name="blocked", document=document)
     assert caught.value.errors[0].type == "blocked_address"
     assert "RUNNERS_BLOCK_PRIVATE_NETWORKS" in caught.value.errors[0].message

@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 
+from core.problems import Invalid
 from integrations.catalogue import DEFAULT_PARAMETERS
-from integrations.document import DocumentInvalid, parse_document
+from integrations.document import parse_document
 from integrations.models import Integration, ModelProperty
 from integrations.services import integration_document, integration_upsert
 from tests.factories import api_key_document
@@ -143,7 +144,7 @@ def test_there_are_at_least_forty_distinct_invalid_documents():
 
 @pytest.mark.parametrize(("document", "path"), INVALID_DOCUMENTS, ids=[p for _, p in INVALID_DOCUMENTS])
 def test_it_rejects_an_invalid_document_with_its_path_and_writes_nothing(org, document, path):
-    with pytest.raises(DocumentInvalid) as caught:
+    with pytest.raises(Invalid) as caught:
         integration_upsert(organization=org, user=None, name="custom", document=document)
     paths = [error.path for error in caught.value.errors]
     assert path in paths, paths
@@ -156,7 +157,7 @@ def test_it_rejects_an_invalid_document_with_its_path_and_writes_nothing(org, do
 def test_an_invalid_update_leaves_the_stored_integration_untouched(org, document, path):
     original = integration_upsert(organization=org, user=None, name="custom", document=api_key_document())
     before = integration_document(integration=original, reveal_secrets=True)
-    with pytest.raises(DocumentInvalid):
+    with pytest.raises(Invalid):
         integration_upsert(organization=org, user=None, name="custom", document=document)
     after = integration_document(integration=Integration.objects.get(pk=original.pk), reveal_secrets=True)
     assert after == before
@@ -164,20 +165,20 @@ def test_an_invalid_update_leaves_the_stored_integration_untouched(org, document
 
 def test_it_never_echoes_a_secret_in_an_error(org):
     document = _oauth2(token="{not json but SECRET-CLIENT-SECRET-123")
-    with pytest.raises(DocumentInvalid) as caught:
+    with pytest.raises(Invalid) as caught:
         integration_upsert(organization=org, user=None, name="custom", document=document)
     assert "SECRET-CLIENT-SECRET-123" not in repr([e.as_dict() for e in caught.value.errors])
 
 
 def test_it_reports_every_rule_problem_at_once():
     document = api_key_document(endpoint="ftp://x", default_model="nope", headers={"bad name": "v"})
-    with pytest.raises(DocumentInvalid) as caught:
+    with pytest.raises(Invalid) as caught:
         parse_document(document)
     assert {"endpoint", "default_model", "headers.bad name"} <= {e.path for e in caught.value.errors}
 
 
 def test_it_suggests_the_closest_builtin_alias():
-    with pytest.raises(DocumentInvalid) as caught:
+    with pytest.raises(Invalid) as caught:
         parse_document(_with_model(based_on="claude opus 4.6"))
     assert "Claude Opus 4.6" in caught.value.errors[0].message
 
@@ -214,7 +215,7 @@ def test_oauth2_token_url_defaults_to_the_endpoint(org):
 
 def test_an_alias_is_unique_across_the_organisations_integrations(org, other_org):
     integration_upsert(organization=org, user=None, name="first", document=api_key_document())
-    with pytest.raises(DocumentInvalid) as caught:
+    with pytest.raises(Invalid) as caught:
         integration_upsert(organization=org, user=None, name="second", document=api_key_document())
     assert "model_properties[0].alias" in [e.path for e in caught.value.errors]
     assert Integration.objects.filter(organization=org).count() == 1
@@ -224,7 +225,7 @@ def test_an_alias_is_unique_across_the_organisations_integrations(org, other_org
 
 def test_it_refuses_custom_handlers_when_they_are_disabled(org, settings):
     settings.GALILEO_CUSTOM_LLMS_ENABLED = False
-    with pytest.raises(DocumentInvalid) as caught:
+    with pytest.raises(Invalid) as caught:
         integration_upsert(organization=org, user=None, name="custom", document=SEED_EXAMPLES[5])
     assert caught.value.errors[0].path == "custom_llm_config.file_name"
     assert "GALILEO_CUSTOM_LLMS_ENABLED" in caught.value.errors[0].message
@@ -240,20 +241,20 @@ def test_it_refuses_a_missing_handler_file_or_a_symlink_out_of_the_directory(org
     for file_name, words in [("proprietary_handler.py", "not found"), ("link.py", "outside")]:
         document = copy.deepcopy(SEED_EXAMPLES[5])
         document["custom_llm_config"]["file_name"] = file_name
-        with pytest.raises(DocumentInvalid) as caught:
+        with pytest.raises(Invalid) as caught:
             integration_upsert(organization=org, user=None, name="custom", document=document)
         assert words in caught.value.errors[0].message
     assert not Integration.objects.exists()
 
 
 def test_it_rejects_a_name_that_is_not_a_slug(org):
-    with pytest.raises(DocumentInvalid) as caught:
+    with pytest.raises(Invalid) as caught:
         integration_upsert(organization=org, user=None, name="my integration", document=api_key_document())
     assert caught.value.errors[0].path == "name"
 
 
 def test_a_header_name_longer_than_its_column_is_an_error(org):
-    with pytest.raises(DocumentInvalid) as caught:
+    with pytest.raises(Invalid) as caught:
         integration_upsert(
             organization=org, user=None, name="custom", document=api_key_document(api_key_header="x" * 300)
         )

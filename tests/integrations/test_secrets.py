@@ -70,9 +70,9 @@ def test_sending_the_placeholder_back_keeps_the_stored_secrets(org):
 
 
 def test_the_placeholder_without_a_stored_secret_is_an_error(org):
-    from integrations.document import DocumentInvalid
+    from core.problems import Invalid
 
-    with pytest.raises(DocumentInvalid) as caught:
+    with pytest.raises(Invalid) as caught:
         integration_upsert(organization=org, user=None, name="new", document=api_key_document(api_key_value="********"))
     assert caught.value.errors[0].path == "api_key_value"
 

@@ -11,7 +11,7 @@ METRICS_TOKEN = "metrics-token-0123456789abcdef"
 @pytest.fixture
 def clean_metrics(settings):
     """This session's stored series emptied (they live in Redis under its own queue's prefix)."""
-    from operations.metrics_store import _admitted, metrics_client, metrics_flush, metrics_key
+    from core.metrics_store import _admitted, metrics_client, metrics_flush, metrics_key
 
     metrics_flush()  # what earlier tests' runs left pending in this process goes before the slate is wiped
     _admitted.clear()

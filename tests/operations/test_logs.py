@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from operations.log_context import JsonLinesFormatter, RunContextFilter, run_log_bind, run_log_context
+from core.log_context import JsonLinesFormatter, RunContextFilter, run_log_bind, run_log_context
 from runners.event_loop import submit
 from tests.fixtures.worker import wait_for_run
 

@@ -5,7 +5,7 @@ import ipaddress
 
 import pytest
 
-from operations.metrics_store import OTHER_INTEGRATIONS
+from core.metrics_store import OTHER_INTEGRATIONS
 from runners.completion import Reply as RunReply
 from runners.metrics import observe_run_outcome
 from runners.outcome import Outcome

@@ -3,7 +3,7 @@
 import pytest
 from django.db import transaction
 
-from integrations.document import DocumentInvalid
+from core.problems import Invalid
 from integrations.models import ModelProperty
 from runners.models import Job, Run
 from runners.services import RunSpec, job_create, runs_enqueue_bulk, runs_publish_queued
@@ -54,6 +54,6 @@ def test_an_invalid_spec_creates_nothing(db, openai_server, integrate, org, admi
     model = ModelProperty.objects.get(integration=integrate(provider_document(openai_server.url)))
     job = job_create(organization=org, user=admin_user, kind=Job.Kind.EVALUATION)
     bad = RunSpec(model=model, messages=[{"role": "nobody", "content": "x"}], parameters={})
-    with pytest.raises(DocumentInvalid), transaction.atomic():
+    with pytest.raises(Invalid), transaction.atomic():
         runs_enqueue_bulk(specs=[*specs(model, 2), bad], user=admin_user, job=job)
     assert not Run.objects.filter(job=job).exists()

@@ -1,6 +1,6 @@
 import pytest
 
-from integrations.document import DocumentInvalid
+from core.problems import Invalid
 from runners.parameters import validate_parameters
 
 
@@ -9,6 +9,6 @@ def test_stop_is_accepted_as_stop_sequences_and_a_single_string_becomes_a_list()
 
 
 def test_stop_and_stop_sequences_together_are_an_error_not_a_silent_choice():
-    with pytest.raises(DocumentInvalid) as caught:
+    with pytest.raises(Invalid) as caught:
         validate_parameters({"stop": ["a"], "stop_sequences": ["b"]})
     assert caught.value.errors[0].path == "parameters.stop"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from integrations.document import DocumentError, DocumentInvalid
+from core.problems import Invalid, Problem
 from integrations.models import ModelProperty
 from organizations.models import Project
 from runners.models import Job, Run, RunStatus
@@ -63,9 +63,9 @@ def test_it_writes_nothing_and_lists_every_problem_when_one_request_is_invalid(m
         RunRequest(model=model, messages=[], loc=("columns", 2)),
         RunRequest(model=model, messages=[], loc=("columns", 3)),
     ]
-    earlier = DocumentError(("columns", 4, "model"), "Pick a model.", "unknown_model")
+    earlier = Problem(("columns", 4, "model"), "Pick a model.", "unknown_model")
 
-    with pytest.raises(DocumentInvalid) as raised:
+    with pytest.raises(Invalid) as raised:
         runs_start(organization=org, user=admin_user, kind=Job.Kind.PLAYGROUND, requests=requests, problems=[earlier])
 
     locations = [error.loc for error in raised.value.errors]

@@ -112,7 +112,7 @@ def metrics_client():
 
 
 def metrics_key(name: str) -> str:
-    from integrations_site.celery import app
+    from celery import current_app as app
 
     return f"integrations:metrics:{app.conf.task_default_queue}:{name}"
 
