@@ -9,7 +9,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from integrations_site.env import envbool, envint, envlist, envstr
+from integrations_site.env import envbool, envint, envlist, envnetworks, envstr
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(envstr("INTEGRATIONS_VAR_DIR", str(BASE_DIR / "var")))
@@ -187,8 +187,10 @@ RUNNERS_REAP_INTERVAL = envint("RUNNERS_REAP_INTERVAL", 300, minimum=0)
 # A run still `running` this long is failed by the reaper; 0: twice RUNNERS_LOST_AFTER_SECONDS.
 RUNNERS_REAP_AFTER_SECONDS = envint("RUNNERS_REAP_AFTER_SECONDS", 0)
 # SSRF policy (core/network_policy.py): link-local and metadata addresses are always refused; loopback and
-# private ranges are allowed (internal gateways) unless this is set.
-RUNNERS_BLOCK_PRIVATE_NETWORKS = envbool("RUNNERS_BLOCK_PRIVATE_NETWORKS", False)
+# private ranges are refused in production (a member must not make a worker call the product itself), allowed in
+# debug so that the quickstart reaches a local model; the listed CIDRs stay reachable while blocking.
+RUNNERS_BLOCK_PRIVATE_NETWORKS = envbool("RUNNERS_BLOCK_PRIVATE_NETWORKS", not DEBUG)
+RUNNERS_ALLOWED_NETWORKS = envnetworks("RUNNERS_ALLOWED_NETWORKS")
 
 # The queue runs are published to and workers consume (one per deployment sharing a broker).
 CELERY_TASK_DEFAULT_QUEUE = envstr("RUNNERS_QUEUE", "celery")
