@@ -54,3 +54,17 @@ def envnetworks(name: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network
         except ValueError as exc:
             raise ImproperlyConfigured(f"{name} must be comma-separated CIDRs; {item!r} is not one ({exc})") from None
     return networks
+
+
+_PERIODS = {"s": "second", "m": "minute", "h": "hour", "d": "day"}
+
+
+def envrate(name: str, default: str) -> str | None:
+    """A request rate `N/period` (period second, minute, hour or day, DRF's format), or None for `off`."""
+    raw = (os.environ.get(name) or default).strip().lower()
+    if raw in {"off", "none", "0"}:
+        return None
+    count, _, period = raw.partition("/")
+    if not count.isdigit() or int(count) < 1 or period[:1] not in _PERIODS or _PERIODS[period[:1]] != period:
+        raise ImproperlyConfigured(f"{name} must be N/second, N/minute, N/hour or N/day (or off), not {raw!r}")
+    return raw

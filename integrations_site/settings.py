@@ -4,12 +4,13 @@ import base64
 import hashlib
 import ipaddress
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from integrations_site.env import envbool, envint, envlist, envnetworks, envstr
+from integrations_site.env import envbool, envint, envlist, envnetworks, envrate, envstr
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(envstr("INTEGRATIONS_VAR_DIR", str(BASE_DIR / "var")))
@@ -41,6 +42,7 @@ INSTALLED_APPS = [
     "evaluations",
     "api",
     "operations",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -54,6 +56,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: it answers a locked-out sign-in with its lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "integrations_site.urls"
@@ -123,6 +127,25 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+
+AUTHENTICATION_BACKENDS = [
+    # Refuses a sign-in while its account or address is locked out (before the password is checked).
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Throttled sign-in (django-axes, /accounts/login/ and the admin login; failures are recorded in the database).
+# After LOGIN_FAILURE_LIMIT failures for one username, or from one address, further attempts are refused with
+# HTTP 429 and a page that says so until LOGIN_LOCKOUT_MINUTES have passed without a new failure; a success resets.
+AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=envint("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "organizations.signin.lockout_response"
+AXES_SENSITIVE_PARAMETERS = ["password"]
+# Behind N reverse proxies that each append to X-Forwarded-For, the client's address is the Nth entry from the right
+# (entries further left are whatever the client sent); with 0 it is REMOTE_ADDR, which a client cannot forge.
+LOGIN_PROXY_COUNT = envint("LOGIN_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "organizations.signin.client_ip"
 
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/settings/integrations"
@@ -231,7 +254,11 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "api.exception_handlers.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
+    # Per API key (per user for the browser's session): 429 with Retry-After beyond API_THROTTLE_RATE.
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ApiKeyRateThrottle"],
 }
+# Requests per API key (or per signed-in user), counted in the shared cache: "N/second|minute|hour|day", or "off".
+API_THROTTLE_RATE = envrate("API_THROTTLE_RATE", "1200/minute")
 SPECTACULAR_SETTINGS = {
     "TITLE": "Custom model integrations API",
     "VERSION": "2.0.0",
@@ -298,5 +325,7 @@ LOGGING = {
         "LiteLLM": {"level": "WARNING"},
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
+        # django-axes logs every sign-in at INFO; failures and lockouts are WARNING.
+        "axes": {"level": "WARNING"},
     },
 }
