@@ -1,6 +1,8 @@
 """Writes for integrations. Every create and update goes through integration_upsert."""
 
+import hashlib
 import json
+from collections.abc import Collection
 from pathlib import Path
 
 from django.conf import settings
@@ -13,6 +15,21 @@ from integrations.models import Integration, ModelProperty
 from organizations.models import Organization
 
 NAME_MAX_LENGTH = 100
+ANY_VERSION = "*"
+
+
+class IntegrationChanged(Exception):
+    """The integration is not at the version the caller read (someone saved it meanwhile, or deleted it)."""
+
+    def __init__(self, current: str | None):
+        super().__init__("The integration changed since it was read.")
+        self.current = current
+
+
+def integration_version(*, integration: Integration) -> str:
+    """An opaque tag (20 hex characters) that changes with every save; the API's ETag, the editor's `version`."""
+    stamp = f"{integration.pk}:{integration.updated_at.isoformat()}"
+    return hashlib.sha256(stamp.encode()).hexdigest()[:20]
 
 
 def _check_name(name: str) -> None:
@@ -85,10 +102,14 @@ def _check_aliases_free(parsed: ParsedDocument, *, organization: Organization, e
     ]
 
 
-def integration_upsert(*, organization: Organization, user, name: str, document) -> Integration:
+def integration_upsert(
+    *, organization: Organization, user, name: str, document, if_match: Collection[str] | None = None
+) -> Integration:
     """Create or replace the integration `name` from a document (dict or JSON text).
 
-    Raises Invalid with every problem found; nothing is written then.
+    `if_match`: the versions (`integration_version`) the caller may replace, `"*"` for any existing one; None to
+    replace whatever is stored. Raises IntegrationChanged when the stored integration (or its absence) does not match,
+    Invalid with every problem found; nothing is written then.
     """
     _check_name(name)
     raw = load_json(document) if isinstance(document, str | bytes) else document
@@ -97,6 +118,8 @@ def integration_upsert(*, organization: Organization, user, name: str, document)
     raw = json.loads(json.dumps(raw))  # a private copy we may edit
     with transaction.atomic():
         existing = Integration.objects.select_for_update().filter(organization=organization, name=name).first()
+        if if_match is not None:
+            _check_version(existing, if_match)
         errors = _restore_secrets(raw, existing)
         try:
             parsed = parse_document(raw)
@@ -114,6 +137,12 @@ def integration_upsert(*, organization: Organization, user, name: str, document)
             raise Invalid(
                 [Problem(("model_properties",), "An alias or name was taken meanwhile; try again.", "conflict")]
             ) from None
+
+
+def _check_version(existing: Integration | None, if_match: Collection[str]) -> None:
+    current = integration_version(integration=existing) if existing is not None else None
+    if current is None or not (current in if_match or ANY_VERSION in if_match):
+        raise IntegrationChanged(current)
 
 
 def _save(parsed: ParsedDocument, *, organization, user, name, existing) -> Integration:
