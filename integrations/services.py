@@ -6,10 +6,11 @@ from collections.abc import Collection
 from pathlib import Path
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from core.problems import Invalid, Problem
 from integrations.document import SECRET_PLACEHOLDER, ParsedDocument, load_json, parse_document
+from integrations.encryption import encrypted_fields, secrets_cipher
 from integrations.handler_files import HandlerConfigError, resolve_handler_path
 from integrations.models import Integration, ModelProperty
 from organizations.models import Organization
@@ -215,3 +216,27 @@ def integration_document(*, integration: Integration, reveal_secrets: bool = Fal
     if integration.custom_llm_config:
         document["custom_llm_config"] = integration.custom_llm_config
     return document
+
+
+def secrets_reencrypt() -> int:
+    """Re-encrypt every stored secret under the first key of INTEGRATIONS_ENCRYPTION_KEYS; returns how many values.
+
+    One transaction; rows are locked (SELECT ... FOR UPDATE where the database has it), so a concurrent save waits
+    instead of being overwritten. Values are rotated as tokens (cryptography's MultiFernet.rotate): plaintexts never
+    change, and updated_at does not move. Raises cryptography.fernet.InvalidToken, changing nothing, when a value
+    cannot be decrypted with any listed key.
+    """
+    cipher = secrets_cipher()
+    quote = connection.ops.quote_name
+    table = quote(Integration._meta.db_table)
+    columns = [quote(field.column) for field in encrypted_fields(Integration)]
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    assignments = ", ".join(f"{column} = %s" for column in columns)
+    count = 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, {', '.join(columns)} FROM {table}{lock}")  # noqa: S608 (names from the model)
+        for pk, *values in cursor.fetchall():
+            rotated = [None if value is None else cipher.rotate(bytes(value)) for value in values]
+            cursor.execute(f"UPDATE {table} SET {assignments} WHERE id = %s", [*rotated, pk])  # noqa: S608
+            count += sum(value is not None for value in rotated)
+    return count

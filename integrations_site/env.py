@@ -68,3 +68,18 @@ def envrate(name: str, default: str) -> str | None:
     if not count.isdigit() or int(count) < 1 or period[:1] not in _PERIODS or _PERIODS[period[:1]] != period:
         raise ImproperlyConfigured(f"{name} must be N/second, N/minute, N/hour or N/day (or off), not {raw!r}")
     return raw
+
+
+MIN_KEY_LENGTH = 32
+MIN_DISTINCT_CHARACTERS = 16
+
+
+def weak_key_reason(key: str, *, secret_key: str | None = None) -> str | None:
+    """Why a configured key is too weak for production (too short, too few distinct characters, the secret key)."""
+    if len(key) < MIN_KEY_LENGTH:
+        return f"{len(key)} characters, fewer than {MIN_KEY_LENGTH}"
+    if len(set(key)) < MIN_DISTINCT_CHARACTERS:
+        return f"only {len(set(key))} distinct characters, fewer than {MIN_DISTINCT_CHARACTERS}"
+    if key == secret_key:
+        return "it is DJANGO_SECRET_KEY"
+    return None

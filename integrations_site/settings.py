@@ -10,7 +10,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from integrations_site.env import envbool, envint, envlist, envnetworks, envrate, envstr
+from integrations_site.env import envbool, envint, envlist, envnetworks, envrate, envstr, weak_key_reason
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(envstr("INTEGRATIONS_VAR_DIR", str(BASE_DIR / "var")))
@@ -151,14 +151,34 @@ LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/settings/integrations"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 
-# Secrets at rest (django-cryptography-5). The key is separate from SECRET_KEY
-# in production; in development it is derived from SECRET_KEY for convenience.
-_encryption_key = envstr("INTEGRATIONS_ENCRYPTION_KEY")
-if not _encryption_key:
+# Secrets at rest (integrations/encryption.py): INTEGRATIONS_ENCRYPTION_KEYS, comma-separated, the first encrypts and
+# any decrypts (rotation without downtime); the single-key INTEGRATIONS_ENCRYPTION_KEY is still accepted. Separate
+# from SECRET_KEY in production; in development derived from SECRET_KEY for convenience.
+_single_key = envstr("INTEGRATIONS_ENCRYPTION_KEY")
+INTEGRATIONS_ENCRYPTION_KEYS = envlist("INTEGRATIONS_ENCRYPTION_KEYS", [])
+if _single_key and INTEGRATIONS_ENCRYPTION_KEYS and _single_key not in INTEGRATIONS_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured(
+        "INTEGRATIONS_ENCRYPTION_KEY is not one of INTEGRATIONS_ENCRYPTION_KEYS: set only INTEGRATIONS_ENCRYPTION_KEYS"
+    )
+INTEGRATIONS_ENCRYPTION_KEYS = INTEGRATIONS_ENCRYPTION_KEYS or ([_single_key] if _single_key else [])
+if not INTEGRATIONS_ENCRYPTION_KEYS:
     if not DEBUG:
-        raise ImproperlyConfigured("INTEGRATIONS_ENCRYPTION_KEY is required when DJANGO_DEBUG is false")
-    _encryption_key = base64.urlsafe_b64encode(hashlib.sha256(f"encryption:{SECRET_KEY}".encode()).digest()).decode()
-INTEGRATIONS_ENCRYPTION_KEY = _encryption_key
+        raise ImproperlyConfigured(
+            "INTEGRATIONS_ENCRYPTION_KEYS or INTEGRATIONS_ENCRYPTION_KEY is required when DJANGO_DEBUG is false"
+        )
+    INTEGRATIONS_ENCRYPTION_KEYS = [
+        base64.urlsafe_b64encode(hashlib.sha256(f"encryption:{SECRET_KEY}".encode()).digest()).decode()
+    ]
+if not DEBUG:
+    for _position, _key in enumerate(INTEGRATIONS_ENCRYPTION_KEYS, start=1):
+        _weakness = weak_key_reason(_key, secret_key=SECRET_KEY)
+        if _weakness:
+            raise ImproperlyConfigured(
+                f"Encryption key {_position} of INTEGRATIONS_ENCRYPTION_KEYS is weak ({_weakness}): generate one "
+                'with python -c "import secrets; print(secrets.token_urlsafe(48))"'
+            )
+# The key that encrypts (kept for code and tools that read one key).
+INTEGRATIONS_ENCRYPTION_KEY = INTEGRATIONS_ENCRYPTION_KEYS[0]
 
 # Broker and shared cache: Redis when REDIS_URL is set, otherwise embedded
 # defaults that need no server (a filesystem broker and a file cache).
