@@ -36,9 +36,12 @@ MAX_URL_LENGTH = 2048
 MAX_SECRET_LENGTH = 16_384
 MAX_HEADER_NAME_LENGTH = 256
 # RFC 9110 token characters.
-HEADER_NAME_RE = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
-HANDLER_FILE_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*\.py$")
-IDENTIFIER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# \A...\Z, not ^...$: "$" also matches before a trailing newline ("handler.py\n").
+HEADER_NAME_RE = re.compile(r"\A[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
+HANDLER_FILE_RE = re.compile(r"\A[A-Za-z0-9_][A-Za-z0-9_.-]*\.py\Z")
+IDENTIFIER_RE = re.compile(r"\A[A-Za-z_][A-Za-z0-9_]*\Z")
+# Dots that IDNA maps to "." (UTS #46): the HTTP client would turn "169。254。169。254" into 169.254.169.254.
+NON_ASCII_DOTS = {"\u3002": "U+3002", "\uff0e": "U+FF0E", "\uff61": "U+FF61"}
 # Headers that the HTTP client owns; setting them breaks the request.
 RESERVED_HEADERS = {"host", "content-length", "transfer-encoding", "connection"}
 
@@ -185,6 +188,14 @@ def _check_url(value: str, loc: tuple, errors: list[Problem]) -> None:
         )
     elif any(ch.isspace() for ch in value):
         errors.append(Problem(loc, "URL must not contain spaces.", "url_invalid"))
+    elif dots := sorted({NON_ASCII_DOTS[ch] for ch in parts.hostname if ch in NON_ASCII_DOTS}):
+        errors.append(
+            Problem(
+                loc,
+                f'The host name contains a dot that is not "." ({", ".join(dots)}): write it with ".".',
+                "url_invalid",
+            )
+        )
     elif reason := url_blocked_reason(value):
         errors.append(Problem(loc, reason, "blocked_address"))
 

@@ -56,6 +56,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Content-Security-Policy on every answer (CONTENT_SECURITY_POLICY below).
+    "csp.middleware.CSPMiddleware",
     # Last, as django-axes requires: it answers a locked-out sign-in with its lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -309,6 +311,23 @@ except ValueError as exc:
     raise ImproperlyConfigured(f"METRICS_ALLOWED_NETWORKS: {exc}") from None
 METRICS_INTEGRATION_LABELS = envbool("METRICS_INTEGRATION_LABELS", False)
 METRICS_INTEGRATION_LABELS_MAX = envint("METRICS_INTEGRATION_LABELS_MAX", 20, minimum=1)
+
+# Content-Security-Policy (django-csp): the pages' own static scripts and styles only, nothing inline, no framing;
+# data: images for the API docs' icons. The API docs page adds inline styles (api/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
