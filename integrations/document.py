@@ -35,6 +35,7 @@ MAX_NAME_LENGTH = 255
 MAX_URL_LENGTH = 2048
 MAX_SECRET_LENGTH = 16_384
 MAX_HEADER_NAME_LENGTH = 256
+MAX_HANDLER_NAME_LENGTH = 255  # a file name's limit on common file systems (longer ones fail with ENAMETOOLONG)
 # RFC 9110 token characters.
 # \A...\Z, not ^...$: "$" also matches before a trailing newline ("handler.py\n").
 HEADER_NAME_RE = re.compile(r"\A[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
@@ -157,15 +158,98 @@ def parse_document(raw: Any) -> ParsedDocument:
         raw = load_json(raw if isinstance(raw, str) else raw.decode("utf-8", errors="replace"))
     if not isinstance(raw, dict):
         raise Invalid([Problem((), "The document must be a JSON object.", "dict_type")])
+    shape_errors = _unstorable_strings(raw, ())
     try:
         document = IntegrationDocumentIn.model_validate(raw)
     except pydantic.ValidationError as exc:
-        raise Invalid([_humanise(e) for e in exc.errors()]) from None
-    errors: list[Problem] = []
-    parsed = _check_rules(document, errors)
+        shape_errors += [_humanise(e) for e in exc.errors()]
+        # The rules still run on what is well-formed, so that every problem shows at once.
+        document = _lenient(raw, exc)
+        if document is None:
+            raise Invalid(shape_errors) from None
+    rule_errors: list[Problem] = []
+    parsed = _check_rules(document, rule_errors)
+    errors = shape_errors + [e for e in rule_errors if not _covered(e.loc, shape_errors)]
     if errors:
         raise Invalid(errors)
     return parsed
+
+
+UNSTORABLE_MESSAGE = "Must not contain NUL characters or unpaired surrogates."
+_AUTHENTICATION_KEYS = {
+    "authentication_type",
+    "api_key_header",
+    "api_key_value",
+    "oauth2_token_url",
+    "authentication_scope",
+    "token",
+}
+# What a missing required property stands in as while the rules check the rest (its own error is already listed).
+_PLACEHOLDERS = {"endpoint": "https://placeholder.invalid/v1", "model_properties": [], "name": "", "class_name": ""}
+
+
+def _unstorable(text: str) -> bool:
+    return "\x00" in text or any("\ud800" <= ch <= "\udfff" for ch in text)
+
+
+def _unstorable_strings(value: Any, loc: tuple) -> list[Problem]:
+    """NUL characters and lone surrogates (no database column stores them) in any key or string, with their path."""
+    errors = []
+    if isinstance(value, str) and _unstorable(value):
+        errors.append(Problem(loc, UNSTORABLE_MESSAGE, "string_unicode"))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str) and _unstorable(key):
+                errors.append(Problem(loc, f"Property names: {UNSTORABLE_MESSAGE}", "string_unicode"))
+            else:
+                errors += _unstorable_strings(item, (*loc, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            errors += _unstorable_strings(item, (*loc, index))
+    return errors
+
+
+def _lenient(raw: dict, error: pydantic.ValidationError) -> IntegrationDocumentIn | None:
+    """The document with its malformed members left out (required ones as placeholders), or None if that fails."""
+    draft = json.loads(json.dumps(raw, default=str))
+    for _ in range(4):
+        for item in error.errors():
+            loc = tuple(item["loc"])
+            keys = [i for i, part in enumerate(loc) if isinstance(part, str)]
+            if not keys:
+                return None
+            parent, member = _container(draft, loc[: keys[-1]]), loc[keys[-1]]
+            if not isinstance(parent, dict):
+                return None
+            if member == "authentication_type":
+                parent[member] = "none"
+            elif item["type"] == "missing" and member in _PLACEHOLDERS:
+                parent[member] = json.loads(json.dumps(_PLACEHOLDERS[member]))
+            elif item["type"] != "missing":
+                parent.pop(member, None)
+            else:
+                return None
+        try:
+            return IntegrationDocumentIn.model_validate(draft)
+        except pydantic.ValidationError as again:
+            error = again
+    return None
+
+
+def _container(document: Any, loc: tuple) -> Any:
+    for part in loc:
+        try:
+            document = document[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return document
+
+
+def _covered(loc: tuple, shape_errors: list[Problem]) -> bool:
+    """A rule error about something that already has a shape error (or depends on the authentication type)."""
+    if loc and loc[0] in _AUTHENTICATION_KEYS and any(e.loc[:1] == ("authentication_type",) for e in shape_errors):
+        return True
+    return any(loc[: len(e.loc)] == e.loc or e.loc[: len(loc)] == loc for e in shape_errors)
 
 
 def _check_url(value: str, loc: tuple, errors: list[Problem]) -> None:
@@ -438,7 +522,15 @@ def _check_custom_llm(doc: IntegrationDocumentIn, errors: list[Problem]) -> dict
     config = doc.custom_llm_config
     if config is None:
         return None
-    if not HANDLER_FILE_RE.match(config.file_name) or ".." in config.file_name:
+    if len(config.file_name) > MAX_HANDLER_NAME_LENGTH:
+        errors.append(
+            Problem(
+                ("custom_llm_config", "file_name"),
+                f"File names are at most {MAX_HANDLER_NAME_LENGTH} characters.",
+                "too_long",
+            )
+        )
+    elif not HANDLER_FILE_RE.match(config.file_name) or ".." in config.file_name:
         errors.append(
             Problem(
                 ("custom_llm_config", "file_name"),
@@ -446,8 +538,10 @@ def _check_custom_llm(doc: IntegrationDocumentIn, errors: list[Problem]) -> dict
                 "handler_file",
             )
         )
-    if not IDENTIFIER_RE.match(config.class_name):
-        errors.append(Problem(("custom_llm_config", "class_name"), "Must be a Python class name.", "handler_class"))
+    if len(config.class_name) > MAX_HANDLER_NAME_LENGTH or not IDENTIFIER_RE.match(config.class_name):
+        errors.append(
+            Problem(("custom_llm_config", "class_name"), "Must be a Python class name.", "handler_class")
+        )
     try:
         json.dumps(config.init_kwargs)
     except (TypeError, ValueError):

@@ -3,6 +3,7 @@
 import re
 import uuid
 
+from django.db import IntegrityError
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -249,9 +250,15 @@ class RunsApi(OrganizationApi):
         asked = RunRequest(
             model=model, messages=data["messages"], parameters=data.get("parameters"), stream=data["stream"]
         )
-        _, (run,) = runs_start(
-            organization=organization, user=request.user, kind=Job.Kind.API, job=job, requests=[asked]
-        )
+        try:
+            _, (run,) = runs_start(
+                organization=organization, user=request.user, kind=Job.Kind.API, job=job, requests=[asked]
+            )
+        except IntegrityError:
+            # The integration (or the job) was deleted between the lookup and the commit (foreign keys are checked
+            # at commit): the same answer as if it had gone a moment earlier.
+            message = f'No integration named "{data["integration"]}" (it was deleted meanwhile).'
+            raise Unprocessable([problem(["body", "integration"], message, "not_found")]) from None
         return Response(
             self.RunCreatedOutput(run).data,
             status=status.HTTP_202_ACCEPTED,
