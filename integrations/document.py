@@ -158,7 +158,7 @@ def parse_document(raw: Any) -> ParsedDocument:
         raw = load_json(raw if isinstance(raw, str) else raw.decode("utf-8", errors="replace"))
     if not isinstance(raw, dict):
         raise Invalid([Problem((), "The document must be a JSON object.", "dict_type")])
-    shape_errors = _unstorable_strings(raw, ())
+    shape_errors = unstorable_strings(raw, ())
     try:
         document = IntegrationDocumentIn.model_validate(raw)
     except pydantic.ValidationError as exc:
@@ -192,20 +192,19 @@ def _unstorable(text: str) -> bool:
     return "\x00" in text or any("\ud800" <= ch <= "\udfff" for ch in text)
 
 
-def _unstorable_strings(value: Any, loc: tuple) -> list[Problem]:
-    """NUL characters and lone surrogates (no database column stores them) in any key or string, with their path."""
-    errors = []
-    if isinstance(value, str) and _unstorable(value):
-        errors.append(Problem(loc, UNSTORABLE_MESSAGE, "string_unicode"))
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            if isinstance(key, str) and _unstorable(key):
-                errors.append(Problem(loc, f"Property names: {UNSTORABLE_MESSAGE}", "string_unicode"))
-            else:
-                errors += _unstorable_strings(item, (*loc, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            errors += _unstorable_strings(item, (*loc, index))
+def unstorable_strings(value: Any, loc: tuple) -> list[Problem]:
+    """Each key or string holding NUL characters or lone surrogates (no database column stores them), by path."""
+    errors, pending = [], [(value, loc)]
+    while pending:  # iterative: documents may nest as deep as the JSON parser allows
+        item, where = pending.pop()
+        if isinstance(item, str) and _unstorable(item):
+            errors.append(Problem(where, UNSTORABLE_MESSAGE, "string_unicode"))
+        elif isinstance(item, dict):
+            if any(isinstance(key, str) and _unstorable(key) for key in item):
+                errors.append(Problem(where, f"Property names: {UNSTORABLE_MESSAGE}", "string_unicode"))
+            pending.extend((child, (*where, key)) for key, child in reversed(item.items()) if not _unstorable(str(key)))
+        elif isinstance(item, list):
+            pending.extend((child, (*where, index)) for index, child in reversed(list(enumerate(item))))
     return errors
 
 
@@ -539,9 +538,7 @@ def _check_custom_llm(doc: IntegrationDocumentIn, errors: list[Problem]) -> dict
             )
         )
     if len(config.class_name) > MAX_HANDLER_NAME_LENGTH or not IDENTIFIER_RE.match(config.class_name):
-        errors.append(
-            Problem(("custom_llm_config", "class_name"), "Must be a Python class name.", "handler_class")
-        )
+        errors.append(Problem(("custom_llm_config", "class_name"), "Must be a Python class name.", "handler_class"))
     try:
         json.dumps(config.init_kwargs)
     except (TypeError, ValueError):

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import transaction
 
 from core.problems import Invalid, Problem
+from integrations.document import unstorable_strings
 from integrations.models import ModelProperty
 from organizations.models import Project
 from organizations.services import default_project
@@ -36,6 +37,9 @@ def validate_messages(raw: Any, *, loc_prefix: tuple = ("messages",)) -> list[di
         if _depth(message) > MAX_MESSAGE_DEPTH:
             message_text = f"Objects and lists nest at most {MAX_MESSAGE_DEPTH} levels in a message."
             errors.append(Problem(loc, message_text, "too_deep"))
+            continue
+        if unstorable := unstorable_strings(message, loc):
+            errors += unstorable  # no database column stores them (PostgreSQL's jsonb refuses \u0000)
             continue
         if message.get("role") not in ROLES:
             errors.append(Problem((*loc, "role"), f"Must be one of {', '.join(ROLES)}.", "literal_error"))

@@ -172,3 +172,16 @@ def test_a_missing_key_does_not_hide_the_rule_errors():
     assert ("endpoint", "missing") in found
     assert ("model_properties[0].based_on", "unknown_builtin_model") in found
     assert {"api_key_header", "api_key_value"} <= {path for path, _ in found}
+
+
+@pytest.mark.parametrize("text", ["a\x00b", "a\ud800b"])
+def test_the_playground_answers_unstorable_messages_with_a_clear_error(browser, integration, text):
+    alias = integration.models.first().alias
+    body = {"messages": [{"role": "user", "content": text}], "columns": [{"model": alias, "parameters": {}}]}
+    raw = json.dumps(body)  # ASCII-escaped, as a browser's JSON.stringify sends a lone surrogate
+    answer = browser.post("/playground/runs", raw, content_type="application/json")
+
+    assert answer.status_code == 422
+    assert answer.json()["errors"][0]["message"] == UNSTORABLE
+    assert answer.json()["errors"][0]["loc"][-1] == "content"
+    assert not Run.objects.exists()
