@@ -14,7 +14,8 @@ import pytest
 from django.test import Client
 
 import api.views.runs
-from integrations.document import DocumentInvalid, parse_document
+from core.problems import Invalid
+from integrations.document import parse_document
 from integrations.models import Integration
 from integrations.services import integration_delete
 from runners.models import Run
@@ -149,7 +150,7 @@ def test_a_misspelt_key_does_not_hide_the_rule_errors():
         "headers": {"Bad Header": "v"},
         "api_kye": "x",
     }
-    with pytest.raises(DocumentInvalid) as caught:
+    with pytest.raises(Invalid) as caught:
         parse_document(document)
 
     found = {(error.path, error.type) for error in caught.value.errors}
@@ -165,7 +166,7 @@ def test_a_misspelt_key_does_not_hide_the_rule_errors():
 
 def test_a_missing_key_does_not_hide_the_rule_errors():
     document = {"authentication_type": "api_key", "model_properties": [{"name": "m", "based_on": "gpt-9"}]}
-    with pytest.raises(DocumentInvalid) as caught:
+    with pytest.raises(Invalid) as caught:
         parse_document(document)
 
     found = {(error.path, error.type) for error in caught.value.errors}

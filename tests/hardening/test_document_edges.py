@@ -4,14 +4,14 @@ to ".", so "169。254。169。254" would reach the metadata address): each refus
 
 import pytest
 
-from integrations.document import DocumentInvalid
+from core.problems import Invalid
 from integrations.models import Integration
 from tests.factories import make_integration
 from tests.runners.conftest import provider_document
 
 
 def refusal(org, document) -> list[tuple]:
-    with pytest.raises(DocumentInvalid) as caught:
+    with pytest.raises(Invalid) as caught:
         make_integration(organization=org, document=document)
     assert not Integration.objects.exists()
     return [(error.loc, error.type) for error in caught.value.errors]

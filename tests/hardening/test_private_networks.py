@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from integrations.document import DocumentInvalid
+from core.problems import Invalid
 from integrations.models import Integration
 from tests.factories import make_integration
 from tests.fixtures.worker import wait_for_run
@@ -73,7 +73,7 @@ def blocking(settings):
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "10.1.2.3", "[::ffff:192.168.1.1]", "0x7f000001"])
 def test_a_literal_private_address_is_refused_at_save_naming_both_settings(org, blocking, host):
-    with pytest.raises(DocumentInvalid) as caught:
+    with pytest.raises(Invalid) as caught:
         make_integration(organization=org, document=provider_document(f"http://{host}:8080/v1"))
 
     (error,) = caught.value.errors
@@ -89,7 +89,7 @@ def test_an_allowed_network_can_be_saved_while_blocking(org, blocking, host):
 
 def test_an_allowed_network_never_opens_the_metadata_service(org, blocking):
     blocking.RUNNERS_ALLOWED_NETWORKS = [ipaddress.ip_network("0.0.0.0/0")]
-    with pytest.raises(DocumentInvalid) as caught:
+    with pytest.raises(Invalid) as caught:
         make_integration(organization=org, document=provider_document("http://169.254.169.254/v1"))
     assert "never allowed" in caught.value.errors[0].message
 
