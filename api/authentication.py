@@ -1,10 +1,10 @@
 from rest_framework import authentication, exceptions
 
-from organizations.services import api_key_authenticate
+from organizations.services import api_key_authenticate, api_key_digest
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
-    """`Galileo-API-Key: KEY` or `Authorization: Bearer KEY`."""
+    """`Galileo-API-Key: KEY` or `Authorization: Bearer KEY`; `request.auth` is the key's digest (for throttling)."""
 
     keyword = "Bearer"
 
@@ -19,7 +19,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         user = api_key_authenticate(raw_key=raw_key.strip())
         if user is None:
             raise exceptions.AuthenticationFailed("Invalid or revoked API key.")
-        return (user, None)
+        return (user, api_key_digest(raw_key.strip()))
 
     def authenticate_header(self, request):
         return 'Bearer realm="api"'

@@ -19,6 +19,15 @@ class RequestTooLarge(APIException):
         super().__init__(f"The request body is larger than {limit} bytes ({limit // 1024} KiB), the limit here.")
 
 
+class PreconditionFailed(APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_code = "precondition_failed"
+    default_detail = (
+        "The integration changed since you read it (its ETag no longer matches If-Match): read it again, apply your "
+        "change to that version, and send it with the new ETag."
+    )
+
+
 class Unprocessable(APIException):
     """422 with the list of problems; build it with from_document_errors or from_serializer_errors."""
 

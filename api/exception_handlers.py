@@ -8,8 +8,9 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler, set_rollback
 
-from api.errors import Unprocessable, problem
+from api.errors import PreconditionFailed, Unprocessable, problem
 from core.problems import Invalid
+from integrations.services import IntegrationChanged
 
 logger = logging.getLogger(__name__)
 
@@ -22,6 +23,8 @@ def api_exception_handler(exc, context):
         exc = Unprocessable([problem(["body"], str(exc.detail), "json_invalid")])
     elif isinstance(exc, exceptions.ValidationError):
         exc = Unprocessable.from_serializer_errors(exc.detail, where="body")
+    elif isinstance(exc, IntegrationChanged):
+        exc = PreconditionFailed()
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

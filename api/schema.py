@@ -31,6 +31,7 @@ _MESSAGES = {
     403: "Not allowed: no organisation, not an admin or the creator, or a missing CSRF token (session).",
     404: "No such object in your organisation.",
     405: "Method not allowed here.",
+    412: "`If-Match` does not match the integration's current `ETag` (it changed since it was read).",
     413: "The body is over the size limit.",
     415: "The body is not `application/json`.",
 }

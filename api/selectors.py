@@ -32,5 +32,15 @@ def run_list_filtered(
     return runs.order_by("-created_at")
 
 
+# Jobs the API may add runs to: its own. Evaluation jobs (their progress and results) and integration tests (their
+# verdict) are the product's, and are never written into from outside.
+API_WRITABLE_JOB_KINDS = (Job.Kind.API,)
+
+
 def job_get_scoped(*, organization, job_id: uuid.UUID) -> Job | None:
     return Job.objects.filter(organization=organization, pk=job_id).first()
+
+
+def job_writable_by(*, job: Job, user) -> bool:
+    """Whether `user` may add runs to `job` through the API: an API job that `user` created."""
+    return job.kind in API_WRITABLE_JOB_KINDS and job.user_id is not None and job.user_id == user.pk

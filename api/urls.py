@@ -1,5 +1,6 @@
+from csp.decorators import csp_update
 from django.urls import path, re_path
-from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerSplitView
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
@@ -65,6 +66,13 @@ urlpatterns = [
         name="api-evaluation-results-csv",
     ),
     path("schema", SpectacularJSONAPIView.as_view(**public), name="api-schema"),
-    path("docs", SpectacularSwaggerView.as_view(url_name="api-schema", **public), name="api-docs"),
+    # The split view serves its start-up script from a URL, so the page needs no inline script (CSP).
+    path(
+        "docs",
+        csp_update({"style-src": ["'unsafe-inline'"]})(
+            SpectacularSwaggerSplitView.as_view(url_name="api-schema", **public)
+        ),
+        name="api-docs",
+    ),
     re_path(r"^[\s\S]*$", NotFoundApi.as_view()),  # any path, also one with a newline
 ]

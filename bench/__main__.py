@@ -54,6 +54,8 @@ def configure_environment(args) -> None:
         INTEGRATIONS_ENCRYPTION_KEY=base64.urlsafe_b64encode(hashlib.sha256(secret.encode()).digest()).decode(),
         LITELLM_LOCAL_MODEL_COST_MAP="True",
         LOG_LEVEL=os.environ.get("LOG_LEVEL", "WARNING"),
+        # Production settings block private networks; the benchmark's provider is on loopback.
+        RUNNERS_ALLOWED_NETWORKS=os.environ.get("RUNNERS_ALLOWED_NETWORKS", "127.0.0.0/8"),
     )
 
 

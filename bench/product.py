@@ -263,6 +263,8 @@ class Product:
             PYTHONUNBUFFERED="1",
             BENCH_EXPERIMENT=self.experiment,
         )
+        # Production settings block private networks; the benchmark's provider is on loopback.
+        env.setdefault("RUNNERS_ALLOWED_NETWORKS", "127.0.0.0/8")
         return env
 
     def worker(self, *, concurrency: int, phase: str, profile: bool = False) -> Worker:

@@ -2,8 +2,9 @@
 
 Link-local addresses and cloud metadata services are never reachable: a pasted
 endpoint or token URL must not read a cloud instance's credentials. Loopback and
-private ranges are allowed by default (internal gateways are what this product
-is for) and blocked with RUNNERS_BLOCK_PRIVATE_NETWORKS=true.
+private ranges are the operator's choice: blocked with RUNNERS_BLOCK_PRIVATE_NETWORKS
+(the default when DJANGO_DEBUG is false), except the CIDRs listed in
+RUNNERS_ALLOWED_NETWORKS (the in-house gateways an organisation really uses).
 
 The check runs where the socket is opened (`PolicyNetworkBackend`, an httpcore
 network backend used by the runners' one shared client): the host name is
@@ -24,6 +25,7 @@ import httpcore
 import httpx
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 
 # Never reachable, whatever the settings say.
@@ -55,10 +57,23 @@ class BlockedAddress(Exception):
     """A connection the policy refuses; the message names the host and address, never a path or a secret."""
 
 
+PRIVATE_REFUSED = (
+    "loopback and private network addresses are blocked (RUNNERS_BLOCK_PRIVATE_NETWORKS is true; an operator can "
+    "list the ranges that stay reachable in RUNNERS_ALLOWED_NETWORKS)"
+)
+
+
 def block_private_networks() -> bool:
     from django.conf import settings
 
     return bool(getattr(settings, "RUNNERS_BLOCK_PRIVATE_NETWORKS", False))
+
+
+def allowed_networks() -> list[Network]:
+    """RUNNERS_ALLOWED_NETWORKS as networks (settings hold them parsed; strings are accepted too)."""
+    from django.conf import settings
+
+    return [ipaddress.ip_network(network) for network in getattr(settings, "RUNNERS_ALLOWED_NETWORKS", ())]
 
 
 def _embedded_ipv4(address: Address) -> Address:
@@ -73,16 +88,21 @@ def _embedded_ipv4(address: Address) -> Address:
     return address
 
 
-def blocked_reason(address: Address, *, block_private: bool) -> str | None:
-    """Why connecting to `address` is refused, or None when it is allowed."""
-    target = _embedded_ipv4(address)
-    for candidate in {address, target}:
-        if any(candidate in network for network in ALWAYS_BLOCKED if network.version == candidate.version):
-            return "link-local and cloud metadata addresses are never allowed"
-    if block_private:
-        for candidate in {address, target}:
-            if any(candidate in network for network in PRIVATE if network.version == candidate.version):
-                return "loopback and private network addresses are blocked (RUNNERS_BLOCK_PRIVATE_NETWORKS)"
+def _in_any(candidates: set[Address], networks: Iterable[Network]) -> bool:
+    return any(c in network for network in networks for c in candidates if network.version == c.version)
+
+
+def blocked_reason(address: Address, *, block_private: bool, allowed: Iterable[Network] = ()) -> str | None:
+    """Why connecting to `address` is refused, or None when it is allowed.
+
+    `allowed` (RUNNERS_ALLOWED_NETWORKS) exempts private addresses from `block_private`, never the link-local and
+    metadata ones.
+    """
+    candidates = {address, _embedded_ipv4(address)}
+    if _in_any(candidates, ALWAYS_BLOCKED):
+        return "link-local and cloud metadata addresses are never allowed"
+    if block_private and _in_any(candidates, PRIVATE) and not _in_any(candidates, allowed):
+        return PRIVATE_REFUSED
     return None
 
 
@@ -136,7 +156,7 @@ def url_blocked_reason(url: str, *, block_private: bool | None = None) -> str | 
     if address is None:
         return None
     private = block_private_networks() if block_private is None else block_private
-    reason = blocked_reason(address, block_private=private)
+    reason = blocked_reason(address, block_private=private, allowed=allowed_networks())
     if reason is None:
         return None
     shown = f"The address {address}" if str(address) == host else f'The host "{host}" (address {address})'
@@ -153,6 +173,7 @@ async def checked_addresses(
 ) -> list[Address]:
     """Resolve `host` once and return its addresses if every one is allowed; BlockedAddress otherwise."""
     private = block_private_networks() if block_private is None else block_private
+    allowed = allowed_networks()
     literal = literal_address(host)  # every IP spelling, including ones a resolver would refuse (a trailing dot)
     if literal is not None:
         resolved = [literal]
@@ -161,7 +182,7 @@ async def checked_addresses(
     if not resolved:
         raise socket.gaierror(socket.EAI_NONAME, "no address")
     for address in resolved:
-        reason = blocked_reason(address, block_private=private)
+        reason = blocked_reason(address, block_private=private, allowed=allowed)
         if reason:
             shown = host if str(address) == host else f"{host} ({address})"
             raise BlockedAddress(f"Connecting to {shown} was refused: {reason}.")

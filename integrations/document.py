@@ -35,10 +35,14 @@ MAX_NAME_LENGTH = 255
 MAX_URL_LENGTH = 2048
 MAX_SECRET_LENGTH = 16_384
 MAX_HEADER_NAME_LENGTH = 256
+MAX_HANDLER_NAME_LENGTH = 255  # a file name's limit on common file systems (longer ones fail with ENAMETOOLONG)
 # RFC 9110 token characters.
-HEADER_NAME_RE = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
-HANDLER_FILE_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*\.py$")
-IDENTIFIER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# \A...\Z, not ^...$: "$" also matches before a trailing newline ("handler.py\n").
+HEADER_NAME_RE = re.compile(r"\A[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
+HANDLER_FILE_RE = re.compile(r"\A[A-Za-z0-9_][A-Za-z0-9_.-]*\.py\Z")
+IDENTIFIER_RE = re.compile(r"\A[A-Za-z_][A-Za-z0-9_]*\Z")
+# Dots that IDNA maps to "." (UTS #46): the HTTP client would turn "169。254。169。254" into 169.254.169.254.
+NON_ASCII_DOTS = {"\u3002": "U+3002", "\uff0e": "U+FF0E", "\uff61": "U+FF61"}
 # Headers that the HTTP client owns; setting them breaks the request.
 RESERVED_HEADERS = {"host", "content-length", "transfer-encoding", "connection"}
 
@@ -154,15 +158,97 @@ def parse_document(raw: Any) -> ParsedDocument:
         raw = load_json(raw if isinstance(raw, str) else raw.decode("utf-8", errors="replace"))
     if not isinstance(raw, dict):
         raise Invalid([Problem((), "The document must be a JSON object.", "dict_type")])
+    shape_errors = unstorable_strings(raw, ())
     try:
         document = IntegrationDocumentIn.model_validate(raw)
     except pydantic.ValidationError as exc:
-        raise Invalid([_humanise(e) for e in exc.errors()]) from None
-    errors: list[Problem] = []
-    parsed = _check_rules(document, errors)
+        shape_errors += [_humanise(e) for e in exc.errors()]
+        # The rules still run on what is well-formed, so that every problem shows at once.
+        document = _lenient(raw, exc)
+        if document is None:
+            raise Invalid(shape_errors) from None
+    rule_errors: list[Problem] = []
+    parsed = _check_rules(document, rule_errors)
+    errors = shape_errors + [e for e in rule_errors if not _covered(e.loc, shape_errors)]
     if errors:
         raise Invalid(errors)
     return parsed
+
+
+UNSTORABLE_MESSAGE = "Must not contain NUL characters or unpaired surrogates."
+_AUTHENTICATION_KEYS = {
+    "authentication_type",
+    "api_key_header",
+    "api_key_value",
+    "oauth2_token_url",
+    "authentication_scope",
+    "token",
+}
+# What a missing required property stands in as while the rules check the rest (its own error is already listed).
+_PLACEHOLDERS = {"endpoint": "https://placeholder.invalid/v1", "model_properties": [], "name": "", "class_name": ""}
+
+
+def _unstorable(text: str) -> bool:
+    return "\x00" in text or any("\ud800" <= ch <= "\udfff" for ch in text)
+
+
+def unstorable_strings(value: Any, loc: tuple) -> list[Problem]:
+    """Each key or string holding NUL characters or lone surrogates (no database column stores them), by path."""
+    errors, pending = [], [(value, loc)]
+    while pending:  # iterative: documents may nest as deep as the JSON parser allows
+        item, where = pending.pop()
+        if isinstance(item, str) and _unstorable(item):
+            errors.append(Problem(where, UNSTORABLE_MESSAGE, "string_unicode"))
+        elif isinstance(item, dict):
+            if any(isinstance(key, str) and _unstorable(key) for key in item):
+                errors.append(Problem(where, f"Property names: {UNSTORABLE_MESSAGE}", "string_unicode"))
+            pending.extend((child, (*where, key)) for key, child in reversed(item.items()) if not _unstorable(str(key)))
+        elif isinstance(item, list):
+            pending.extend((child, (*where, index)) for index, child in reversed(list(enumerate(item))))
+    return errors
+
+
+def _lenient(raw: dict, error: pydantic.ValidationError) -> IntegrationDocumentIn | None:
+    """The document with its malformed members left out (required ones as placeholders), or None if that fails."""
+    draft = json.loads(json.dumps(raw, default=str))
+    for _ in range(4):
+        for item in error.errors():
+            loc = tuple(item["loc"])
+            keys = [i for i, part in enumerate(loc) if isinstance(part, str)]
+            if not keys:
+                return None
+            parent, member = _container(draft, loc[: keys[-1]]), loc[keys[-1]]
+            if not isinstance(parent, dict):
+                return None
+            if member == "authentication_type":
+                parent[member] = "none"
+            elif item["type"] == "missing" and member in _PLACEHOLDERS:
+                parent[member] = json.loads(json.dumps(_PLACEHOLDERS[member]))
+            elif item["type"] != "missing":
+                parent.pop(member, None)
+            else:
+                return None
+        try:
+            return IntegrationDocumentIn.model_validate(draft)
+        except pydantic.ValidationError as again:
+            error = again
+    return None
+
+
+def _container(document: Any, loc: tuple) -> Any:
+    for part in loc:
+        try:
+            document = document[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return document
+
+
+def _covered(loc: tuple, shape_errors: list[Problem]) -> bool:
+    """A rule error about something that already has a shape error (or depends on the authentication type)."""
+    if loc and loc[0] in _AUTHENTICATION_KEYS and any(e.loc[:1] == ("authentication_type",) for e in shape_errors):
+        return True
+    return any(loc[: len(e.loc)] == e.loc or e.loc[: len(loc)] == loc for e in shape_errors)
 
 
 def _check_url(value: str, loc: tuple, errors: list[Problem]) -> None:
@@ -185,6 +271,14 @@ def _check_url(value: str, loc: tuple, errors: list[Problem]) -> None:
         )
     elif any(ch.isspace() for ch in value):
         errors.append(Problem(loc, "URL must not contain spaces.", "url_invalid"))
+    elif dots := sorted({NON_ASCII_DOTS[ch] for ch in parts.hostname if ch in NON_ASCII_DOTS}):
+        errors.append(
+            Problem(
+                loc,
+                f'The host name contains a dot that is not "." ({", ".join(dots)}): write it with ".".',
+                "url_invalid",
+            )
+        )
     elif reason := url_blocked_reason(value):
         errors.append(Problem(loc, reason, "blocked_address"))
 
@@ -427,7 +521,15 @@ def _check_custom_llm(doc: IntegrationDocumentIn, errors: list[Problem]) -> dict
     config = doc.custom_llm_config
     if config is None:
         return None
-    if not HANDLER_FILE_RE.match(config.file_name) or ".." in config.file_name:
+    if len(config.file_name) > MAX_HANDLER_NAME_LENGTH:
+        errors.append(
+            Problem(
+                ("custom_llm_config", "file_name"),
+                f"File names are at most {MAX_HANDLER_NAME_LENGTH} characters.",
+                "too_long",
+            )
+        )
+    elif not HANDLER_FILE_RE.match(config.file_name) or ".." in config.file_name:
         errors.append(
             Problem(
                 ("custom_llm_config", "file_name"),
@@ -435,7 +537,7 @@ def _check_custom_llm(doc: IntegrationDocumentIn, errors: list[Problem]) -> dict
                 "handler_file",
             )
         )
-    if not IDENTIFIER_RE.match(config.class_name):
+    if len(config.class_name) > MAX_HANDLER_NAME_LENGTH or not IDENTIFIER_RE.match(config.class_name):
         errors.append(Problem(("custom_llm_config", "class_name"), "Must be a Python class name.", "handler_class"))
     try:
         json.dumps(config.init_kwargs)

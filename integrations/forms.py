@@ -4,7 +4,7 @@ from django import forms
 
 from core.problems import Invalid
 from integrations.models import Integration
-from integrations.services import integration_document, integration_upsert
+from integrations.services import IntegrationChanged, integration_document, integration_upsert, integration_version
 from organizations.models import Organization
 
 STARTER_DOCUMENT = {
@@ -28,6 +28,8 @@ class IntegrationDocumentForm(forms.ModelForm):
         label="Integration JSON",
         widget=forms.Textarea(attrs={"rows": 24, "cols": 100, "spellcheck": "false", "class": "json-editor"}),
     )
+    # The version of the integration the document was loaded from: a save over a newer one is refused.
+    version = forms.CharField(required=False, widget=forms.HiddenInput, max_length=64)
 
     class Meta:
         model = Integration
@@ -47,6 +49,7 @@ class IntegrationDocumentForm(forms.ModelForm):
             if "organization" in self.fields:
                 self.fields["organization"].disabled = True
             self.initial["document"] = json.dumps(integration_document(integration=self.instance), indent=2)
+            self.initial["version"] = integration_version(integration=self.instance)
         else:
             self.initial.setdefault("name", "custom")
             self.initial.setdefault("document", json.dumps(STARTER_DOCUMENT, indent=2))
@@ -66,10 +69,22 @@ class IntegrationDocumentForm(forms.ModelForm):
         name = cleaned.get("name") or self.instance.name
         if not organization or not name or "document" not in cleaned:
             return cleaned
+        version = cleaned.get("version")
         try:
             self.instance = integration_upsert(
-                organization=organization, user=self.user, name=name, document=cleaned["document"]
+                organization=organization,
+                user=self.user,
+                name=name,
+                document=cleaned["document"],
+                if_match=[version] if version and self.instance.pk else None,
             )
+        except IntegrationChanged:
+            message = (
+                "Someone else saved this integration after you opened it; saving now would overwrite their change. "
+                "Copy your edits, reload the page to see the current version, and apply them to it."
+            )
+            self.document_errors = [{"path": "(document)", "loc": [], "message": message, "type": "conflict"}]
+            self.add_error("document", message)
         except Invalid as exc:
             self.document_errors = [error.as_dict() for error in exc.errors]
             for error in exc.errors:

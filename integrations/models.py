@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.db import models
 
-from integrations.encryption import encrypted
+from integrations.encryption import EncryptedField
 from organizations.models import Organization
 
 
@@ -29,14 +29,14 @@ class Integration(models.Model):
 
     authentication_type = models.CharField(max_length=16, choices=AuthenticationType.choices)
     api_key_header = models.CharField(max_length=256, blank=True, default="")
-    api_key_value = encrypted(models.TextField(null=True, blank=True))
+    api_key_value = EncryptedField(null=True, blank=True)
     oauth2_token_url = models.URLField(max_length=2048, blank=True, default="")
     authentication_scope = models.CharField(max_length=1024, blank=True, default="")
-    token = encrypted(models.TextField(null=True, blank=True))
+    token = EncryptedField(null=True, blank=True)
     endpoint = models.URLField(max_length=2048)
     default_model = models.CharField(max_length=255)
     custom_header_mapping = models.JSONField(default=dict, blank=True)
-    headers = encrypted(models.JSONField(default=dict, blank=True))
+    headers = EncryptedField(default=dict, blank=True)
     custom_llm_config = models.JSONField(null=True, blank=True)
 
     class Meta:

@@ -1,18 +1,36 @@
 """Writes for integrations. Every create and update goes through integration_upsert."""
 
+import hashlib
 import json
+from collections.abc import Collection
 from pathlib import Path
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from core.problems import Invalid, Problem
 from integrations.document import SECRET_PLACEHOLDER, ParsedDocument, load_json, parse_document
+from integrations.encryption import encrypted_fields, secrets_cipher
 from integrations.handler_files import HandlerConfigError, resolve_handler_path
 from integrations.models import Integration, ModelProperty
 from organizations.models import Organization
 
 NAME_MAX_LENGTH = 100
+ANY_VERSION = "*"
+
+
+class IntegrationChanged(Exception):
+    """The integration is not at the version the caller read (someone saved it meanwhile, or deleted it)."""
+
+    def __init__(self, current: str | None):
+        super().__init__("The integration changed since it was read.")
+        self.current = current
+
+
+def integration_version(*, integration: Integration) -> str:
+    """An opaque tag (20 hex characters) that changes with every save; the API's ETag, the editor's `version`."""
+    stamp = f"{integration.pk}:{integration.updated_at.isoformat()}"
+    return hashlib.sha256(stamp.encode()).hexdigest()[:20]
 
 
 def _check_name(name: str) -> None:
@@ -85,10 +103,14 @@ def _check_aliases_free(parsed: ParsedDocument, *, organization: Organization, e
     ]
 
 
-def integration_upsert(*, organization: Organization, user, name: str, document) -> Integration:
+def integration_upsert(
+    *, organization: Organization, user, name: str, document, if_match: Collection[str] | None = None
+) -> Integration:
     """Create or replace the integration `name` from a document (dict or JSON text).
 
-    Raises Invalid with every problem found; nothing is written then.
+    `if_match`: the versions (`integration_version`) the caller may replace, `"*"` for any existing one; None to
+    replace whatever is stored. Raises IntegrationChanged when the stored integration (or its absence) does not match,
+    Invalid with every problem found; nothing is written then.
     """
     _check_name(name)
     raw = load_json(document) if isinstance(document, str | bytes) else document
@@ -97,6 +119,8 @@ def integration_upsert(*, organization: Organization, user, name: str, document)
     raw = json.loads(json.dumps(raw))  # a private copy we may edit
     with transaction.atomic():
         existing = Integration.objects.select_for_update().filter(organization=organization, name=name).first()
+        if if_match is not None:
+            _check_version(existing, if_match)
         errors = _restore_secrets(raw, existing)
         try:
             parsed = parse_document(raw)
@@ -114,6 +138,12 @@ def integration_upsert(*, organization: Organization, user, name: str, document)
             raise Invalid(
                 [Problem(("model_properties",), "An alias or name was taken meanwhile; try again.", "conflict")]
             ) from None
+
+
+def _check_version(existing: Integration | None, if_match: Collection[str]) -> None:
+    current = integration_version(integration=existing) if existing is not None else None
+    if current is None or not (current in if_match or ANY_VERSION in if_match):
+        raise IntegrationChanged(current)
 
 
 def _save(parsed: ParsedDocument, *, organization, user, name, existing) -> Integration:
@@ -186,3 +216,27 @@ def integration_document(*, integration: Integration, reveal_secrets: bool = Fal
     if integration.custom_llm_config:
         document["custom_llm_config"] = integration.custom_llm_config
     return document
+
+
+def secrets_reencrypt() -> int:
+    """Re-encrypt every stored secret under the first key of INTEGRATIONS_ENCRYPTION_KEYS; returns how many values.
+
+    One transaction; rows are locked (SELECT ... FOR UPDATE where the database has it), so a concurrent save waits
+    instead of being overwritten. Values are rotated as tokens (cryptography's MultiFernet.rotate): plaintexts never
+    change, and updated_at does not move. Raises cryptography.fernet.InvalidToken, changing nothing, when a value
+    cannot be decrypted with any listed key.
+    """
+    cipher = secrets_cipher()
+    quote = connection.ops.quote_name
+    table = quote(Integration._meta.db_table)
+    columns = [quote(field.column) for field in encrypted_fields(Integration)]
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    assignments = ", ".join(f"{column} = %s" for column in columns)
+    count = 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, {', '.join(columns)} FROM {table}{lock}")  # noqa: S608 (names from the model)
+        for pk, *values in cursor.fetchall():
+            rotated = [None if value is None else cipher.rotate(bytes(value)) for value in values]
+            cursor.execute(f"UPDATE {table} SET {assignments} WHERE id = %s", [*rotated, pk])  # noqa: S608
+            count += sum(value is not None for value in rotated)
+    return count

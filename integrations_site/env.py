@@ -1,5 +1,6 @@
 """Typed readers for environment variables that fail loudly on bad values."""
 
+import ipaddress
 import os
 
 from django.core.exceptions import ImproperlyConfigured
@@ -42,3 +43,43 @@ def envlist(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def envnetworks(name: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """Comma-separated CIDRs (`10.20.0.0/16,fd00:1::/64`); a bare address is a network of one."""
+    networks = []
+    for item in envlist(name, []):
+        try:
+            networks.append(ipaddress.ip_network(item))
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"{name} must be comma-separated CIDRs; {item!r} is not one ({exc})") from None
+    return networks
+
+
+_PERIODS = {"s": "second", "m": "minute", "h": "hour", "d": "day"}
+
+
+def envrate(name: str, default: str) -> str | None:
+    """A request rate `N/period` (period second, minute, hour or day, DRF's format), or None for `off`."""
+    raw = (os.environ.get(name) or default).strip().lower()
+    if raw in {"off", "none", "0"}:
+        return None
+    count, _, period = raw.partition("/")
+    if not count.isdigit() or int(count) < 1 or period[:1] not in _PERIODS or _PERIODS[period[:1]] != period:
+        raise ImproperlyConfigured(f"{name} must be N/second, N/minute, N/hour or N/day (or off), not {raw!r}")
+    return raw
+
+
+MIN_KEY_LENGTH = 32
+MIN_DISTINCT_CHARACTERS = 16
+
+
+def weak_key_reason(key: str, *, secret_key: str | None = None) -> str | None:
+    """Why a configured key is too weak for production (too short, too few distinct characters, the secret key)."""
+    if len(key) < MIN_KEY_LENGTH:
+        return f"{len(key)} characters, fewer than {MIN_KEY_LENGTH}"
+    if len(set(key)) < MIN_DISTINCT_CHARACTERS:
+        return f"only {len(set(key))} distinct characters, fewer than {MIN_DISTINCT_CHARACTERS}"
+    if key == secret_key:
+        return "it is DJANGO_SECRET_KEY"
+    return None

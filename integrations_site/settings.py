@@ -4,12 +4,13 @@ import base64
 import hashlib
 import ipaddress
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from integrations_site.env import envbool, envint, envlist, envstr
+from integrations_site.env import envbool, envint, envlist, envnetworks, envrate, envstr, weak_key_reason
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(envstr("INTEGRATIONS_VAR_DIR", str(BASE_DIR / "var")))
@@ -41,6 +42,7 @@ INSTALLED_APPS = [
     "evaluations",
     "api",
     "operations",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -54,6 +56,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Content-Security-Policy on every answer (CONTENT_SECURITY_POLICY below).
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes requires: it answers a locked-out sign-in with its lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "integrations_site.urls"
@@ -124,18 +130,57 @@ STORAGES = {
     },
 }
 
+AUTHENTICATION_BACKENDS = [
+    # Refuses a sign-in while its account or address is locked out (before the password is checked).
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Throttled sign-in (django-axes, /accounts/login/ and the admin login; failures are recorded in the database).
+# After LOGIN_FAILURE_LIMIT failures for one username, or from one address, further attempts are refused with
+# HTTP 429 and a page that says so until LOGIN_LOCKOUT_MINUTES have passed without a new failure; a success resets.
+AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=envint("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "organizations.signin.lockout_response"
+AXES_SENSITIVE_PARAMETERS = ["password"]
+# Behind N reverse proxies that each append to X-Forwarded-For, the client's address is the Nth entry from the right
+# (entries further left are whatever the client sent); with 0 it is REMOTE_ADDR, which a client cannot forge.
+LOGIN_PROXY_COUNT = envint("LOGIN_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "organizations.signin.client_ip"
+
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/settings/integrations"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 
-# Secrets at rest (django-cryptography-5). The key is separate from SECRET_KEY
-# in production; in development it is derived from SECRET_KEY for convenience.
-_encryption_key = envstr("INTEGRATIONS_ENCRYPTION_KEY")
-if not _encryption_key:
+# Secrets at rest (integrations/encryption.py): INTEGRATIONS_ENCRYPTION_KEYS, comma-separated, the first encrypts and
+# any decrypts (rotation without downtime); the single-key INTEGRATIONS_ENCRYPTION_KEY is still accepted. Separate
+# from SECRET_KEY in production; in development derived from SECRET_KEY for convenience.
+_single_key = envstr("INTEGRATIONS_ENCRYPTION_KEY")
+INTEGRATIONS_ENCRYPTION_KEYS = envlist("INTEGRATIONS_ENCRYPTION_KEYS", [])
+if _single_key and INTEGRATIONS_ENCRYPTION_KEYS and _single_key not in INTEGRATIONS_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured(
+        "INTEGRATIONS_ENCRYPTION_KEY is not one of INTEGRATIONS_ENCRYPTION_KEYS: set only INTEGRATIONS_ENCRYPTION_KEYS"
+    )
+INTEGRATIONS_ENCRYPTION_KEYS = INTEGRATIONS_ENCRYPTION_KEYS or ([_single_key] if _single_key else [])
+if not INTEGRATIONS_ENCRYPTION_KEYS:
     if not DEBUG:
-        raise ImproperlyConfigured("INTEGRATIONS_ENCRYPTION_KEY is required when DJANGO_DEBUG is false")
-    _encryption_key = base64.urlsafe_b64encode(hashlib.sha256(f"encryption:{SECRET_KEY}".encode()).digest()).decode()
-INTEGRATIONS_ENCRYPTION_KEY = _encryption_key
+        raise ImproperlyConfigured(
+            "INTEGRATIONS_ENCRYPTION_KEYS or INTEGRATIONS_ENCRYPTION_KEY is required when DJANGO_DEBUG is false"
+        )
+    INTEGRATIONS_ENCRYPTION_KEYS = [
+        base64.urlsafe_b64encode(hashlib.sha256(f"encryption:{SECRET_KEY}".encode()).digest()).decode()
+    ]
+if not DEBUG:
+    for _position, _key in enumerate(INTEGRATIONS_ENCRYPTION_KEYS, start=1):
+        _weakness = weak_key_reason(_key, secret_key=SECRET_KEY)
+        if _weakness:
+            raise ImproperlyConfigured(
+                f"Encryption key {_position} of INTEGRATIONS_ENCRYPTION_KEYS is weak ({_weakness}): generate one "
+                'with python -c "import secrets; print(secrets.token_urlsafe(48))"'
+            )
+# The key that encrypts (kept for code and tools that read one key).
+INTEGRATIONS_ENCRYPTION_KEY = INTEGRATIONS_ENCRYPTION_KEYS[0]
 
 # Broker and shared cache: Redis when REDIS_URL is set, otherwise embedded
 # defaults that need no server (a filesystem broker and a file cache).
@@ -187,8 +232,10 @@ RUNNERS_REAP_INTERVAL = envint("RUNNERS_REAP_INTERVAL", 300, minimum=0)
 # A run still `running` this long is failed by the reaper; 0: twice RUNNERS_LOST_AFTER_SECONDS.
 RUNNERS_REAP_AFTER_SECONDS = envint("RUNNERS_REAP_AFTER_SECONDS", 0)
 # SSRF policy (core/network_policy.py): link-local and metadata addresses are always refused; loopback and
-# private ranges are allowed (internal gateways) unless this is set.
-RUNNERS_BLOCK_PRIVATE_NETWORKS = envbool("RUNNERS_BLOCK_PRIVATE_NETWORKS", False)
+# private ranges are refused in production (a member must not make a worker call the product itself), allowed in
+# debug so that the quickstart reaches a local model; the listed CIDRs stay reachable while blocking.
+RUNNERS_BLOCK_PRIVATE_NETWORKS = envbool("RUNNERS_BLOCK_PRIVATE_NETWORKS", not DEBUG)
+RUNNERS_ALLOWED_NETWORKS = envnetworks("RUNNERS_ALLOWED_NETWORKS")
 
 # The queue runs are published to and workers consume (one per deployment sharing a broker).
 CELERY_TASK_DEFAULT_QUEUE = envstr("RUNNERS_QUEUE", "celery")
@@ -229,7 +276,11 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "api.exception_handlers.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
+    # Per API key (per user for the browser's session): 429 with Retry-After beyond API_THROTTLE_RATE.
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ApiKeyRateThrottle"],
 }
+# Requests per API key (or per signed-in user), counted in the shared cache: "N/second|minute|hour|day", or "off".
+API_THROTTLE_RATE = envrate("API_THROTTLE_RATE", "1200/minute")
 SPECTACULAR_SETTINGS = {
     "TITLE": "Custom model integrations API",
     "VERSION": "2.0.0",
@@ -260,6 +311,23 @@ except ValueError as exc:
     raise ImproperlyConfigured(f"METRICS_ALLOWED_NETWORKS: {exc}") from None
 METRICS_INTEGRATION_LABELS = envbool("METRICS_INTEGRATION_LABELS", False)
 METRICS_INTEGRATION_LABELS_MAX = envint("METRICS_INTEGRATION_LABELS_MAX", 20, minimum=1)
+
+# Content-Security-Policy (django-csp): the pages' own static scripts and styles only, nothing inline, no framing;
+# data: images for the API docs' icons. The API docs page adds inline styles (api/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
@@ -296,5 +364,7 @@ LOGGING = {
         "LiteLLM": {"level": "WARNING"},
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
+        # django-axes logs every sign-in at INFO; failures and lockouts are WARNING.
+        "axes": {"level": "WARNING"},
     },
 }

@@ -11,7 +11,8 @@ from organizations.models import ApiKey, Membership, Organization, Project, Role
 API_KEY_PREFIX = "gal_"
 
 
-def _digest(raw_key: str) -> str:
+def api_key_digest(raw_key: str) -> str:
+    """The SHA-256 hex digest an API key is stored (and throttled) under."""
     # API keys are 256-bit random strings, so a fast hash is enough (no stretching needed).
     return hashlib.sha256(raw_key.encode()).hexdigest()
 
@@ -24,7 +25,7 @@ class IssuedApiKey:
 
 def api_key_issue(*, user) -> IssuedApiKey:
     raw_key = API_KEY_PREFIX + secrets.token_urlsafe(32)
-    api_key = ApiKey.objects.create(user=user, prefix=raw_key[:12], digest=_digest(raw_key))
+    api_key = ApiKey.objects.create(user=user, prefix=raw_key[:12], digest=api_key_digest(raw_key))
     return IssuedApiKey(api_key=api_key, raw_key=raw_key)
 
 
@@ -34,7 +35,7 @@ def api_key_authenticate(*, raw_key: str):
         return None
     api_key = (
         ApiKey.objects.select_related("user", "user__membership__organization")
-        .filter(digest=_digest(raw_key), revoked_at__isnull=True, user__is_active=True)
+        .filter(digest=api_key_digest(raw_key), revoked_at__isnull=True, user__is_active=True)
         .first()
     )
     if api_key is None:

@@ -5,7 +5,7 @@ integration's token URL with grant_type=client_credentials, client_id and
 client_secret in the body (client_secret_post, what the product page describes:
 the credentials "will be sent to the OAuth2 endpoint") and `scope` when set.
 Tokens are cached in the Django cache (Redis in production, so shared by every
-worker), encrypted with INTEGRATIONS_ENCRYPTION_KEY, until shortly before
+worker), encrypted with INTEGRATIONS_ENCRYPTION_KEYS, until shortly before
 `expires_in`. A cache lock makes a burst of runs wait for one token request
 instead of each asking for a token.
 """
@@ -20,7 +20,7 @@ import pydantic
 from django.conf import settings
 from django.core.cache import cache
 
-from integrations.encryption import cipher_for
+from integrations.encryption import secrets_cipher
 from runners.event_loop import submit
 from runners.failures import FailureKind
 from runners.metrics import observe_token_request
@@ -100,7 +100,7 @@ def _cached_token(credentials: ClientCredentials) -> str | None:
     if not stored:
         return None
     try:
-        data = json.loads(cipher_for(settings.INTEGRATIONS_ENCRYPTION_KEY).decrypt(stored))
+        data = json.loads(secrets_cipher().decrypt(stored))
     except Exception:  # a token encrypted with a rotated key, or garbage: fetch a new one
         return None
     if data["refresh_at"] <= time.time():
@@ -111,7 +111,7 @@ def _cached_token(credentials: ClientCredentials) -> str | None:
 def _store_token(credentials: ClientCredentials, token: str, expires_in: float | None) -> None:
     lifetime = _cache_lifetime(expires_in)
     payload = json.dumps({"access_token": token, "refresh_at": time.time() + lifetime}).encode()
-    stored = cipher_for(settings.INTEGRATIONS_ENCRYPTION_KEY).encrypt(payload)
+    stored = secrets_cipher().encrypt(payload)
     cache.set(credentials.cache_key, stored, timeout=max(1, int(lifetime) + 1))
 
 

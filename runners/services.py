@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import transaction
 
 from core.problems import Invalid, Problem
+from integrations.document import unstorable_strings
 from integrations.models import ModelProperty
 from organizations.models import Project
 from organizations.services import default_project
@@ -17,6 +18,8 @@ from runners.models import Job, Run, RunStatus
 from runners.parameters import split_supported, validate_parameters
 
 MAX_MESSAGES = 500
+# Objects and lists inside one message (content parts, tool calls) nest this deep at most; real ones nest 4 levels.
+MAX_MESSAGE_DEPTH = 16
 ROLES = ("system", "user", "assistant", "tool", "developer")
 
 
@@ -31,6 +34,13 @@ def validate_messages(raw: Any, *, loc_prefix: tuple = ("messages",)) -> list[di
         if not isinstance(message, dict):
             errors.append(Problem(loc, 'Each message must be an object with "role" and "content".', "dict_type"))
             continue
+        if _depth(message) > MAX_MESSAGE_DEPTH:
+            message_text = f"Objects and lists nest at most {MAX_MESSAGE_DEPTH} levels in a message."
+            errors.append(Problem(loc, message_text, "too_deep"))
+            continue
+        if unstorable := unstorable_strings(message, loc):
+            errors += unstorable  # no database column stores them (PostgreSQL's jsonb refuses \u0000)
+            continue
         if message.get("role") not in ROLES:
             errors.append(Problem((*loc, "role"), f"Must be one of {', '.join(ROLES)}.", "literal_error"))
         content = message.get("content")
@@ -39,6 +49,18 @@ def validate_messages(raw: Any, *, loc_prefix: tuple = ("messages",)) -> list[di
     if errors:
         raise Invalid(errors)
     return raw
+
+
+def _depth(value: Any) -> int:
+    """How deeply lists and objects nest in `value` (a scalar is 0), without recursion."""
+    deepest, pending = 0, [(value, 0)]
+    while pending:
+        item, level = pending.pop()
+        if isinstance(item, dict | list):
+            level += 1
+            deepest = max(deepest, level)
+            pending.extend((child, level) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def run_enqueue(

@@ -90,7 +90,7 @@ def connection_failure(exc: Exception, url: str, timeouts: Timeouts, *, what: st
         if isinstance(cause, BlockedAddress):
             return TransportError(
                 f"{cause} The runners never connect to link-local or cloud metadata addresses, nor to private "
-                "ones when RUNNERS_BLOCK_PRIVATE_NETWORKS is set.",
+                "ones when RUNNERS_BLOCK_PRIVATE_NETWORKS is true (except RUNNERS_ALLOWED_NETWORKS).",
                 permanent=True,
                 error_type=FailureKind.BLOCKED_ADDRESS,
             )

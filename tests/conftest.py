@@ -20,6 +20,13 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _no_api_throttling(settings):
+    # The fuzz and schema tests send thousands of requests with one key; tests/hardening/test_throttling.py turns
+    # throttling back on. (Counts live in the shared Redis cache, which sessions running at once share.)
+    settings.API_THROTTLE_RATE = None
+
+
 @pytest.fixture
 def org(db):
     return OrganizationFactory(name="Acme")

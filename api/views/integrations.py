@@ -19,7 +19,13 @@ from api.serializers import (
 from api.views.base import OrganizationApi, found
 from integrations.permissions import DELETE, READ_SECRETS, UPDATE, can_create_integrations, integration_permissions
 from integrations.selectors import integration_get, integration_list
-from integrations.services import NAME_MAX_LENGTH, integration_delete, integration_document, integration_upsert
+from integrations.services import (
+    NAME_MAX_LENGTH,
+    integration_delete,
+    integration_document,
+    integration_upsert,
+    integration_version,
+)
 
 NAME_RE = re.compile(r"\A[-a-zA-Z0-9_]+\Z")
 # An integration document is small; anything bigger is a mistake (or an attack).
@@ -33,6 +39,19 @@ NAME_PARAMETER = OpenApiParameter(
     pattern=r"^[-a-zA-Z0-9_]{1,100}$",
     examples=[OpenApiExample("custom", value="custom")],
 )
+
+
+def _etag(integration) -> str:
+    return f'"{integration_version(integration=integration)}"'
+
+
+def _if_match(request) -> list[str] | None:
+    """The entity tags of If-Match (quotes removed), or None without the header; weak tags never match a write."""
+    header = request.headers.get("If-Match")
+    if header is None:
+        return None
+    tags = [tag.strip() for tag in header.split(",")]
+    return [tag.strip('"') for tag in tags if tag and not tag.startswith("W/")]
 
 
 def _require(integration, user, permission: str, message: str) -> None:
@@ -93,12 +112,13 @@ def _custom_integration_schema(prefix: str, *, named: bool):
             description=(
                 "The body is the integration document. Members may create integrations; only admins and the "
                 'creator may update one. Send "********" for a secret to keep the stored value. '
-                f"Bodies are limited to {MAX_DOCUMENT_BYTES // 1024} KiB."
+                f"Bodies are limited to {MAX_DOCUMENT_BYTES // 1024} KiB. Send `If-Match` with the `ETag` of "
+                "your GET to refuse (412) a write over a change made since; without it the document is saved."
             ),
             parameters=parameters,
             request=IntegrationDocument,
             examples=DOCUMENT_EXAMPLES,
-            responses={200: IntegrationReadSerializer, **error_responses(401, 403, 413, 415, 422)},
+            responses={200: IntegrationReadSerializer, **error_responses(401, 403, 412, 413, 415, 422)},
         ),
         delete=extend_schema(
             operation_id=f"{prefix}_delete",
@@ -122,7 +142,8 @@ class CustomIntegrationApi(IntegrationApi):
 
     def get(self, request, name="custom"):
         integration = self.integration_named(name)
-        return Response(IntegrationReadSerializer(integration, context={"user": request.user}).data)
+        data = IntegrationReadSerializer(integration, context={"user": request.user}).data
+        return Response(data, headers={"ETag": _etag(integration)})
 
     def put(self, request, name="custom"):
         self.validated(self.IntegrationPathInput, {"name": name}, where="path")
@@ -134,9 +155,16 @@ class CustomIntegrationApi(IntegrationApi):
                 _require(existing, request.user, UPDATE, "Only admins and the integration's creator may change it.")
             elif not can_create_integrations(user=request.user):
                 raise PermissionDenied("You may not add integrations.")
-            integration_upsert(organization=self.organization, user=request.user, name=name, document=document)
+            integration_upsert(
+                organization=self.organization,
+                user=request.user,
+                name=name,
+                document=document,
+                if_match=_if_match(request),
+            )
         integration = integration_get(organization=self.organization, name=name)
-        return Response(IntegrationReadSerializer(integration, context={"user": request.user}).data)
+        data = IntegrationReadSerializer(integration, context={"user": request.user}).data
+        return Response(data, headers={"ETag": _etag(integration)})
 
     def delete(self, request, name="custom"):
         integration = self.integration_named(name)

@@ -3,6 +3,7 @@
 import re
 import uuid
 
+from django.db import IntegrityError
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -10,7 +11,7 @@ from rest_framework.response import Response
 from api.errors import Unprocessable, problem
 from api.pagination import RunCursorPagination
 from api.schema import RUN_EXAMPLES, error_responses
-from api.selectors import job_get_scoped, run_list_filtered
+from api.selectors import job_get_scoped, job_writable_by, run_list_filtered
 from api.serializers import StrictBooleanField, StrictCharField, TimestampField
 from api.views.base import OrganizationApi, found
 from integrations.selectors import integration_get
@@ -154,7 +155,7 @@ class RunListItemSerializer(RunOutputSerializer):
         return run_output_preview(run)[1]
 
 
-def _resolve_references(organization, data: dict):
+def _resolve_references(organization, user, data: dict):
     """The model and job a run request names, or a 422 pointing at the field that names nothing."""
     integration = integration_get(organization=organization, name=data["integration"])
     if integration is None:
@@ -171,6 +172,9 @@ def _resolve_references(organization, data: dict):
         job = job_get_scoped(organization=organization, job_id=data["job"])
         if job is None:
             raise Unprocessable([problem(["body", "job"], "No such job in your organisation.", "not_found")])
+        if not job_writable_by(job=job, user=user):
+            message = "Runs can be added only to API jobs you started (not to evaluations, tests or others' jobs)."
+            raise Unprocessable([problem(["body", "job"], message, "job_not_writable")])
     return model, job
 
 
@@ -242,13 +246,19 @@ class RunsApi(OrganizationApi):
     def post(self, request):
         data = self.validated(self.RunCreateInput, request.data, where="body")
         organization = self.organization
-        model, job = _resolve_references(organization, data)
+        model, job = _resolve_references(organization, request.user, data)
         asked = RunRequest(
             model=model, messages=data["messages"], parameters=data.get("parameters"), stream=data["stream"]
         )
-        _, (run,) = runs_start(
-            organization=organization, user=request.user, kind=Job.Kind.API, job=job, requests=[asked]
-        )
+        try:
+            _, (run,) = runs_start(
+                organization=organization, user=request.user, kind=Job.Kind.API, job=job, requests=[asked]
+            )
+        except IntegrityError:
+            # The integration (or the job) was deleted between the lookup and the commit (foreign keys are checked
+            # at commit): the same answer as if it had gone a moment earlier.
+            message = f'No integration named "{data["integration"]}" (it was deleted meanwhile).'
+            raise Unprocessable([problem(["body", "integration"], message, "not_found")]) from None
         return Response(
             self.RunCreatedOutput(run).data,
             status=status.HTTP_202_ACCEPTED,

@@ -201,7 +201,7 @@ FAULTS = [
         "metadata address", "failed", "blocked_address", 1,
         "Connecting to 169.254.169.254 was refused: link-local and cloud metadata addresses are never allowed. The "
         "runners never connect to link-local or cloud metadata addresses, nor to private ones when "
-        "RUNNERS_BLOCK_PRIVATE_NETWORKS is set.",
+        "RUNNERS_BLOCK_PRIVATE_NETWORKS is true (except RUNNERS_ALLOWED_NETWORKS).",
         _metadata_endpoint,
     ),
     Fault(

@@ -1,6 +1,7 @@
 """SSRF policy: metadata and link-local addresses in every encoding are refused when a document is saved and when
 a runner connects (on the resolved address, so DNS rebinding fails); redirects are not followed; loopback and
-private ranges are allowed unless RUNNERS_BLOCK_PRIVATE_NETWORKS is set."""
+private ranges are allowed unless RUNNERS_BLOCK_PRIVATE_NETWORKS is set (tests run in debug, where it defaults to
+false; tests/hardening/test_private_networks.py covers the production default and RUNNERS_ALLOWED_NETWORKS)."""
 
 import asyncio
 import ipaddress
@@ -196,7 +197,9 @@ def test_blocking_private_networks_refuses_loopback_at_connect_time(
     run = execute(enqueue(integration))
 
     assert (run.status, run.error_type, run.attempts) == ("failed", "blocked_address", 1)
-    assert "loopback and private network addresses are blocked (RUNNERS_BLOCK_PRIVATE_NETWORKS)" in run.error_message
+    assert "loopback and private network addresses are blocked (RUNNERS_BLOCK_PRIVATE_NETWORKS is true" in (
+        run.error_message
+    )
     assert openai_server.completion_requests == []
 
 
@@ -211,7 +214,8 @@ def test_blocking_private_networks_applies_to_the_token_request(
     assert (run.status, run.error_type) == ("failed", "token_endpoint_error")
     assert run.error_message.startswith(
         "Could not get an OAuth2 token: Connecting to 0x7f000001 (127.0.0.1) was refused: loopback and private "
-        "network addresses are blocked (RUNNERS_BLOCK_PRIVATE_NETWORKS)."
+        "network addresses are blocked (RUNNERS_BLOCK_PRIVATE_NETWORKS is true; an operator can list the ranges that "
+        "stay reachable in RUNNERS_ALLOWED_NETWORKS)."
     )
     assert oauth2_server.token_requests == []
 

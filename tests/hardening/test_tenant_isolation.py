@@ -148,7 +148,7 @@ PARAMETER = re.compile(r"<(?:\w+:)?(\w+)>|\(\?P<(\w+)>[^)]*\)")
 LITERAL_PATHS = {
     r"api/v2/^[\s\S]*$": "api/v2/no-such-endpoint",
     r"admin/(?P<url>.*)$": "admin/no-such-page/",
-    r"admin/^(?P<app_label>auth|organizations|integrations|runners|evaluations)/$": "admin/integrations/",
+    r"admin/^(?P<app_label>auth|organizations|integrations|runners|evaluations|axes)/$": "admin/integrations/",
 }
 
 

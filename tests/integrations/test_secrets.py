@@ -77,39 +77,42 @@ def test_the_placeholder_without_a_stored_secret_is_an_error(org):
     assert caught.value.errors[0].path == "api_key_value"
 
 
-def test_key_rotation_re_encrypts_every_secret_and_loses_nothing(org, settings, monkeypatch):
+NEW_KEY = "a-brand-new-encryption-key-of-sufficient-length-0123"
+
+
+def test_key_rotation_re_encrypts_every_secret_and_loses_nothing(org, settings):
     _store_secrets(org)
     before = {i.name: integration_document(integration=i, reveal_secrets=True) for i in Integration.objects.all()}
     old_raw = _raw_table_bytes()
-    new_key = "a-brand-new-encryption-key-of-sufficient-length-0123"
-    monkeypatch.setenv("INTEGRATIONS_NEW_ENCRYPTION_KEY", new_key)
+    settings.INTEGRATIONS_ENCRYPTION_KEYS = [NEW_KEY, *settings.INTEGRATIONS_ENCRYPTION_KEYS]
 
     call_command("rotate_encryption_key")
 
-    settings.INTEGRATIONS_ENCRYPTION_KEY = new_key
+    settings.INTEGRATIONS_ENCRYPTION_KEYS = [NEW_KEY]
     after = {i.name: integration_document(integration=i, reveal_secrets=True) for i in Integration.objects.all()}
     assert after == before
     assert _raw_table_bytes() != old_raw
 
 
-def test_the_old_key_cannot_read_secrets_after_rotation(org, monkeypatch):
+def test_the_old_key_cannot_read_secrets_after_rotation(org, settings):
     _store_secrets(org)
-    monkeypatch.setenv("INTEGRATIONS_NEW_ENCRYPTION_KEY", "another-new-encryption-key-with-enough-length-xyz")
+    old_keys = settings.INTEGRATIONS_ENCRYPTION_KEYS
+    settings.INTEGRATIONS_ENCRYPTION_KEYS = [NEW_KEY, *old_keys]
     call_command("rotate_encryption_key")
-    from django_cryptography.core.signing import BadSignature
+    from integrations.encryption import InvalidToken
 
-    with pytest.raises(BadSignature):
+    settings.INTEGRATIONS_ENCRYPTION_KEYS = old_keys
+    with pytest.raises(InvalidToken):
         Integration.objects.get(name="keyed").api_key_value  # noqa: B018
 
 
-def test_rotation_with_a_wrong_current_key_changes_nothing(org, settings, monkeypatch):
+def test_rotation_with_a_wrong_current_key_changes_nothing(org, settings):
     _store_secrets(org)
     old_raw = _raw_table_bytes()
-    settings.INTEGRATIONS_ENCRYPTION_KEY = "not-the-key-the-secrets-were-written-with-000000"
-    monkeypatch.setenv("INTEGRATIONS_NEW_ENCRYPTION_KEY", "another-new-encryption-key-with-enough-length-xyz")
-    from django_cryptography.core.signing import BadSignature
+    settings.INTEGRATIONS_ENCRYPTION_KEYS = [NEW_KEY, "not-the-key-the-secrets-were-written-with-000000"]
+    from django.core.management.base import CommandError
 
-    with pytest.raises(BadSignature):
+    with pytest.raises(CommandError, match="cannot be decrypted with any key"):
         call_command("rotate_encryption_key")
     assert _raw_table_bytes() == old_raw
 
