@@ -20,6 +20,7 @@ from api.views.integrations import (
     NamedCustomIntegrationApi,
 )
 from api.views.metrics import MetricDetailApi, MetricsApi, MetricScoresApi
+from api.views.prompts import PromptDetailApi, PromptLabelApi, PromptsApi, PromptVersionDetailApi, PromptVersionsApi
 from api.views.runs import RunDetailApi, RunsApi
 
 
@@ -64,6 +65,15 @@ urlpatterns = [
         EvaluationResultsCsvApi.as_view(),
         name="api-evaluation-results-csv",
     ),
+    path("prompts", PromptsApi.as_view(), name="api-prompts"),
+    path("prompts/<uuid:prompt_id>", PromptDetailApi.as_view(), name="api-prompt"),
+    path("prompts/<uuid:prompt_id>/versions", PromptVersionsApi.as_view(), name="api-prompt-versions"),
+    path(
+        "prompts/<uuid:prompt_id>/versions/<int:number>",
+        PromptVersionDetailApi.as_view(),
+        name="api-prompt-version",
+    ),
+    path("prompts/<uuid:prompt_id>/labels/<str:label>", PromptLabelApi.as_view(), name="api-prompt-label"),
     path("schema", SpectacularJSONAPIView.as_view(**public), name="api-schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="api-schema", **public), name="api-docs"),
     re_path(r"^[\s\S]*$", NotFoundApi.as_view()),  # any path, also one with a newline

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "organizations",
     "integrations",
     "runners",
+    "prompts",
     "playground",
     "evaluations",
     "api",
