@@ -78,6 +78,14 @@ def parameter_specs() -> dict[str, dict[str, Any]]:
     return specs
 
 
+def remembered_alias(groups: list[dict[str, Any]], draft: dict[str, Any] | None) -> str | None:
+    """The model the user chose last (kept in their draft), if it still exists."""
+    alias = (draft or {}).get("last_model")
+    if any(model["alias"] == alias for group in groups for model in group["models"]):
+        return alias
+    return None
+
+
 def message_variables(messages: list) -> list[str]:
     """The {{variable}} names used in the messages, in order of first use."""
     names: list[str] = []
