@@ -11,7 +11,7 @@ from api.errors import Unprocessable, problem
 from api.schema import error_responses
 from api.serializers import StrictCharField, TimestampField
 from api.views.base import OrganizationApi, found
-from api.views.runs import MessagesField, NullableObjectField, ParametersField
+from api.views.runs import MessagesField, ParametersField
 from integrations.document import DocumentInvalid
 from prompts.models import Prompt
 from prompts.selectors import (
@@ -35,9 +35,14 @@ from prompts.services import (
 )
 
 
-@extend_schema_field({"type": ["array", "null"], "items": {"type": "object"}, "maxItems": 128})
+@extend_schema_field({"type": "array", "items": {"type": "object"}, "maxItems": 128})
 class ToolsField(serializers.JSONField):
-    """Checked by the prompts' services (the run parameter `tools`)."""
+    """Checked by the prompts' services (the run parameter `tools`); `allow_null` adds the null."""
+
+
+@extend_schema_field({"type": "object"})
+class ObjectField(serializers.JSONField):
+    """Checked by the prompts' services (the run parameter `response_format`); `allow_null` adds the null."""
 
 
 class VersionOutput(serializers.Serializer):
@@ -50,8 +55,8 @@ class VersionOutput(serializers.Serializer):
         source="model_alias", allow_null=True, help_text="The model alias it was written for, or null."
     )
     parameters = serializers.JSONField()
-    tools = serializers.JSONField(allow_null=True)
-    response_format = NullableObjectField(allow_null=True)
+    tools = ToolsField(allow_null=True)
+    response_format = ObjectField(allow_null=True)
     note = serializers.CharField()
     labels = serializers.SerializerMethodField()
     created_by = serializers.CharField(source="created_by.username", allow_null=True, default=None)
@@ -99,7 +104,7 @@ class VersionInput(serializers.Serializer):
     )
     parameters = ParametersField(required=False, allow_null=True)
     tools = ToolsField(required=False, allow_null=True)
-    response_format = NullableObjectField(required=False, allow_null=True)
+    response_format = ObjectField(required=False, allow_null=True)
     note = StrictCharField(
         required=False, allow_blank=True, max_length=MAX_NOTE, help_text="What changed, for the version list."
     )
