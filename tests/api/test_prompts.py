@@ -162,6 +162,10 @@ def test_deletion_is_refused_while_a_run_came_from_a_version(created, admin_clie
         format="json",
     )
     Run.objects.filter(pk=response.json()["id"]).update(prompt_version_id=created["versions"][0]["id"])
+    assert (
+        admin_client.get(f"/api/v2/runs/{response.json()['id']}").json()["prompt_version"]
+        == created["versions"][0]["id"]
+    )
     response = admin_client.delete(f"{URL}/{created['id']}")
     assert response.status_code == 409
     assert "run" in response.json()["detail"]
