@@ -2,6 +2,7 @@
 
 from evaluations.judging import RESERVED_VARIABLES, prompt_variables
 from evaluations.selectors import metric_list
+from prompts.selectors import prompt_list
 from runners.models import Job, Run
 from runners.selectors import run_list, runs_with_output_preview
 
@@ -37,3 +38,8 @@ def playground_metrics(*, organization) -> list[dict]:
         }
         for metric in metric_list(organization=organization)
     ]
+
+
+def playground_prompts(*, organization) -> list[dict]:
+    """The organisation's saved prompts for the Prompt select, last changed first: {"id", "name"}."""
+    return [{"id": str(prompt.pk), "name": prompt.name} for prompt in prompt_list(organization=organization)]

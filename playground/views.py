@@ -12,7 +12,7 @@ from core.problems import Invalid
 from integrations.selectors import default_alias, model_groups
 from integrations.views import membership_of
 from playground.drafts import playground_draft_get, playground_draft_save
-from playground.selectors import playground_history, playground_job_runs, playground_metrics
+from playground.selectors import playground_history, playground_job_runs, playground_metrics, playground_prompts
 from playground.services import (
     MAX_COLUMNS,
     parameter_specs,
@@ -40,6 +40,7 @@ def playground_page(request):
     metrics = playground_metrics(organization=membership.organization)
     draft = playground_draft_get(user=request.user, organization=membership.organization)
     preselected = remembered_alias(groups, draft) or default_alias(groups)
+    prompts = playground_prompts(organization=membership.organization)
     return render(
         request,
         "playground/playground.html",
@@ -48,6 +49,7 @@ def playground_page(request):
             "default_alias": preselected,
             "history": history,
             "metrics": metrics,
+            "prompts": prompts,
             "page_data": {
                 "groups": groups,
                 "default_alias": preselected,
