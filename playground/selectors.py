@@ -11,7 +11,7 @@ HISTORY_LENGTH = 25
 
 def playground_history(*, organization, user, limit: int = HISTORY_LENGTH) -> list[Run]:
     """The user's most recent Playground runs, newest first."""
-    runs = run_list(organization=organization, user=user).filter(job__kind=Job.Kind.PLAYGROUND)
+    runs = run_list(organization=organization, user=user).filter(job__kind=Job.Kind.PLAYGROUND).select_related("job")
     return list(runs_with_output_preview(runs)[:limit])
 
 

@@ -15,6 +15,7 @@ from playground.drafts import playground_draft_get, playground_draft_save
 from playground.selectors import playground_history, playground_job_runs, playground_metrics, playground_prompts
 from playground.services import (
     MAX_COLUMNS,
+    history_payloads,
     parameter_specs,
     playground_run,
     remembered_alias,
@@ -36,7 +37,7 @@ def playground_page(request):
     membership = membership_of(request)
     groups = model_groups(organization=membership.organization)
     runs = playground_history(organization=membership.organization, user=request.user)
-    history = [run_payload(run, detail=False) for run in runs]
+    history = history_payloads(runs)
     metrics = playground_metrics(organization=membership.organization)
     draft = playground_draft_get(user=request.user, organization=membership.organization)
     preselected = remembered_alias(groups, draft) or default_alias(groups)
@@ -83,6 +84,7 @@ def runs_start(request):
             variables=body.get("variables"),
             columns=body.get("columns"),
             stream=body.get("stream", True) is not False,
+            prompt_version=body.get("prompt_version"),
         )
     except Invalid as exc:
         return JsonResponse({"errors": [error.as_dict() for error in exc.errors]}, status=422)

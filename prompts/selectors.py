@@ -71,3 +71,16 @@ def prompt_version_variables(version: PromptVersion) -> list[str]:
 
 def prompt_version_labels(version: PromptVersion) -> list[str]:
     return sorted(label.name for label in version.labels.all())
+
+
+def prompt_version_summaries(*, version_ids: list) -> dict[uuid.UUID, dict[str, Any]]:
+    """{version id: {"id", "prompt", "name", "number"}} for the versions that still exist, in one query."""
+    if not version_ids:
+        return {}
+    rows = PromptVersion.objects.filter(pk__in=set(version_ids)).values_list(
+        "pk", "prompt_id", "prompt__name", "number"
+    )
+    return {
+        pk: {"id": str(pk), "prompt": str(prompt_id), "name": name, "number": number}
+        for pk, prompt_id, name, number in rows
+    }
