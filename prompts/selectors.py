@@ -84,3 +84,19 @@ def prompt_version_summaries(*, version_ids: list) -> dict[uuid.UUID, dict[str, 
         pk: {"id": str(pk), "prompt": str(prompt_id), "name": name, "number": number}
         for pk, prompt_id, name, number in rows
     }
+
+
+def prompt_version_choices(*, organization) -> list[tuple[str, str]]:
+    """(version id, "name · v2 (production)") for every version of the organisation's prompts, newest first."""
+    versions = (
+        PromptVersion.objects.filter(prompt__organization=organization)
+        .select_related("prompt")
+        .prefetch_related("labels")
+        .order_by("prompt__name", "-number")
+    )
+    choices = []
+    for version in versions:
+        labels = prompt_version_labels(version)
+        suffix = f" ({', '.join(labels)})" if labels else ""
+        choices.append((str(version.pk), f"{version.prompt.name} · v{version.number}{suffix}"))
+    return choices
