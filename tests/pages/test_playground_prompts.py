@@ -75,3 +75,10 @@ def test_another_organisations_version_is_refused(admin_client, other_org, other
     assert response.status_code == 422
     assert response.json()["errors"][0]["loc"] == ["prompt_version"]
     assert not Run.objects.exists()
+
+
+def test_the_page_offers_the_saved_prompts_and_loads_the_module(admin_client, prompt):
+    page = admin_client.get("/playground").content.decode()
+    assert f'<option value="{prompt.pk}">greeting</option>' in page
+    assert '<label for="prompt-select">Prompt</label>' in page
+    assert 'src="/static/js/prompts.js"' in page
