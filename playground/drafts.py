@@ -7,7 +7,7 @@ only its shape is, and its size is bounded.
 import json
 from typing import Any
 
-from integrations.document import DocumentError, DocumentInvalid
+from core.problems import Invalid, Problem
 from playground.models import PlaygroundDraft
 
 MAX_DRAFT_BYTES = 256 * 1024
@@ -24,11 +24,11 @@ DRAFT_FIELDS: dict[str, type | tuple[type, ...]] = {
 
 
 def draft_clean(raw: Any) -> dict[str, Any]:
-    """The draft to store: known keys only; DocumentInvalid (loc `draft.<key>`) for a value of the wrong type."""
+    """The draft to store: known keys only; Invalid (loc `draft.<key>`) for a value of the wrong type."""
     if not isinstance(raw, dict):
-        raise DocumentInvalid([DocumentError(("draft",), "Must be an object.", "dict_type")])
+        raise Invalid([Problem(("draft",), "Must be an object.", "dict_type")])
     if len(json.dumps(raw)) > MAX_DRAFT_BYTES:
-        raise DocumentInvalid([DocumentError(("draft",), f"At most {MAX_DRAFT_BYTES // 1024} KiB.", "too_long")])
+        raise Invalid([Problem(("draft",), f"At most {MAX_DRAFT_BYTES // 1024} KiB.", "too_long")])
     errors = []
     clean = {}
     for key, kind in DRAFT_FIELDS.items():
@@ -36,11 +36,11 @@ def draft_clean(raw: Any) -> dict[str, Any]:
         if value is None:
             continue
         if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
-            errors.append(DocumentError(("draft", key), f"Must be a JSON {_type_name(kind)}.", "type_error"))
+            errors.append(Problem(("draft", key), f"Must be a JSON {_type_name(kind)}.", "type_error"))
             continue
         clean[key] = value
     if errors:
-        raise DocumentInvalid(errors)
+        raise Invalid(errors)
     return clean
 
 

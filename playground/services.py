@@ -9,7 +9,7 @@ from core.problems import Invalid, Problem
 from integrations.selectors import model_get
 from prompts.selectors import prompt_version_get_by_id, prompt_version_summaries
 from prompts.services import prompt_version_use
-from prompts.templating import VARIABLE_RE, message_variables, messages_render  # noqa: F401 (used by evaluations)
+from prompts.templating import message_variables, messages_render
 from runners.models import TERMINAL_STATUSES, Job, Run
 from runners.parameters import RunParameters
 from runners.selectors import run_live_output, run_output_preview

@@ -123,6 +123,6 @@ def draft(request):
         return JsonResponse({"errors": [{"path": "(body)", "loc": [], "message": "Not valid JSON."}]}, status=400)
     try:
         saved = playground_draft_save(user=request.user, organization=membership.organization, data=body)
-    except DocumentInvalid as exc:
+    except Invalid as exc:
         return JsonResponse({"errors": [error.as_dict() for error in exc.errors]}, status=422)
     return JsonResponse({"draft": saved.data, "updated_at": saved.updated_at.isoformat()})

@@ -12,7 +12,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import RestrictedError
 
-from integrations.document import DocumentError, DocumentInvalid
+from core.problems import Invalid, Problem
 from integrations.selectors import model_get
 from organizations.models import Organization
 from prompts.models import Prompt, PromptLabel, PromptVersion
@@ -50,9 +50,9 @@ def prompt_permissions(*, prompt: Prompt, user) -> list[str]:
 def _clean_name(raw: Any) -> str:
     name = raw.strip() if isinstance(raw, str) else ""
     if not name:
-        raise DocumentInvalid([DocumentError(("name",), "Give the prompt a name.", "missing")])
+        raise Invalid([Problem(("name",), "Give the prompt a name.", "missing")])
     if len(name) > MAX_NAME:
-        raise DocumentInvalid([DocumentError(("name",), f"At most {MAX_NAME} characters.", "too_long")])
+        raise Invalid([Problem(("name",), f"At most {MAX_NAME} characters.", "too_long")])
     return name
 
 
@@ -66,17 +66,17 @@ def _version_fields(
     response_format: Any,
     note: Any,
 ) -> dict[str, Any]:
-    """The checked content of a version; DocumentInvalid lists every problem with its path."""
-    errors: list[DocumentError] = []
+    """The checked content of a version; Invalid lists every problem with its path."""
+    errors: list[Problem] = []
     fields: dict[str, Any] = {}
     try:
         fields["messages"] = validate_messages(messages)
-    except DocumentInvalid as exc:
+    except Invalid as exc:
         errors += exc.errors
     if model is None or model == "":
         fields["model_alias"] = ""
     elif not isinstance(model, str) or model_get(organization=organization, alias=model) is None:
-        errors.append(DocumentError(("model",), "No model with this alias in your organisation.", "unknown_model"))
+        errors.append(Problem(("model",), "No model with this alias in your organisation.", "unknown_model"))
     else:
         fields["model_alias"] = model
     own = {"tools": tools, "response_format": response_format}
@@ -86,26 +86,26 @@ def _version_fields(
         # takes them) they are moved there, unless given twice.
         for name in own:
             if name in clean and own[name] is not None:
-                errors.append(DocumentError(("parameters", name), f'Give "{name}" once.', "duplicate"))
+                errors.append(Problem(("parameters", name), f'Give "{name}" once.', "duplicate"))
             elif name in clean:
                 own[name] = clean.pop(name)
         fields["parameters"] = clean
-    except DocumentInvalid as exc:
+    except Invalid as exc:
         errors += exc.errors
     try:
         extra = validate_parameters({key: value for key, value in own.items() if value is not None}, loc_prefix=())
         fields["tools"] = extra.get("tools")
         fields["response_format"] = extra.get("response_format")
-    except DocumentInvalid as exc:
+    except Invalid as exc:
         errors += exc.errors
     if note is None:
         note = ""
     if not isinstance(note, str) or len(note) > MAX_NOTE:
-        errors.append(DocumentError(("note",), f"A sentence of at most {MAX_NOTE} characters.", "string_type"))
+        errors.append(Problem(("note",), f"A sentence of at most {MAX_NOTE} characters.", "string_type"))
     else:
         fields["note"] = note.strip()
     if errors:
-        raise DocumentInvalid(errors)
+        raise Invalid(errors)
     return fields
 
 
@@ -121,14 +121,14 @@ def prompt_create(
     response_format: Any = None,
     note: Any = "",
 ) -> Prompt:
-    """A new prompt with its version 1. DocumentInvalid (paths `name`, `messages[0].role`, `parameters.top_p`...)
+    """A new prompt with its version 1. Invalid (paths `name`, `messages[0].role`, `parameters.top_p`...)
     lists every problem, a name already used in the organisation included; nothing is written then."""
-    errors: list[DocumentError] = []
+    errors: list[Problem] = []
     try:
         clean_name = _clean_name(name)
         if Prompt.objects.filter(organization=organization, name=clean_name).exists():
-            errors.append(DocumentError(("name",), f'A prompt named "{clean_name}" already exists.', "unique"))
-    except DocumentInvalid as exc:
+            errors.append(Problem(("name",), f'A prompt named "{clean_name}" already exists.', "unique"))
+    except Invalid as exc:
         errors += exc.errors
     try:
         fields = _version_fields(
@@ -140,10 +140,10 @@ def prompt_create(
             response_format=response_format,
             note=note,
         )
-    except DocumentInvalid as exc:
+    except Invalid as exc:
         errors += exc.errors
     if errors:
-        raise DocumentInvalid(errors)
+        raise Invalid(errors)
     with transaction.atomic():
         prompt = Prompt.objects.create(organization=organization, name=clean_name, created_by=user)
         PromptVersion.objects.create(prompt=prompt, number=1, created_by=user, **fields)
@@ -176,7 +176,7 @@ def prompt_version_add(
         locked = Prompt.objects.select_for_update().get(pk=prompt.pk)
         last = locked.versions.order_by("-number").values_list("number", flat=True).first() or 0
         if last >= MAX_VERSIONS:
-            raise DocumentInvalid([DocumentError((), f"A prompt has at most {MAX_VERSIONS} versions.", "too_long")])
+            raise Invalid([Problem((), f"A prompt has at most {MAX_VERSIONS} versions.", "too_long")])
         version = PromptVersion.objects.create(prompt=locked, number=last + 1, created_by=user, **fields)
         locked.save(update_fields=["updated_at"])
     return version
@@ -185,9 +185,9 @@ def prompt_version_add(
 def prompt_label_set(*, prompt: Prompt, name: Any, version: PromptVersion) -> PromptLabel:
     """Point the label `name` at `version`, creating the label or moving it from the version it was on."""
     if not isinstance(name, str) or not LABEL_RE.fullmatch(name) or name in RESERVED_LABELS:
-        raise DocumentInvalid(
+        raise Invalid(
             [
-                DocumentError(
+                Problem(
                     ("label",),
                     "Lower-case letters, digits, '.', '_' and '-', at most 50, not \"latest\".",
                     "string_pattern_mismatch",
@@ -195,7 +195,7 @@ def prompt_label_set(*, prompt: Prompt, name: Any, version: PromptVersion) -> Pr
             ]
         )
     if version.prompt_id != prompt.pk:
-        raise DocumentInvalid([DocumentError(("version",), "No such version of this prompt.", "not_found")])
+        raise Invalid([Problem(("version",), "No such version of this prompt.", "not_found")])
     with transaction.atomic():
         label, _ = PromptLabel.objects.update_or_create(prompt=prompt, name=name, defaults={"version": version})
         Prompt.objects.filter(pk=prompt.pk).update(updated_at=label.updated_at)

@@ -3,7 +3,7 @@
 import re
 from typing import Any
 
-from integrations.document import DocumentError, DocumentInvalid
+from core.problems import Invalid, Problem
 
 VARIABLE_RE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 
@@ -30,9 +30,7 @@ def messages_render(messages: Any, variables: Any) -> Any:
         name for name in message_variables(messages) if not isinstance(values.get(name), str) or not values[name]
     ]
     if missing:
-        raise DocumentInvalid(
-            [DocumentError(("variables", name), "Give this variable a value.", "missing") for name in missing]
-        )
+        raise Invalid([Problem(("variables", name), "Give this variable a value.", "missing") for name in missing])
 
     def substitute(text: str) -> str:
         return VARIABLE_RE.sub(lambda match: values[match.group(1)], text)

@@ -12,7 +12,7 @@ from api.schema import error_responses
 from api.serializers import StrictCharField, TimestampField
 from api.views.base import OrganizationApi, found
 from api.views.runs import MessagesField, ParametersField
-from integrations.document import DocumentInvalid
+from core.problems import Invalid
 from prompts.models import Prompt
 from prompts.selectors import (
     prompt_get,
@@ -277,7 +277,7 @@ class PromptLabelApi(PromptApi):
             raise Unprocessable([problem(["body", "version"], "No version with this number.", "not_found")])
         try:
             result = prompt_label_set(prompt=prompt, name=label, version=version)
-        except DocumentInvalid as exc:
+        except Invalid as exc:
             # The label's name is the path's.
             raise Unprocessable.from_document_errors(exc.errors, where="path") from None
         return Response(self.LabelOutput(result).data)

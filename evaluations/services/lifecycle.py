@@ -56,9 +56,7 @@ def evaluation_create(
         if version is None:
             errors.append(Problem(("prompt_version",), "No such saved prompt version.", "not_found"))
         elif messages is not None:
-            errors.append(
-                Problem(("messages",), "Give messages or a prompt_version, not both.", "prompt_conflict")
-            )
+            errors.append(Problem(("messages",), "Give messages or a prompt_version, not both.", "prompt_conflict"))
         else:
             messages = version.messages
     dataset_obj = None

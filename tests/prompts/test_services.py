@@ -2,7 +2,7 @@
 
 import pytest
 
-from integrations.document import DocumentInvalid
+from core.problems import Invalid
 from organizations.models import Role
 from prompts.models import Prompt, PromptLabel, PromptVersion
 from prompts.selectors import prompt_get, prompt_list, prompt_version_get, prompt_version_parameters
@@ -53,7 +53,7 @@ def test_it_creates_a_prompt_with_version_1(prompt):
 
 
 def test_it_reports_every_problem_with_its_path_and_writes_nothing(org, member_user, prompt):
-    with pytest.raises(DocumentInvalid) as excinfo:
+    with pytest.raises(Invalid) as excinfo:
         prompt_create(
             organization=org,
             user=member_user,
@@ -112,7 +112,7 @@ def test_adding_versions_numbers_them_and_leaves_earlier_ones_unchanged(prompt, 
 
 
 def test_a_rejected_version_adds_nothing(prompt, admin_user):
-    with pytest.raises(DocumentInvalid) as excinfo:
+    with pytest.raises(Invalid) as excinfo:
         prompt_version_add(prompt=prompt, user=admin_user, messages=[])
     assert set(errors_of(excinfo)) == {("messages",)}
     assert prompt.versions.count() == 1
@@ -132,13 +132,13 @@ def test_a_label_moves_from_one_version_to_another(prompt, admin_user):
 
 @pytest.mark.parametrize("name", ["latest", "Production", "", "a b", "x" * 51, 5])
 def test_it_refuses_bad_label_names(prompt, name):
-    with pytest.raises(DocumentInvalid):
+    with pytest.raises(Invalid):
         prompt_label_set(prompt=prompt, name=name, version=prompt.versions.get())
 
 
 def test_a_label_cannot_point_at_another_prompts_version(org, member_user, prompt):
     other = prompt_create(organization=org, user=member_user, name="other", messages=[{"role": "user", "content": "x"}])
-    with pytest.raises(DocumentInvalid):
+    with pytest.raises(Invalid):
         prompt_label_set(prompt=prompt, name="production", version=other.versions.get())
 
 
