@@ -21,6 +21,7 @@ from api.views.integrations import (
     NamedCustomIntegrationApi,
 )
 from api.views.metrics import MetricDetailApi, MetricsApi, MetricScoresApi
+from api.views.prompts import PromptDetailApi, PromptLabelApi, PromptsApi, PromptVersionDetailApi, PromptVersionsApi
 from api.views.runs import RunDetailApi, RunsApi
 
 
@@ -65,6 +66,15 @@ urlpatterns = [
         EvaluationResultsCsvApi.as_view(),
         name="api-evaluation-results-csv",
     ),
+    path("prompts", PromptsApi.as_view(), name="api-prompts"),
+    path("prompts/<uuid:prompt_id>", PromptDetailApi.as_view(), name="api-prompt"),
+    path("prompts/<uuid:prompt_id>/versions", PromptVersionsApi.as_view(), name="api-prompt-versions"),
+    path(
+        "prompts/<uuid:prompt_id>/versions/<int:number>",
+        PromptVersionDetailApi.as_view(),
+        name="api-prompt-version",
+    ),
+    path("prompts/<uuid:prompt_id>/labels/<str:label>", PromptLabelApi.as_view(), name="api-prompt-label"),
     path("schema", SpectacularJSONAPIView.as_view(**public), name="api-schema"),
     # The split view serves its start-up script from a URL, so the page needs no inline script (CSP).
     path(

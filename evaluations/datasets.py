@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 
 from core.problems import Invalid, Problem
-from playground.services import VARIABLE_RE
+from prompts.templating import VARIABLE_RE
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5_000

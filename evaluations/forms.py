@@ -193,6 +193,12 @@ class EvaluationForm(ProblemsForm):
         error_messages={"invalid_choice": "Pick a dataset."},
         widget=DatasetSelect(attrs={"required": True, "aria-describedby": "dataset-columns"}),
     )
+    prompt_version = forms.ChoiceField(
+        label="Saved prompt",
+        required=False,
+        help_text="Take the messages (and parameters) of a saved prompt version instead of writing them below.",
+        error_messages={"invalid_choice": "No such saved prompt version."},
+    )
     system = forms.CharField(
         label="System message",
         required=False,
@@ -217,8 +223,17 @@ class EvaluationForm(ProblemsForm):
         widget=forms.CheckboxSelectMultiple,
     )
 
-    def __init__(self, *args, datasets: list[Dataset], groups: list[dict], metrics: list[Metric], **kwargs) -> None:
+    def __init__(
+        self,
+        *args,
+        datasets: list[Dataset],
+        groups: list[dict],
+        metrics: list[Metric],
+        prompt_versions: list[tuple[str, str]] = (),
+        **kwargs,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["prompt_version"].choices = [("", "None: write the prompt below"), *prompt_versions]
         dataset_field = self.fields["dataset"]
         dataset_field.choices = [("", "Pick a dataset…")] + [
             (str(dataset.pk), f"{dataset.name} ({dataset.row_count} rows)") for dataset in datasets
@@ -256,8 +271,12 @@ class EvaluationForm(ProblemsForm):
         return super().field_for(loc)
 
     def clean_prompt(self) -> str:
-        if not self.cleaned_data["prompt"].strip():
-            raise forms.ValidationError("Write the prompt.")
+        written = self.cleaned_data["prompt"].strip() or self.cleaned_data.get("system", "").strip()
+        if self.cleaned_data.get("prompt_version"):
+            if written:
+                raise forms.ValidationError("Pick a saved prompt or write one, not both.")
+        elif not self.cleaned_data["prompt"].strip():
+            raise forms.ValidationError("Write the prompt, or pick a saved prompt.")
         return self.cleaned_data["prompt"]
 
     def clean(self) -> dict:
@@ -273,8 +292,11 @@ class EvaluationForm(ProblemsForm):
         data["columns"] = columns
         return data
 
-    def messages(self) -> list[dict]:
-        """The chat messages the evaluation sends: the system message if given, then the prompt."""
+    def messages(self) -> list[dict] | None:
+        """The chat messages the evaluation sends: the system message if given, then the prompt (None when they
+        come from a saved prompt version)."""
+        if self.cleaned_data.get("prompt_version"):
+            return None
         messages = [{"role": "user", "content": self.cleaned_data["prompt"]}]
         if self.cleaned_data["system"].strip():
             messages.insert(0, {"role": "system", "content": self.cleaned_data["system"]})

@@ -4,7 +4,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from playground.services import VARIABLE_RE
+from prompts.templating import VARIABLE_RE
 
 DEFAULT_JUDGE_PROMPT = """You are grading the answer of an AI assistant.
 

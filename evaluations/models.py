@@ -80,6 +80,10 @@ class Evaluation(models.Model):
     # A dataset cannot be deleted while evaluations show its rows (RESTRICT still lets an organisation go).
     dataset = models.ForeignKey(Dataset, on_delete=models.RESTRICT, related_name="evaluations")
     messages = models.JSONField()
+    # The saved prompt version the messages came from; the prompt cannot be deleted while this evaluation exists.
+    prompt_version = models.ForeignKey(
+        "prompts.PromptVersion", null=True, blank=True, on_delete=models.RESTRICT, related_name="evaluations"
+    )
     # [{"alias": "GPT 5.2", "parameters": {...}}], in column order.
     model_columns = models.JSONField()
     metrics = models.ManyToManyField(Metric, blank=True, related_name="evaluations")

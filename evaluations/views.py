@@ -35,6 +35,7 @@ from evaluations.services.permissions import can_delete
 from evaluations.services.scoring import run_scores_request
 from integrations.selectors import model_groups
 from integrations.views import membership_of
+from prompts.selectors import prompt_version_choices
 
 RESULTS_PER_PAGE = 100
 
@@ -165,6 +166,7 @@ def evaluation_new_page(request):
         datasets=datasets,
         groups=model_groups(organization=organization),
         metrics=list(metric_list(organization=organization)),
+        prompt_versions=prompt_version_choices(organization=organization),
     )
     if form.is_bound and form.is_valid():
         try:
@@ -174,6 +176,7 @@ def evaluation_new_page(request):
                 name=form.cleaned_data["name"],
                 dataset=form.cleaned_data["dataset"],
                 messages=form.messages(),
+                prompt_version=form.cleaned_data["prompt_version"] or None,
                 models=form.cleaned_data["columns"],
                 metrics=form.cleaned_data["metrics"],
             )

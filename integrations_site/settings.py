@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "organizations",
     "integrations",
     "runners",
+    "prompts",
     "playground",
     "evaluations",
     "api",

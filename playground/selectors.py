@@ -2,6 +2,7 @@
 
 from evaluations.judging import RESERVED_VARIABLES, prompt_variables
 from evaluations.selectors import metric_list
+from prompts.selectors import prompt_list
 from runners.models import Job, Run
 from runners.selectors import run_list, runs_with_output_preview
 
@@ -10,7 +11,7 @@ HISTORY_LENGTH = 25
 
 def playground_history(*, organization, user, limit: int = HISTORY_LENGTH) -> list[Run]:
     """The user's most recent Playground runs, newest first."""
-    runs = run_list(organization=organization, user=user).filter(job__kind=Job.Kind.PLAYGROUND)
+    runs = run_list(organization=organization, user=user).filter(job__kind=Job.Kind.PLAYGROUND).select_related("job")
     return list(runs_with_output_preview(runs)[:limit])
 
 
@@ -37,3 +38,8 @@ def playground_metrics(*, organization) -> list[dict]:
         }
         for metric in metric_list(organization=organization)
     ]
+
+
+def playground_prompts(*, organization) -> list[dict]:
+    """The organisation's saved prompts for the Prompt select, last changed first: {"id", "name"}."""
+    return [{"id": str(prompt.pk), "name": prompt.name} for prompt in prompt_list(organization=organization)]

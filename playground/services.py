@@ -1,18 +1,21 @@
 """The Playground: which models a user can pick, the parameter fields, prompt variables, and running a comparison."""
 
 import functools
-import re
 from typing import Any
+
+from django.db import transaction
 
 from core.problems import Invalid, Problem
 from integrations.selectors import model_get
+from prompts.selectors import prompt_version_get_by_id, prompt_version_summaries
+from prompts.services import prompt_version_use
+from prompts.templating import message_variables, messages_render
 from runners.models import TERMINAL_STATUSES, Job, Run
 from runners.parameters import RunParameters
 from runners.selectors import run_live_output, run_output_preview
 from runners.services import RunRequest, runs_start
 
 MAX_COLUMNS = 4
-VARIABLE_RE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 
 LABELS = {
     "max_tokens": "Max tokens",
@@ -78,48 +81,49 @@ def parameter_specs() -> dict[str, dict[str, Any]]:
     return specs
 
 
-def message_variables(messages: list) -> list[str]:
-    """The {{variable}} names used in the messages, in order of first use."""
-    names: list[str] = []
-    for message in messages:
-        content = message.get("content") if isinstance(message, dict) else None
-        if isinstance(content, str):
-            for name in VARIABLE_RE.findall(content):
-                if name not in names:
-                    names.append(name)
-    return names
+def remembered_alias(groups: list[dict[str, Any]], draft: dict[str, Any] | None) -> str | None:
+    """The model the user chose last (kept in their draft), if it still exists."""
+    alias = (draft or {}).get("last_model")
+    if any(model["alias"] == alias for group in groups for model in group["models"]):
+        return alias
+    return None
 
 
-def messages_render(messages: Any, variables: Any) -> Any:
-    """The messages with {{variable}} replaced by its value; a missing value is an error on that variable."""
-    if not isinstance(messages, list):
-        return messages  # run_enqueue explains what a message list must be
-    values = variables if isinstance(variables, dict) else {}
-    # An empty value is almost always a forgotten field, so it counts as missing.
-    missing = [
-        name for name in message_variables(messages) if not isinstance(values.get(name), str) or not values[name]
-    ]
-    if missing:
-        raise Invalid([Problem(("variables", name), "Give this variable a value.", "missing") for name in missing])
-
-    def substitute(text: str) -> str:
-        return VARIABLE_RE.sub(lambda match: values[match.group(1)], text)
-
-    return [
-        {**message, "content": substitute(message["content"])}
-        if isinstance(message, dict) and isinstance(message.get("content"), str)
-        else message
-        for message in messages
-    ]
+def _prompt_version_check(*, organization, prompt_version: Any, messages: Any, errors: list[Problem]):
+    """The saved prompt version the messages are, or None; a version they are not is an error (a run records a
+    version only when its messages are exactly that version's)."""
+    if prompt_version is None:
+        return None
+    version = prompt_version_get_by_id(organization=organization, version_id=prompt_version)
+    if version is None:
+        errors.append(Problem(("prompt_version",), "No such saved prompt version.", "not_found"))
+    elif messages != version.messages:
+        errors.append(
+            Problem(
+                ("prompt_version",),
+                "The messages differ from this version; save them as a new version first.",
+                "prompt_version_mismatch",
+            )
+        )
+    return version
 
 
 def playground_run(
-    *, organization, user, messages: Any, variables: Any = None, columns: Any, stream: bool = True
+    *,
+    organization,
+    user,
+    messages: Any,
+    variables: Any = None,
+    columns: Any,
+    stream: bool = True,
+    prompt_version: Any = None,
 ) -> tuple[Job, list[Run]]:
     """Start one run per column (each its own model and parameters) on the same messages.
 
-    All or nothing: if any column is invalid, Invalid lists every
-    problem (paths like columns[1].parameters.temperature) and no run is queued.
+    `messages` may use {{variables}}, filled in from `variables`; the job keeps both, so that the history reopens
+    the template. `prompt_version` (a saved prompt version's id) is recorded on every run when the messages are
+    exactly that version's. All or nothing: if anything is invalid, Invalid lists every problem (paths like
+    columns[1].parameters.temperature) and no run is queued.
     """
     if not isinstance(columns, list) or not columns:
         raise Invalid([Problem(("columns",), "Pick at least one model.", "too_short")])
@@ -131,6 +135,9 @@ def playground_run(
     except Invalid as exc:
         errors += exc.errors
         rendered = messages
+    version = _prompt_version_check(
+        organization=organization, prompt_version=prompt_version, messages=messages, errors=errors
+    )
     requests = []
     for index, column in enumerate(columns):
         column = column if isinstance(column, dict) else {}
@@ -141,11 +148,29 @@ def playground_run(
             continue
         parameters = column.get("parameters") or {}
         requests.append(
-            RunRequest(model=model, messages=rendered, parameters=parameters, stream=stream, loc=("columns", index))
+            RunRequest(
+                model=model,
+                messages=rendered,
+                parameters=parameters,
+                stream=stream,
+                loc=("columns", index),
+                prompt_version_id=version.pk if version is not None else None,
+            )
         )
-    return runs_start(
-        organization=organization, user=user, kind=Job.Kind.PLAYGROUND, requests=requests, problems=errors
-    )
+    values = variables if isinstance(variables, dict) else {}
+    used = {name: values.get(name) for name in message_variables(messages)} if isinstance(messages, list) else {}
+    with transaction.atomic():
+        if version is not None and not errors:
+            prompt_version_use(version_id=version.pk)
+        return runs_start(
+            organization=organization,
+            user=user,
+            kind=Job.Kind.PLAYGROUND,
+            requests=requests,
+            problems=errors,
+            template=messages if isinstance(messages, list) else None,
+            variables=used,
+        )
 
 
 def _preview(messages, length: int = 90) -> str:
@@ -157,7 +182,21 @@ def _preview(messages, length: int = 90) -> str:
     return ""
 
 
-def run_payload(run: Run, *, detail: bool = True) -> dict[str, Any]:
+def _version_summary(run: Run, versions: dict | None) -> dict[str, Any] | None:
+    if run.prompt_version_id is None:
+        return None
+    if versions is None:
+        versions = prompt_version_summaries(version_ids=[run.prompt_version_id])
+    return versions.get(run.prompt_version_id)
+
+
+def history_payloads(runs: list[Run]) -> list[dict[str, Any]]:
+    """History entries for these runs (their prompt versions read in one query)."""
+    versions = prompt_version_summaries(version_ids=[run.prompt_version_id for run in runs if run.prompt_version_id])
+    return [run_payload(run, detail=False, versions=versions) for run in runs]
+
+
+def run_payload(run: Run, *, detail: bool = True, versions: dict | None = None) -> dict[str, Any]:
     """What the Playground's script shows for a run (the request's secrets are already redacted on the Run).
 
     `detail=False` is a history entry, read through runners.selectors.runs_with_output_preview: its output is a
@@ -181,6 +220,10 @@ def run_payload(run: Run, *, detail: bool = True) -> dict[str, Any]:
         "stream": run.stream,
         "created_at": run.created_at.isoformat(),
         "preview": _preview(run.messages),
+        # What the history reopens: the messages before {{variables}} were filled in, and their values.
+        "template": run.job.template if run.job_id else None,
+        "variables": run.job.variables if run.job_id else None,
+        "prompt_version": _version_summary(run, versions),
     }
     if detail:
         payload.update(

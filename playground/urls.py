@@ -6,6 +6,7 @@ app_name = "playground"
 
 urlpatterns = [
     path("playground", views.playground_page, name="page"),
+    path("playground/draft", views.draft, name="draft"),
     path("playground/runs", views.runs_start, name="runs-start"),
     path("playground/runs/<uuid:run_id>", views.run_detail, name="run"),
     path("playground/jobs/<uuid:job_id>", views.job_detail, name="job"),

@@ -6,16 +6,19 @@ import uuid
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.problems import Invalid
 from integrations.selectors import default_alias, model_groups
 from integrations.views import membership_of
-from playground.selectors import playground_history, playground_job_runs, playground_metrics
+from playground.drafts import playground_draft_get, playground_draft_save
+from playground.selectors import playground_history, playground_job_runs, playground_metrics, playground_prompts
 from playground.services import (
     MAX_COLUMNS,
+    history_payloads,
     parameter_specs,
     playground_run,
+    remembered_alias,
     run_payload,
 )
 from runners.selectors import run_get
@@ -34,19 +37,24 @@ def playground_page(request):
     membership = membership_of(request)
     groups = model_groups(organization=membership.organization)
     runs = playground_history(organization=membership.organization, user=request.user)
-    history = [run_payload(run, detail=False) for run in runs]
+    history = history_payloads(runs)
     metrics = playground_metrics(organization=membership.organization)
+    draft = playground_draft_get(user=request.user, organization=membership.organization)
+    preselected = remembered_alias(groups, draft) or default_alias(groups)
+    prompts = playground_prompts(organization=membership.organization)
     return render(
         request,
         "playground/playground.html",
         {
             "groups": groups,
-            "default_alias": default_alias(groups),
+            "default_alias": preselected,
             "history": history,
             "metrics": metrics,
+            "prompts": prompts,
             "page_data": {
                 "groups": groups,
-                "default_alias": default_alias(groups),
+                "default_alias": preselected,
+                "draft": draft,
                 "parameters": parameter_specs(),
                 "max_columns": MAX_COLUMNS,
                 "history": history,
@@ -76,6 +84,7 @@ def runs_start(request):
             variables=body.get("variables"),
             columns=body.get("columns"),
             stream=body.get("stream", True) is not False,
+            prompt_version=body.get("prompt_version"),
         )
     except Invalid as exc:
         return JsonResponse({"errors": [error.as_dict() for error in exc.errors]}, status=422)
@@ -99,3 +108,21 @@ def job_detail(request, job_id):
         raise Http404("No such job.")
     payloads = [run_payload(run) for run in runs]
     return JsonResponse({"job": str(job_id), "done": all(p["done"] for p in payloads), "runs": payloads})
+
+
+@login_required
+@require_http_methods(["GET", "PUT"])
+def draft(request):
+    """The user's Playground draft: GET it (null when none), PUT a new one (the page does, debounced, as it changes)."""
+    membership = membership_of(request)
+    if request.method == "GET":
+        return JsonResponse({"draft": playground_draft_get(user=request.user, organization=membership.organization)})
+    try:
+        body = json.loads(request.body or b"null")
+    except ValueError:
+        return JsonResponse({"errors": [{"path": "(body)", "loc": [], "message": "Not valid JSON."}]}, status=400)
+    try:
+        saved = playground_draft_save(user=request.user, organization=membership.organization, data=body)
+    except Invalid as exc:
+        return JsonResponse({"errors": [error.as_dict() for error in exc.errors]}, status=422)
+    return JsonResponse({"draft": saved.data, "updated_at": saved.updated_at.isoformat()})

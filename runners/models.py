@@ -26,6 +26,10 @@ class Job(models.Model):
     integration = models.ForeignKey(
         "integrations.Integration", null=True, blank=True, on_delete=models.CASCADE, related_name="jobs"
     )
+    # What the Playground ran, before {{variables}} were filled in, so that its history reopens the template:
+    # the messages as written and the variables' values.
+    template = models.JSONField(null=True, blank=True)
+    variables = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -64,6 +68,9 @@ class Run(models.Model):
     dropped_parameters = models.JSONField(default=list)
     # Ask the provider to stream; partial output is readable while the run is running.
     stream = models.BooleanField(default=False)
+    # The saved prompt version the messages came from (prompts.PromptVersion), as a plain id: prompts sits above
+    # runners, and prompts.services.prompt_delete refuses while a run records one of its versions.
+    prompt_version_id = models.UUIDField(null=True, blank=True, db_index=True)
 
     status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED, db_index=True)
     attempts = models.PositiveIntegerField(default=0)

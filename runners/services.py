@@ -2,6 +2,7 @@
 Run rows or publishes them to the workers. runs_start starts interactive work (Playground, API, connection Test):
 default project, job, and its runs through run_enqueue."""
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -72,8 +73,12 @@ def run_enqueue(
     project: Project | None = None,
     job: Job | None = None,
     stream: bool = False,
+    prompt_version_id: uuid.UUID | None = None,
 ) -> Run:
-    """Validate, create a queued Run and hand its id to a worker once the transaction commits."""
+    """Validate, create a queued Run and hand its id to a worker once the transaction commits.
+
+    `prompt_version_id` records the saved prompt version the messages came from (checked by the caller).
+    """
     from runners.tasks import execute_run
 
     clean_messages = validate_messages(messages)
@@ -95,6 +100,7 @@ def run_enqueue(
         parameters=clean_parameters,
         dropped_parameters=dropped,
         stream=stream,
+        prompt_version_id=prompt_version_id,
     )
     run_id = str(run.pk)
     transaction.on_commit(lambda: execute_run.delay(run_id))
@@ -108,6 +114,8 @@ class RunSpec:
     model: ModelProperty
     messages: list[dict]
     parameters: dict
+    # The saved prompt version the messages came from (checked by the caller).
+    prompt_version_id: uuid.UUID | None = None
 
 
 def runs_enqueue_bulk(*, specs: list[RunSpec], user, job: Job, publish: bool = True) -> list[Run]:
@@ -135,6 +143,7 @@ def runs_enqueue_bulk(*, specs: list[RunSpec], user, job: Job, publish: bool = T
                 messages=validate_messages(spec.messages),
                 parameters=clean_parameters,
                 dropped_parameters=dropped,
+                prompt_version_id=spec.prompt_version_id,
             )
         )
     Run.objects.bulk_create(runs, batch_size=500)
@@ -169,8 +178,26 @@ def _publish(run_ids: list[str]) -> None:
             execute_run.apply_async((run_id,), producer=producer)
 
 
-def job_create(*, organization, user, kind: str, project: Project | None = None, integration=None) -> Job:
-    return Job.objects.create(organization=organization, user=user, kind=kind, project=project, integration=integration)
+def job_create(
+    *,
+    organization,
+    user,
+    kind: str,
+    project: Project | None = None,
+    integration=None,
+    template: list | None = None,
+    variables: dict | None = None,
+) -> Job:
+    """A job; `template` and `variables` are the messages before {{variables}} were filled in, and their values."""
+    return Job.objects.create(
+        organization=organization,
+        user=user,
+        kind=kind,
+        project=project,
+        integration=integration,
+        template=template,
+        variables=variables,
+    )
 
 
 @dataclass(frozen=True)
@@ -186,6 +213,8 @@ class RunRequest:
     parameters: Any = None
     stream: bool = False
     loc: tuple = ()
+    # The saved prompt version the messages came from (checked by the caller).
+    prompt_version_id: uuid.UUID | None = None
 
 
 def _request_problems(requests: Sequence[RunRequest]) -> list[Problem]:
@@ -214,12 +243,15 @@ def runs_start(
     job: Job | None = None,
     integration=None,
     problems: Sequence[Problem] = (),
+    template: list | None = None,
+    variables: dict | None = None,
 ) -> tuple[Job, list[Run]]:
     """Start interactive work: a job of `kind` in the organisation's default project (or the given `job`, in its
     project) with one queued run per request, each handed to a worker when the transaction commits.
 
     All or nothing: Invalid lists the caller's `problems` (found in the same submission) and every problem
-    of the requests, and nothing is written. `integration` is recorded on a new job (a connection test's).
+    of the requests, and nothing is written. `integration` is recorded on a new job (a connection test's), and
+    `template` and `variables` (the messages before {{variables}} were filled in, and their values) on a new job.
     """
     errors = list(problems)
     errors += [error for error in _request_problems(requests) if error not in errors]
@@ -229,7 +261,15 @@ def runs_start(
     with transaction.atomic():
         if job is None:
             project = default_project(organization=organization)
-            job = job_create(organization=organization, user=user, kind=kind, project=project, integration=integration)
+            job = job_create(
+                organization=organization,
+                user=user,
+                kind=kind,
+                project=project,
+                integration=integration,
+                template=template,
+                variables=variables,
+            )
         runs = [
             run_enqueue(
                 model=request.model,
@@ -239,6 +279,7 @@ def runs_start(
                 project=job.project,
                 job=job,
                 stream=request.stream,
+                prompt_version_id=request.prompt_version_id,
             )
             for request in requests
         ]

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from api.schema import error_responses
 from api.serializers import StrictCharField, TimestampField
 from api.views.base import OrganizationApi, found
+from api.views.runs import StrictUUIDField
 from evaluations.export import csv_response
 from evaluations.selectors import evaluation_get, evaluation_list, evaluation_progress, evaluation_results
 from evaluations.services.lifecycle import evaluation_cancel, evaluation_create
@@ -39,6 +40,9 @@ class EvaluationOutput(serializers.Serializer):
     status = serializers.CharField()
     dataset = serializers.IntegerField(source="dataset_id")
     messages = serializers.JSONField()
+    prompt_version = serializers.UUIDField(
+        source="prompt_version_id", allow_null=True, help_text="The saved prompt version the messages came from."
+    )
     models = serializers.JSONField(source="model_columns")
     metrics = serializers.SerializerMethodField()
     job = serializers.UUIDField(source="job_id")
@@ -69,7 +73,16 @@ class EvaluationsApi(OrganizationApi):
     class EvaluationCreateInput(serializers.Serializer):
         name = StrictCharField(max_length=200, required=False, allow_blank=True)
         dataset = serializers.IntegerField(help_text="A dataset id.")
-        messages = serializers.JSONField(help_text="Chat messages; {{column}} takes each row's value.")
+        messages = serializers.JSONField(
+            required=False,
+            allow_null=True,
+            help_text="Chat messages; {{column}} takes each row's value. Or give `prompt_version`.",
+        )
+        prompt_version = StrictUUIDField(
+            required=False,
+            help_text="A saved prompt version's id (`/api/v2/prompts/{id}/versions`): its messages and parameters "
+            "(each model's parameters override them), instead of `messages`.",
+        )
         models = serializers.JSONField(help_text='[{"model": alias, "parameters": {...}}], 1 to 4.')
         metrics = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
 

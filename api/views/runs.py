@@ -105,6 +105,11 @@ class RunOutputSerializer(serializers.Serializer):
     job = serializers.UUIDField(source="job_id", allow_null=True)
     stream = serializers.BooleanField()
     messages = serializers.JSONField()
+    prompt_version = serializers.UUIDField(
+        source="prompt_version_id",
+        allow_null=True,
+        help_text="The saved prompt version the messages came from (`/api/v2/prompts/...`), or null.",
+    )
     parameters = serializers.JSONField(help_text="The run's parameters, validated (before dropping).")
     dropped_parameters = serializers.ListField(
         child=serializers.CharField(), help_text="Parameters not sent because the model does not support them."

@@ -23,7 +23,9 @@ from evaluations.services.common import CANCELLED, name_clean
 from evaluations.services.scoring import judges_enqueue, scores_record
 from organizations.models import Organization
 from organizations.services import default_project
-from playground.services import message_variables, messages_render
+from prompts.selectors import prompt_version_get_by_id, prompt_version_parameters
+from prompts.services import prompt_version_use
+from prompts.templating import message_variables, messages_render
 from runners.models import Job, Run, RunStatus
 from runners.services import RunSpec, job_create, runs_enqueue_bulk, runs_publish_queued, validate_messages
 
@@ -35,16 +37,28 @@ def evaluation_create(
     organization: Organization,
     user,
     dataset: Any,
-    messages: Any,
+    messages: Any = None,
     models: Any,
     metrics: Any = None,
     name: Any = None,
+    prompt_version: Any = None,
 ) -> Evaluation:
     """Check everything, then create one queued Run per row x model in one transaction (all or nothing).
 
     `dataset` is a Dataset id; `models` a list of {"model": alias, "parameters": {...}}; `metrics` Metric ids.
+    `prompt_version` (a saved prompt version's id) instead of `messages`: its messages, and its parameters under
+    each model's own; the evaluation and every run record it.
     """
     errors: list[Problem] = []
+    version = None
+    if prompt_version is not None:
+        version = prompt_version_get_by_id(organization=organization, version_id=prompt_version)
+        if version is None:
+            errors.append(Problem(("prompt_version",), "No such saved prompt version.", "not_found"))
+        elif messages is not None:
+            errors.append(Problem(("messages",), "Give messages or a prompt_version, not both.", "prompt_conflict"))
+        else:
+            messages = version.messages
     dataset_obj = None
     if isinstance(dataset, int | str) and str(dataset).isdigit():
         dataset_obj = Dataset.objects.filter(organization=organization, pk=int(dataset)).first()
@@ -59,9 +73,13 @@ def evaluation_create(
     try:
         validate_messages(messages)
     except Invalid as exc:
-        errors += exc.errors
+        if prompt_version is None:  # otherwise the prompt_version error says what is wrong
+            errors += exc.errors
         messages = None
     columns = models_resolve(organization=organization, raw=models, errors=errors)
+    if version is not None:
+        base = prompt_version_parameters(version)
+        columns = [(model, {**base, **parameters}) for model, parameters in columns]
     metric_list = metrics_resolve(organization=organization, raw=metrics, dataset=dataset_obj, errors=errors)
     rows: list[DatasetRow] = []
     if dataset_obj is not None:
@@ -81,6 +99,8 @@ def evaluation_create(
 
     project = default_project(organization=organization)
     with transaction.atomic():
+        if version is not None:
+            prompt_version_use(version_id=version.pk)
         job = job_create(organization=organization, user=user, kind=Job.Kind.EVALUATION, project=project)
         judge_job = job_create(organization=organization, user=user, kind=Job.Kind.EVALUATION, project=project)
         evaluation = Evaluation.objects.create(
@@ -89,6 +109,7 @@ def evaluation_create(
             created_by=user,
             dataset=dataset_obj,
             messages=messages,
+            prompt_version=version,
             model_columns=[{"alias": model.alias, "parameters": parameters} for model, parameters in columns],
             judges_per_output=sum(metric.judges for metric in metric_list),
             job=job,
@@ -100,7 +121,14 @@ def evaluation_create(
         for row in rows:
             rendered = messages_render(messages, row.values)
             for model, parameters in columns:
-                specs.append(RunSpec(model=model, messages=rendered, parameters=parameters))
+                specs.append(
+                    RunSpec(
+                        model=model,
+                        messages=rendered,
+                        parameters=parameters,
+                        prompt_version_id=version.pk if version is not None else None,
+                    )
+                )
                 pairs.append((row, model.alias))
         runs = runs_enqueue_bulk(specs=specs, user=user, job=job, publish=False)
         EvaluationResult.objects.bulk_create(

@@ -382,6 +382,7 @@
           variables: collectVariables(),
           columns: payloadColumns,
           stream: document.getElementById("stream").checked,
+          prompt_version: window.PlaygroundPrompts ? window.PlaygroundPrompts.runFields().prompt_version : undefined,
         },
       });
       if (response.status === 422 && response.data) {
@@ -453,6 +454,8 @@
     const dropped = result.querySelector("[data-dropped]");
     dropped.hidden = !(runData.dropped_parameters && runData.dropped_parameters.length);
     dropped.textContent = dropped.hidden ? "" : "Not sent (this model does not support them): " + runData.dropped_parameters.join(", ");
+    const version = runData.prompt_version;
+    result.querySelector("[data-run-prompt]").textContent = version ? "From " + version.name + " v" + version.number : "";
     const request = result.querySelector("[data-request]");
     request.hidden = !runData.request;
     if (runData.request) result.querySelector("[data-request-body]").textContent = JSON.stringify(runData.request, null, 2);
@@ -467,17 +470,28 @@
   function historyItem(runData) {
     const time = new Date(runData.created_at);
     const status = el("span", { className: "status status-" + runData.status, text: STATUS_TEXT[runData.status] || runData.status });
-    const button = el("a", { href: "?run=" + runData.id, "data-run-id": runData.id }, [
-      el("span", { className: "h-top" }, [el("span", { text: runData.model }), status]),
+    const version = runData.prompt_version;
+    const button = el("a", { href: "?run=" + runData.id, "data-run-id": runData.id, "data-job": runData.job }, [
+      el("span", { className: "h-top" }, [el("span", { "data-models": true, text: runData.model }), status]),
       el("span", { className: "h-text", text: (runData.preview || "(no user message)") }),
+      version ? el("span", { className: "h-text", text: version.name + " v" + version.number }) : null,
       el("span", { className: "h-text", text: time.toLocaleString() }),
     ]);
     button.addEventListener("click", function (event) { event.preventDefault(); openRun(runData.id); });
     return el("li", {}, [button]);
   }
 
+  // A comparison's runs share their job: they are one history entry listing the models in column order.
   function addHistory(runData, prepend) {
     document.getElementById("history-empty").hidden = true;
+    const same = runData.job && historyEl.querySelector('[data-job="' + CSS.escape(runData.job) + '"]');
+    if (same) {
+      // Either way the runs come last column first (newest first, or reversed when just started).
+      const names = same.querySelector("[data-models]");
+      names.textContent = runData.model + " · " + names.textContent;
+      same.setAttribute("data-run-id", runData.id);
+      return;
+    }
     const item = historyItem(runData);
     if (prepend) historyEl.prepend(item); else historyEl.appendChild(item);
   }
@@ -495,23 +509,94 @@
     if (!response.ok || !response.data) return;
     const runData = response.data;
     historyEl.querySelectorAll("[data-run-id]").forEach(function (b) {
-      if (b.getAttribute("data-run-id") === runId) b.setAttribute("aria-current", "true");
-      else b.removeAttribute("aria-current");
+      if (b.getAttribute("data-run-id") === runId || (runData.job && b.getAttribute("data-job") === runData.job)) {
+        b.setAttribute("aria-current", "true");
+      } else b.removeAttribute("aria-current");
     });
-    setMessages(runData.messages || []);
-    const column = allColumns()[0];
-    column._values = {};
-    Object.entries(runData.parameters || {}).forEach(function ([name, value]) { column._values[name] = value; });
-    const select = column.querySelector("[data-model]");
-    if (models[runData.model]) select.value = runData.model;
-    column.querySelectorAll("[data-param]").forEach(function (field) { field.remove(); });
-    renderParameters(column);
-    column._runId = runId;
-    column._autoScore = !runData.done;
-    renderResult(column, runData);
-    if (!runData.done) poll(column, runId);
+    // Every run of its job, in column order: a comparison reopens as the comparison.
+    let runs = [runData];
+    if (runData.job) {
+      const job = await window.App.fetchJSON(form.getAttribute("data-run-url").replace(/runs\/$/, "jobs/") + runData.job);
+      if (job.ok && job.data && job.data.runs.length) runs = job.data.runs;
+    }
+    setMessages(runData.template || runData.messages || []);
+    setVariableValues(runData.variables || {});
+    allColumns().forEach(function (column) { column.remove(); });
+    runs.forEach(function (one) {
+      const column = addColumn(one.model, one.parameters || {});
+      if (!column) return;
+      column._runId = one.id;
+      column._autoScore = !one.done;
+      renderResult(column, one);
+      if (!one.done) poll(column, one.id);
+    });
+    if (!allColumns().length) addColumn(data.default_alias);
+    compareToggle.checked = allColumns().length > 1;
+    updateColumnChrome();
+    if (window.PlaygroundPrompts) window.PlaygroundPrompts.refresh();
     history.replaceState(null, "", "?run=" + runId);
   }
+
+  function setVariableValues(values) {
+    document.querySelectorAll("[data-variable]").forEach(function (field) {
+      const name = field.getAttribute("data-variable");
+      if (typeof values[name] === "string") field.querySelector("input").value = values[name];
+    });
+  }
+
+  // ---- State for the saved prompts and the draft (static/js/prompts.js) ------------------------
+  window.Playground = {
+    // Everything a draft keeps: messages as written, variable values, each column's model and typed parameters.
+    snapshot: function () {
+      return {
+        messages: collectMessages(),
+        variables: collectVariables(),
+        columns: allColumns().map(function (column) {
+          return { model: column.querySelector("[data-model]").value, parameters: Object.assign({}, readRawValues(column)) };
+        }),
+        compare: compareToggle.checked,
+        stream: document.getElementById("stream").checked,
+      };
+    },
+    restore: function (state) {
+      if (Array.isArray(state.messages) && state.messages.length) setMessages(state.messages);
+      setVariableValues(state.variables || {});
+      const columns = (state.columns || []).filter(function (c) { return c && models[c.model]; });
+      if (columns.length) {
+        allColumns().forEach(function (column) { column.remove(); });
+        columns.slice(0, data.max_columns).forEach(function (c) { addColumn(c.model, c.parameters || {}); });
+      }
+      compareToggle.checked = allColumns().length > 1;
+      if (typeof state.stream === "boolean") document.getElementById("stream").checked = state.stream;
+      updateColumnChrome();
+    },
+    // A saved version: its messages, its model in the first column, its parameters in every column.
+    applyVersion: function (version) {
+      setMessages(version.messages);
+      const parameters = Object.assign({}, version.parameters || {});
+      if (version.tools) parameters.tools = version.tools;
+      if (version.response_format) parameters.response_format = version.response_format;
+      allColumns().forEach(function (column, index) {
+        const select = column.querySelector("[data-model]");
+        if (index === 0 && version.model && models[version.model]) select.value = version.model;
+        column._values = Object.assign({}, parameters);
+        column.querySelectorAll("[data-param]").forEach(function (field) { field.remove(); });
+        renderParameters(column);
+      });
+    },
+    // What a new version holds: the messages, the first column's model and parameters (null: a field is wrong).
+    versionContent: function () {
+      clearErrors();
+      const column = allColumns()[0];
+      const parameters = collectParameters(column);
+      if (parameters === null) return null;
+      const content = { messages: collectMessages(), model: column.querySelector("[data-model]").value, parameters: parameters };
+      ["tools", "response_format"].forEach(function (name) {
+        if (name in parameters) { content[name] = parameters[name]; delete parameters[name]; }
+      });
+      return content;
+    },
+  };
 
   // ---- Metric: an LLM-as-judge score per column -------------------------------------------
   // Scores come from the evaluations' JSON endpoint: POST {"runs": [ids]} starts the judges (idempotent
@@ -699,6 +784,7 @@
   addMessage("user", "");
   updateVariables();
   addColumn(data.default_alias);
+  if (data.draft) window.Playground.restore(data.draft);
   (data.history || []).forEach(function (runData) { addHistory(runData, false); });
   if (data.open_run) openRun(data.open_run);
 })();

@@ -15,6 +15,16 @@ OPERATIONS = {
     ("/api/v2/runs", "post"): {"202", "401", "403", "413", "415", "422"},
     ("/api/v2/runs", "get"): {"200", "401", "403", "422"},
     ("/api/v2/runs/{run_id}", "get"): {"200", "401", "403", "404"},
+    ("/api/v2/prompts", "get"): {"200", "401", "403"},
+    ("/api/v2/prompts", "post"): {"201", "401", "403", "413", "415", "422"},
+    ("/api/v2/prompts/{prompt_id}", "get"): {"200", "401", "403", "404"},
+    ("/api/v2/prompts/{prompt_id}", "delete"): {"204", "401", "403", "404", "409"},
+    ("/api/v2/prompts/{prompt_id}/versions", "get"): {"200", "401", "403", "404"},
+    ("/api/v2/prompts/{prompt_id}/versions", "post"): {"201", "401", "403", "404", "413", "415", "422"},
+    ("/api/v2/prompts/{prompt_id}/versions/{number}", "get"): {"200", "401", "403", "404"},
+    ("/api/v2/prompts/{prompt_id}/labels/{label}", "get"): {"200", "401", "403", "404"},
+    ("/api/v2/prompts/{prompt_id}/labels/{label}", "put"): {"200", "401", "403", "404", "413", "415", "422"},
+    ("/api/v2/prompts/{prompt_id}/labels/{label}", "delete"): {"204", "401", "403", "404"},
 }
 
 

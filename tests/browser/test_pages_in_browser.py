@@ -160,14 +160,22 @@ def test_run_a_prompt_in_the_playground_then_compare_two_models(
     columns.first.locator("summary", has_text="Parameters").click()  # fold them for a tidy picture
     screenshot(page, "playground-compare")
 
-    # History: past runs are listed; opening one shows it again.
+    # History: past runs are listed, a comparison as one entry; opening one shows it again, as the template with
+    # its variables; opening the comparison reopens both columns.
     history = page.locator("#history a")
-    expect(history).to_have_count(4)
+    expect(history).to_have_count(3)
+    expect(history.first).to_contain_text("GPT 5.2 · Opus 4.6")
     history.last.click()
-    expect(page.get_by_label("User message")).to_have_value("Tell me about Porto and its many old bridges and hills")
+    expect(page.get_by_label("User message")).to_have_value("Tell me about {{city}} and its many old bridges and hills")
+    expect(page.get_by_label("{{city}}")).to_have_value("Porto")
+    expect(columns).to_have_count(1)
     expect(columns.first.locator("[data-output]")).to_have_text(
         "echo: Tell me about Porto and its many old bridges and hills"
     )
+    history.first.click()
+    expect(columns).to_have_count(2)
+    expect(columns.nth(1).get_by_label("Model")).to_have_value("Opus 4.6")
+    expect(columns.nth(1).locator("[data-output]")).to_have_text("echo: Compare us")
 
 
 def test_a_failing_model_shows_its_clear_error_in_the_test_results(

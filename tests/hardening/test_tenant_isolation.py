@@ -23,6 +23,8 @@ from evaluations.services.metrics import metric_create
 from integrations.models import Integration
 from organizations.models import Role
 from organizations.services import api_key_issue, user_create
+from prompts.models import Prompt, PromptLabel, PromptVersion
+from prompts.services import prompt_create, prompt_label_set
 from runners.connection_test import integration_test_start
 from runners.models import Job, Run
 from runners.services import run_enqueue
@@ -94,6 +96,13 @@ class Tenant:
             metrics=[self.metric.pk],
             name=f"{marker}-evaluation",
         )
+        self.prompt = prompt_create(
+            organization=self.organization,
+            user=self.admin,
+            name=f"{marker}-saved-prompt",
+            messages=[{"role": "user", "content": f"{marker}-template {{{{question}}}}"}],
+        )
+        prompt_label_set(prompt=self.prompt, name="production", version=self.prompt.versions.get())
         # Text that only this organisation's data contains (never part of a URL the other side sends).
         self.private = [marker]
         # Identifiers, which a URL may carry: checked in answers of routes without parameters.
@@ -105,6 +114,7 @@ class Tenant:
             str(self.evaluation.pk),
             f"/datasets/{self.dataset.pk}",
             f"/metrics/{self.metric.pk}",
+            str(self.prompt.pk),
         ]
 
     def parameters(self) -> dict[str, str]:
@@ -118,6 +128,9 @@ class Tenant:
             "object_id": str(self.integration.pk),
             "id": str(self.admin.pk),
             "content_type_id": "1",
+            "prompt_id": str(self.prompt.pk),
+            "number": "1",
+            "label": "production",
         }
 
     def snapshot(self):
@@ -129,6 +142,9 @@ class Tenant:
             list(Dataset.objects.filter(organization=org).values_list("id", "name")),
             list(Metric.objects.filter(organization=org).values_list("id", "name")),
             list(Evaluation.objects.filter(organization=org).values_list("id", "cancelled_at", "name")),
+            list(Prompt.objects.filter(organization=org).values_list("id", "name", "updated_at")),
+            list(PromptVersion.objects.filter(prompt__organization=org).values_list("id", "number", "messages")),
+            list(PromptLabel.objects.filter(prompt__organization=org).values_list("name", "version_id")),
         ]
 
 
@@ -142,13 +158,16 @@ MISSING = {
     "object_id": "999999",
     "id": "999999",
     "content_type_id": "1",
+    "prompt_id": str(uuid.UUID(int=1)),
+    "number": "1",
+    "label": "production",
 }
 PARAMETER = re.compile(r"<(?:\w+:)?(\w+)>|\(\?P<(\w+)>[^)]*\)")
 # The catch-all patterns: a path each of them answers.
 LITERAL_PATHS = {
     r"api/v2/^[\s\S]*$": "api/v2/no-such-endpoint",
     r"admin/(?P<url>.*)$": "admin/no-such-page/",
-    r"admin/^(?P<app_label>auth|organizations|integrations|runners|evaluations|axes)/$": "admin/integrations/",
+    r"admin/^(?P<app_label>auth|organizations|integrations|runners|prompts|evaluations|axes)/$": "admin/integrations/",
 }
 
 
@@ -192,6 +211,8 @@ def body_for(victim: Tenant) -> dict:
         "metrics": [victim.metric.pk],
         "metric": victim.metric.pk,
         "runs": [str(victim.run.pk)],
+        "prompt_version": str(victim.prompt.versions.get().pk),
+        "version": 1,
     }
 
 

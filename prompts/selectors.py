@@ -1,0 +1,102 @@
+"""Reads for saved prompts, always scoped to an organisation."""
+
+import uuid
+from typing import Any
+
+from django.db.models import Count, Max, Prefetch, QuerySet
+
+from prompts.models import Prompt, PromptLabel, PromptVersion
+from prompts.templating import message_variables
+
+
+def prompt_list(*, organization) -> QuerySet[Prompt]:
+    """The organisation's prompts, last changed first, each with `version_count`, `latest_number` and its labels."""
+    return (
+        Prompt.objects.filter(organization=organization)
+        .select_related("created_by")
+        .annotate(version_count=Count("versions"), latest_number=Max("versions__number"))
+        .prefetch_related(Prefetch("labels", queryset=PromptLabel.objects.select_related("version")))
+        .order_by("-updated_at", "name")
+    )
+
+
+def prompt_get(*, organization, prompt_id: uuid.UUID | str) -> Prompt | None:
+    """One prompt with its versions (newest last) and labels prefetched; None if not the organisation's."""
+    try:
+        prompt_id = uuid.UUID(str(prompt_id))
+    except ValueError:
+        return None
+    return (
+        prompt_list(organization=organization)
+        .prefetch_related(Prefetch("versions", queryset=PromptVersion.objects.order_by("number")))
+        .filter(pk=prompt_id)
+        .first()
+    )
+
+
+def prompt_version_get(*, prompt: Prompt, number: int | None = None, label: str | None = None) -> PromptVersion | None:
+    """Version `number`, or the one `label` points at (`latest`: the newest); None if there is none."""
+    versions = PromptVersion.objects.filter(prompt=prompt).select_related("prompt")
+    if label == "latest":
+        return versions.order_by("-number").first()
+    if label is not None:
+        return versions.filter(labels__name=label).first()
+    return versions.filter(number=number).first()
+
+
+def prompt_version_get_by_id(*, organization, version_id: uuid.UUID | str) -> PromptVersion | None:
+    """A version by its UUID (what runs record), if its prompt is the organisation's."""
+    try:
+        version_id = uuid.UUID(str(version_id))
+    except ValueError:
+        return None
+    return (
+        PromptVersion.objects.select_related("prompt").filter(pk=version_id, prompt__organization=organization).first()
+    )
+
+
+def prompt_version_parameters(version: PromptVersion) -> dict[str, Any]:
+    """The run parameters a version asks for: its parameters, plus tools and response_format when it has them."""
+    parameters = dict(version.parameters)
+    if version.tools is not None:
+        parameters["tools"] = version.tools
+    if version.response_format is not None:
+        parameters["response_format"] = version.response_format
+    return parameters
+
+
+def prompt_version_variables(version: PromptVersion) -> list[str]:
+    return message_variables(version.messages)
+
+
+def prompt_version_labels(version: PromptVersion) -> list[str]:
+    return sorted(label.name for label in version.labels.all())
+
+
+def prompt_version_summaries(*, version_ids: list) -> dict[uuid.UUID, dict[str, Any]]:
+    """{version id: {"id", "prompt", "name", "number"}} for the versions that still exist, in one query."""
+    if not version_ids:
+        return {}
+    rows = PromptVersion.objects.filter(pk__in=set(version_ids)).values_list(
+        "pk", "prompt_id", "prompt__name", "number"
+    )
+    return {
+        pk: {"id": str(pk), "prompt": str(prompt_id), "name": name, "number": number}
+        for pk, prompt_id, name, number in rows
+    }
+
+
+def prompt_version_choices(*, organization) -> list[tuple[str, str]]:
+    """(version id, "name · v2 (production)") for every version of the organisation's prompts, newest first."""
+    versions = (
+        PromptVersion.objects.filter(prompt__organization=organization)
+        .select_related("prompt")
+        .prefetch_related("labels")
+        .order_by("prompt__name", "-number")
+    )
+    choices = []
+    for version in versions:
+        labels = prompt_version_labels(version)
+        suffix = f" ({', '.join(labels)})" if labels else ""
+        choices.append((str(version.pk), f"{version.prompt.name} · v{version.number}{suffix}"))
+    return choices
