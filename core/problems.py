@@ -7,6 +7,9 @@ its field.
 """
 
 from dataclasses import dataclass
+from typing import Any
+
+UNSTORABLE_MESSAGE = "Must not contain NUL characters or unpaired surrogates."
 
 
 @dataclass(frozen=True)
@@ -36,3 +39,23 @@ class Invalid(Exception):
     def __init__(self, errors: list[Problem]):
         super().__init__(f"{len(errors)} problem(s) in the input")
         self.errors = errors
+
+
+def _unstorable(text: str) -> bool:
+    return "\x00" in text or any("\ud800" <= ch <= "\udfff" for ch in text)
+
+
+def unstorable_strings(value: Any, loc: tuple) -> list[Problem]:
+    """Each key or string holding NUL characters or lone surrogates (no database column stores them), by path."""
+    errors, pending = [], [(value, loc)]
+    while pending:  # iterative: documents may nest as deep as the JSON parser allows
+        item, where = pending.pop()
+        if isinstance(item, str) and _unstorable(item):
+            errors.append(Problem(where, UNSTORABLE_MESSAGE, "string_unicode"))
+        elif isinstance(item, dict):
+            if any(isinstance(key, str) and _unstorable(key) for key in item):
+                errors.append(Problem(where, f"Property names: {UNSTORABLE_MESSAGE}", "string_unicode"))
+            pending.extend((child, (*where, key)) for key, child in reversed(item.items()) if not _unstorable(str(key)))
+        elif isinstance(item, list):
+            pending.extend((child, (*where, index)) for index, child in reversed(list(enumerate(item))))
+    return errors

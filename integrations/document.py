@@ -17,7 +17,7 @@ import pydantic
 from pydantic import BaseModel, ConfigDict
 
 from core.network_policy import url_blocked_reason
-from core.problems import Invalid, Problem
+from core.problems import Invalid, Problem, unstorable_strings
 from integrations.catalogue import (
     DEFAULT_PARAMETERS,
     PARAMETER_ALIASES,
@@ -175,7 +175,6 @@ def parse_document(raw: Any) -> ParsedDocument:
     return parsed
 
 
-UNSTORABLE_MESSAGE = "Must not contain NUL characters or unpaired surrogates."
 _AUTHENTICATION_KEYS = {
     "authentication_type",
     "api_key_header",
@@ -186,26 +185,6 @@ _AUTHENTICATION_KEYS = {
 }
 # What a missing required property stands in as while the rules check the rest (its own error is already listed).
 _PLACEHOLDERS = {"endpoint": "https://placeholder.invalid/v1", "model_properties": [], "name": "", "class_name": ""}
-
-
-def _unstorable(text: str) -> bool:
-    return "\x00" in text or any("\ud800" <= ch <= "\udfff" for ch in text)
-
-
-def unstorable_strings(value: Any, loc: tuple) -> list[Problem]:
-    """Each key or string holding NUL characters or lone surrogates (no database column stores them), by path."""
-    errors, pending = [], [(value, loc)]
-    while pending:  # iterative: documents may nest as deep as the JSON parser allows
-        item, where = pending.pop()
-        if isinstance(item, str) and _unstorable(item):
-            errors.append(Problem(where, UNSTORABLE_MESSAGE, "string_unicode"))
-        elif isinstance(item, dict):
-            if any(isinstance(key, str) and _unstorable(key) for key in item):
-                errors.append(Problem(where, f"Property names: {UNSTORABLE_MESSAGE}", "string_unicode"))
-            pending.extend((child, (*where, key)) for key, child in reversed(item.items()) if not _unstorable(str(key)))
-        elif isinstance(item, list):
-            pending.extend((child, (*where, index)) for index, child in reversed(list(enumerate(item))))
-    return errors
 
 
 def _lenient(raw: dict, error: pydantic.ValidationError) -> IntegrationDocumentIn | None:

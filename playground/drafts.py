@@ -7,7 +7,7 @@ only its shape is, and its size is bounded.
 import json
 from typing import Any
 
-from core.problems import Invalid, Problem
+from core.problems import Invalid, Problem, unstorable_strings
 from playground.models import PlaygroundDraft
 
 MAX_DRAFT_BYTES = 256 * 1024
@@ -29,7 +29,7 @@ def draft_clean(raw: Any) -> dict[str, Any]:
         raise Invalid([Problem(("draft",), "Must be an object.", "dict_type")])
     if len(json.dumps(raw)) > MAX_DRAFT_BYTES:
         raise Invalid([Problem(("draft",), f"At most {MAX_DRAFT_BYTES // 1024} KiB.", "too_long")])
-    errors = []
+    errors = unstorable_strings(raw, ("draft",))
     clean = {}
     for key, kind in DRAFT_FIELDS.items():
         value = raw.get(key)

@@ -10,8 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
-from core.problems import Invalid, Problem
-from integrations.document import unstorable_strings
+from core.problems import Invalid, Problem, unstorable_strings
 from integrations.models import ModelProperty
 from organizations.models import Project
 from organizations.services import default_project
