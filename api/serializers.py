@@ -85,7 +85,7 @@ class ModelOutputSerializer(serializers.Serializer):
 class IntegrationSummarySerializer(serializers.Serializer):
     """An integration as listed: who made it and what the caller may do with it."""
 
-    id = serializers.IntegerField()
+    id = serializers.UUIDField(source="uuid")
     name = serializers.CharField()
     provider = serializers.CharField()
     created_at = TimestampField()

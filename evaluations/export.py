@@ -47,7 +47,7 @@ def results_csv_lines(results: Results) -> Iterator[str]:
             line += [_number(cell.latency_ms), _number(cell.prompt_tokens), _number(cell.completion_tokens)]
             line.append(_number(cell.total_tokens))
             for metric in results.metrics:
-                score = cell.score(metric.pk)
+                score = cell.score(metric.uuid)
                 reasons = " | ".join(j["reason"] for j in score.judgements if "reason" in j) if score else ""
                 line += [
                     _number(score.mean) if score else "",

@@ -236,12 +236,12 @@ class EvaluationForm(ProblemsForm):
         self.fields["prompt_version"].choices = [("", "None: write the prompt below"), *prompt_versions]
         dataset_field = self.fields["dataset"]
         dataset_field.choices = [("", "Pick a dataset…")] + [
-            (str(dataset.pk), f"{dataset.name} ({dataset.row_count} rows)") for dataset in datasets
+            (str(dataset.uuid), f"{dataset.name} ({dataset.row_count} rows)") for dataset in datasets
         ]
-        dataset_field.widget.columns = {str(dataset.pk): dataset.columns for dataset in datasets}
+        dataset_field.widget.columns = {str(dataset.uuid): dataset.columns for dataset in datasets}
         self.fields["models"].choices = _model_choices(groups)
-        self.fields["metrics"].choices = [(str(metric.pk), metric.name) for metric in metrics]
-        self.metric_objects = {str(metric.pk): metric for metric in metrics}
+        self.fields["metrics"].choices = [(str(metric.uuid), metric.name) for metric in metrics]
+        self.metric_objects = {str(metric.uuid): metric for metric in metrics}
         self.groups = groups
         # One parameters field per model, shown beside its checkbox.
         self.parameter_fields: dict[str, str] = {}

@@ -11,6 +11,8 @@ from organizations.models import Organization
 class Dataset(models.Model):
     """Rows of prompt variables; the column names are the variable names."""
 
+    # The id users and scripts see; the sequential primary key stays internal.
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="datasets")
     name = models.CharField(max_length=200)
     created_by = models.ForeignKey(
@@ -45,6 +47,8 @@ class DatasetRow(models.Model):
 class Metric(models.Model):
     """An LLM-as-judge metric: a judge prompt run by a model, N times per scored output, averaged."""
 
+    # The id users and scripts see; the sequential primary key stays internal.
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="metrics")
     name = models.CharField(max_length=200)
     created_by = models.ForeignKey(

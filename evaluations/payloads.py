@@ -7,7 +7,7 @@ def score_payload(score: MetricScore) -> dict:
     """One metric's score of one run: status, mean (0-1), each judge's verdict or error."""
     return {
         "run": str(score.scored_run_id),
-        "metric": score.metric_id,
+        "metric": str(score.metric.uuid),
         "metric_name": score.metric.name,
         "status": score.status,
         "mean": score.mean,

@@ -19,10 +19,22 @@ def dataset_list(*, organization) -> QuerySet[Dataset]:
     return Dataset.objects.filter(organization=organization).select_related("created_by").order_by("-created_at")
 
 
-def dataset_get(*, organization, dataset_id) -> Dataset | None:
-    if not str(dataset_id).isdigit():
+def public_id(value: Any) -> uuid.UUID | None:
+    """A public id (a UUID, or its text) as a UUID; None for anything else, sequential numbers included."""
+    if isinstance(value, uuid.UUID):
+        return value
+    if not isinstance(value, str):
         return None
-    return dataset_list(organization=organization).filter(pk=int(dataset_id)).first()
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+def dataset_get(*, organization, dataset_id) -> Dataset | None:
+    """The organisation's dataset with this public id (its UUID), or None."""
+    public = public_id(dataset_id)
+    return dataset_list(organization=organization).filter(uuid=public).first() if public else None
 
 
 def dataset_preview(*, dataset: Dataset, limit: int = PREVIEW_ROWS) -> list[DatasetRow]:
@@ -34,9 +46,9 @@ def metric_list(*, organization) -> QuerySet[Metric]:
 
 
 def metric_get(*, organization, metric_id) -> Metric | None:
-    if not str(metric_id).isdigit():
-        return None
-    return metric_list(organization=organization).filter(pk=int(metric_id)).first()
+    """The organisation's metric with this public id (its UUID), or None."""
+    public = public_id(metric_id)
+    return metric_list(organization=organization).filter(uuid=public).first() if public else None
 
 
 def evaluation_list(*, organization) -> QuerySet[Evaluation]:
@@ -162,9 +174,10 @@ class Cell:
     prompt_tokens: int | None
     completion_tokens: int | None
     total_tokens: int | None
-    scores: dict[int, ScoreCell] = field(default_factory=dict)
+    # By the metric's public id.
+    scores: dict[uuid.UUID, ScoreCell] = field(default_factory=dict)
 
-    def score(self, metric_id: int) -> ScoreCell | None:
+    def score(self, metric_id: uuid.UUID) -> ScoreCell | None:
         return self.scores.get(metric_id)
 
 
@@ -188,10 +201,10 @@ class ModelSummary:
     prompt_tokens: int
     completion_tokens: int
     total_tokens: int
-    # metric id -> mean of the scored outputs' means (None when nothing was scored), and those means.
-    mean_scores: dict[int, float | None]
-    score_values: dict[int, list[float]]
-    score_failures: dict[int, int]
+    # metric's public id -> mean of the scored outputs' means (None when nothing was scored), and those means.
+    mean_scores: dict[uuid.UUID, float | None]
+    score_values: dict[uuid.UUID, list[float]]
+    score_failures: dict[uuid.UUID, int]
 
 
 @dataclass
@@ -251,7 +264,7 @@ def _cells(evaluation: Evaluation) -> dict[tuple[int, str], Cell]:
         cells[(index, alias)] = cell
         by_result[pk] = cell
     scores = MetricScore.objects.filter(result__evaluation=evaluation).values_list(
-        "result_id", "metric_id", "status", "mean", "error", "judgements"
+        "result_id", "metric__uuid", "status", "mean", "error", "judgements"
     )
     for result_id, metric_id, status, mean, error, judgements in scores:
         by_result[result_id].scores[metric_id] = ScoreCell(status=status, mean=mean, error=error, judgements=judgements)
@@ -262,12 +275,12 @@ def _summary(alias: str, cells: list[Cell], metrics: list[Metric]) -> ModelSumma
     latencies = [
         cell.latency_ms for cell in cells if cell.status == RunStatus.SUCCEEDED and cell.latency_ms is not None
     ]
-    score_values: dict[int, list[float]] = {}
-    score_failures: dict[int, int] = {}
+    score_values: dict[uuid.UUID, list[float]] = {}
+    score_failures: dict[uuid.UUID, int] = {}
     for metric in metrics:
-        scored = [cell.scores[metric.pk] for cell in cells if metric.pk in cell.scores]
-        score_values[metric.pk] = [score.mean for score in scored if score.mean is not None]
-        score_failures[metric.pk] = sum(1 for score in scored if score.status == "failed")
+        scored = [cell.scores[metric.uuid] for cell in cells if metric.uuid in cell.scores]
+        score_values[metric.uuid] = [score.mean for score in scored if score.mean is not None]
+        score_failures[metric.uuid] = sum(1 for score in scored if score.status == "failed")
     return ModelSummary(
         alias=alias,
         runs=len(cells),
@@ -295,7 +308,7 @@ def sort_options(*, models: list[str], metrics: list[Metric]) -> list[tuple[str,
         options.append((f"latency:{position}", f"{alias}: latency"))
         options.append((f"tokens:{position}", f"{alias}: tokens"))
         for metric in metrics:
-            options.append((f"score:{metric.pk}:{position}", f"{alias}: {metric.name}"))
+            options.append((f"score:{metric.uuid}:{position}", f"{alias}: {metric.name}"))
     return options
 
 
@@ -306,7 +319,7 @@ def _sort_value(row: ResultRow, key: str) -> float | None:
     if kind == "score":
         metric_id, _, position = rest.partition(":")
         cell = row.cells[int(position)]
-        score = cell.score(int(metric_id)) if cell else None
+        score = cell.score(uuid.UUID(metric_id)) if cell else None
         return score.mean if score else None
     cell = row.cells[int(rest)]
     if cell is None:

@@ -93,7 +93,7 @@ def datasets_page(request):
             form.add_problems(exc)
         else:
             flash.success(request, f"Dataset “{dataset.name}” saved: {dataset.row_count} rows.")
-            return redirect("evaluations:dataset", dataset_id=dataset.pk)
+            return redirect("evaluations:dataset", dataset_id=dataset.uuid)
     return render(
         request,
         "evaluations/datasets.html",
@@ -127,7 +127,7 @@ def dataset_delete_view(request, dataset_id):
         dataset_delete(dataset=dataset)
     except InUse as exc:
         flash.error(request, str(exc))
-        return redirect("evaluations:dataset", dataset_id=dataset.pk)
+        return redirect("evaluations:dataset", dataset_id=dataset.uuid)
     flash.success(request, f"Dataset “{dataset.name}” deleted.")
     return redirect("evaluations:datasets")
 
@@ -210,11 +210,12 @@ def evaluation_page(request, evaluation_id):
     summaries = []
     for summary in results.summaries:
         charts = [
-            score_histogram(summary.score_values[metric.pk], metric_name=metric.name) for metric in results.metrics
+            score_histogram(summary.score_values[metric.uuid], metric_name=metric.name) for metric in results.metrics
         ]
         charts.append(latency_histogram(summary.latencies))
         scores = [
-            (metric, summary.mean_scores[metric.pk], summary.score_failures[metric.pk]) for metric in results.metrics
+            (metric, summary.mean_scores[metric.uuid], summary.score_failures[metric.uuid])
+            for metric in results.metrics
         ]
         summaries.append({"summary": summary, "charts": charts, "scores": scores})
     sort_links = {
@@ -225,7 +226,7 @@ def evaluation_page(request, evaluation_id):
                 "latency": _sort_link(results.sort, f"latency:{position}"),
                 "tokens": _sort_link(results.sort, f"tokens:{position}"),
                 "metrics": [
-                    {"metric": metric, "link": _sort_link(results.sort, f"score:{metric.pk}:{position}")}
+                    {"metric": metric, "link": _sort_link(results.sort, f"score:{metric.uuid}:{position}")}
                     for metric in results.metrics
                 ],
             }

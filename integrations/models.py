@@ -1,3 +1,5 @@
+import uuid
+
 from django.conf import settings
 from django.db import models
 
@@ -18,6 +20,8 @@ class Integration(models.Model):
     validates the whole document first.
     """
 
+    # The id users and scripts see; the sequential primary key stays internal (foreign keys, the runners' cache).
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="integrations")
     name = models.SlugField(max_length=100)
     provider = models.CharField(max_length=32, default="custom")

@@ -30,7 +30,7 @@ def playground_metrics(*, organization) -> list[dict]:
     """
     return [
         {
-            "id": metric.pk,
+            "id": str(metric.uuid),
             "name": metric.name,
             "judge_model": metric.judge_model,
             "judges": metric.judges,

@@ -26,7 +26,7 @@ def _permissions(obj, user) -> list[str]:
 
 
 class DatasetOutput(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = serializers.UUIDField(source="uuid")
     name = serializers.CharField()
     format = serializers.CharField(source="source_format")
     columns = serializers.ListField(child=serializers.CharField())
@@ -96,7 +96,7 @@ class DatasetsApi(OrganizationApi):
         return Response(
             DatasetDetailOutput(dataset, context={"user": request.user}).data,
             status=status.HTTP_201_CREATED,
-            headers={"Location": f"/api/v2/datasets/{dataset.pk}"},
+            headers={"Location": f"/api/v2/datasets/{dataset.uuid}"},
         )
 
 
@@ -106,7 +106,7 @@ class DatasetDetailApi(OrganizationApi):
         summary="A dataset with a preview of its first rows",
         responses={200: DatasetDetailOutput, **error_responses(401, 403, 404)},
     )
-    def get(self, request, dataset_id: int):
+    def get(self, request, dataset_id):
         dataset = found(dataset_get(organization=self.organization, dataset_id=dataset_id), "dataset")
         return Response(DatasetDetailOutput(dataset, context={"user": request.user}).data)
 
@@ -115,7 +115,7 @@ class DatasetDetailApi(OrganizationApi):
         summary="Delete a dataset (admins and its creator; not while evaluations use it: 409)",
         responses={204: None, **error_responses(401, 403, 404), 409: OpenApiResponse(description="In use.")},
     )
-    def delete(self, request, dataset_id: int):
+    def delete(self, request, dataset_id):
         dataset = found(dataset_get(organization=self.organization, dataset_id=dataset_id), "dataset")
         if not can_delete(user=request.user, obj=dataset):
             raise PermissionDenied("Only admins and the dataset's creator may delete it.")

@@ -38,7 +38,7 @@ class EvaluationOutput(serializers.Serializer):
     id = serializers.UUIDField()
     name = serializers.CharField()
     status = serializers.CharField()
-    dataset = serializers.IntegerField(source="dataset_id")
+    dataset = serializers.UUIDField(source="dataset.uuid")
     messages = serializers.JSONField()
     prompt_version = serializers.UUIDField(
         source="prompt_version_id", allow_null=True, help_text="The saved prompt version the messages came from."
@@ -53,8 +53,8 @@ class EvaluationOutput(serializers.Serializer):
     cancelled_at = TimestampField(allow_null=True)
     finished_at = TimestampField(allow_null=True)
 
-    def get_metrics(self, evaluation) -> list[int]:
-        return sorted(metric.pk for metric in evaluation.metrics.all())
+    def get_metrics(self, evaluation) -> list[str]:
+        return sorted(str(metric.uuid) for metric in evaluation.metrics.all())
 
 
 class EvaluationDetailOutput(EvaluationOutput):
@@ -72,7 +72,7 @@ class EvaluationsApi(OrganizationApi):
 
     class EvaluationCreateInput(serializers.Serializer):
         name = StrictCharField(max_length=200, required=False, allow_blank=True)
-        dataset = serializers.IntegerField(help_text="A dataset id.")
+        dataset = serializers.UUIDField(help_text="A dataset's id.")
         messages = serializers.JSONField(
             required=False,
             allow_null=True,
@@ -84,7 +84,7 @@ class EvaluationsApi(OrganizationApi):
             "(each model's parameters override them), instead of `messages`.",
         )
         models = serializers.JSONField(help_text='[{"model": alias, "parameters": {...}}], 1 to 4.')
-        metrics = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+        metrics = serializers.ListField(child=serializers.UUIDField(), required=False, default=list)
 
     @extend_schema(
         operation_id="evaluations_list",
@@ -155,14 +155,14 @@ def _cell_data(cell, metrics) -> dict | None:
             "total_tokens": cell.total_tokens,
         },
         "scores": {
-            str(metric.pk): (
+            str(metric.uuid): (
                 {
                     "status": score.status,
                     "mean": score.mean,
                     "judgements": score.judgements,
                     "error": score.error or None,
                 }
-                if (score := cell.score(metric.pk))
+                if (score := cell.score(metric.uuid))
                 else None
             )
             for metric in metrics
@@ -174,7 +174,7 @@ def results_payload(results) -> dict:
     return {
         "sort": results.sort,
         "models": results.models,
-        "metrics": [{"id": metric.pk, "name": metric.name} for metric in results.metrics],
+        "metrics": [{"id": str(metric.uuid), "name": metric.name} for metric in results.metrics],
         "columns": results.columns,
         "aggregates": [
             {

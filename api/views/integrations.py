@@ -80,7 +80,7 @@ class IntegrationListApi(OrganizationApi):
 
 class LlmIntegrationListApi(OrganizationApi):
     class LlmIntegrationOutput(serializers.Serializer):
-        id = serializers.IntegerField()
+        id = serializers.UUIDField(source="uuid")
         name = serializers.CharField()
         provider = serializers.CharField()
         default_model = serializers.CharField(help_text="The `name` of the default model.")

@@ -14,7 +14,7 @@ from evaluations.services.scoring import run_scores_request
 
 
 class MetricOutput(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = serializers.UUIDField(source="uuid")
     name = serializers.CharField()
     judge_model = serializers.CharField(help_text="Alias of the model that judges (any integration's).")
     judges = serializers.IntegerField(help_text="No. of judges: judge runs per scored output, averaged.")
@@ -59,14 +59,14 @@ class MetricDetailApi(OrganizationApi):
     @extend_schema(
         operation_id="metrics_get", summary="A metric", responses={200: MetricOutput, **error_responses(401, 403, 404)}
     )
-    def get(self, request, metric_id: int):
+    def get(self, request, metric_id):
         metric = found(metric_get(organization=self.organization, metric_id=metric_id), "metric")
         return Response(MetricOutput(metric).data)
 
 
 class ScoreOutput(serializers.Serializer):
     run = serializers.UUIDField(help_text="The judged run.")
-    metric = serializers.IntegerField()
+    metric = serializers.UUIDField(help_text="The metric's id.")
     metric_name = serializers.CharField()
     status = serializers.ChoiceField(choices=["pending", "scored", "failed"])
     mean = serializers.FloatField(allow_null=True, help_text="Mean of the judges' valid scores (0-1).")
@@ -94,7 +94,7 @@ class MetricScoresApi(OrganizationApi):
         request=ScoreRequestInput,
         responses={202: ScoreOutput(many=True), **error_responses(401, 403, 404, 422)},
     )
-    def post(self, request, metric_id: int):
+    def post(self, request, metric_id):
         metric = found(metric_get(organization=self.organization, metric_id=metric_id), "metric")
         data = self.validated(self.ScoreRequestInput, request.data, where="body")
         scores = run_scores_request(organization=self.organization, user=request.user, metric=metric, runs=data["runs"])
@@ -106,7 +106,7 @@ class MetricScoresApi(OrganizationApi):
         parameters=[ScoreFilterInput],
         responses={200: ScoreOutput(many=True), **error_responses(401, 403, 404, 422)},
     )
-    def get(self, request, metric_id: int):
+    def get(self, request, metric_id):
         metric = found(metric_get(organization=self.organization, metric_id=metric_id), "metric")
         data = self.validated(self.ScoreFilterInput, {"run": request.query_params.getlist("run")}, where="query")
         scores = run_scores_get(organization=self.organization, runs=data["run"], metric=metric)

@@ -6,6 +6,7 @@ from typing import Any
 from core.problems import Invalid, Problem
 from evaluations.judging import RESERVED_VARIABLES, prompt_variables
 from evaluations.models import Dataset, DatasetRow, Metric
+from evaluations.selectors import metric_get
 from integrations.models import ModelProperty
 from integrations.selectors import model_get
 from runners.parameters import validate_parameters
@@ -53,7 +54,7 @@ def models_resolve(*, organization, raw: Any, errors: list[Problem]) -> list[tup
 
 
 def metrics_resolve(*, organization, raw: Any, dataset: Dataset | None, errors: list[Problem]) -> list[Metric]:
-    """Metric ids as Metrics whose judge model exists and whose variables are columns of the dataset."""
+    """Metrics by public id (UUID): each judge model must exist and each variable be a column of the dataset."""
     if raw in (None, ""):
         return []
     if not isinstance(raw, list) or len(raw) > MAX_METRICS:
@@ -61,9 +62,7 @@ def metrics_resolve(*, organization, raw: Any, dataset: Dataset | None, errors: 
         return []
     metrics = []
     for index, metric_id in enumerate(raw):
-        metric = None
-        if isinstance(metric_id, int | str) and str(metric_id).isdigit():
-            metric = Metric.objects.filter(organization=organization, pk=int(metric_id)).first()
+        metric = metric_get(organization=organization, metric_id=metric_id)
         if metric is None:
             errors.append(Problem(("metrics", index), "No such metric.", "unknown_metric"))
             continue

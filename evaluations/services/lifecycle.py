@@ -17,7 +17,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.problems import Invalid, Problem
-from evaluations.models import Dataset, DatasetRow, Evaluation, EvaluationResult, MetricScore, ScoreStatus
+from evaluations.models import DatasetRow, Evaluation, EvaluationResult, MetricScore, ScoreStatus
+from evaluations.selectors import dataset_get
 from evaluations.services.checks import metrics_resolve, models_resolve, rows_check
 from evaluations.services.common import CANCELLED, name_clean
 from evaluations.services.scoring import judges_enqueue, scores_record
@@ -45,7 +46,8 @@ def evaluation_create(
 ) -> Evaluation:
     """Check everything, then create one queued Run per row x model in one transaction (all or nothing).
 
-    `dataset` is a Dataset id; `models` a list of {"model": alias, "parameters": {...}}; `metrics` Metric ids.
+    `dataset` is a Dataset's public id (UUID); `models` a list of {"model": alias, "parameters": {...}}; `metrics`
+    Metrics' public ids.
     `prompt_version` (a saved prompt version's id) instead of `messages`: its messages, and its parameters under
     each model's own; the evaluation and every run record it.
     """
@@ -59,9 +61,7 @@ def evaluation_create(
             errors.append(Problem(("messages",), "Give messages or a prompt_version, not both.", "prompt_conflict"))
         else:
             messages = version.messages
-    dataset_obj = None
-    if isinstance(dataset, int | str) and str(dataset).isdigit():
-        dataset_obj = Dataset.objects.filter(organization=organization, pk=int(dataset)).first()
+    dataset_obj = dataset_get(organization=organization, dataset_id=dataset)
     if dataset_obj is None:
         errors.append(Problem(("dataset",), "Pick a dataset.", "unknown_dataset"))
     try:

@@ -21,7 +21,7 @@ def evaluation(org, member_user, provider, make_dataset):
         organization=org,
         user=member_user,
         name="Page test",
-        dataset=dataset.pk,
+        dataset=dataset.uuid,
         messages=[{"role": "user", "content": "{{question}}"}],
         models=[{"model": "model-a"}, {"model": "model-b"}],
     )
@@ -46,7 +46,7 @@ def test_uploading_a_csv_file_shows_its_preview(member_user):
     upload = SimpleUploadedFile("sums.csv", csv_text(25).encode(), content_type="text/csv")
     response = client.post("/evaluations/datasets", {"name": "", "format": "auto", "file": upload}, follow=True)
     dataset = Dataset.objects.get()
-    assert response.redirect_chain[-1][0] == f"/evaluations/datasets/{dataset.pk}"
+    assert response.redirect_chain[-1][0] == f"/evaluations/datasets/{dataset.uuid}"
     assert dataset.name == "sums.csv" and dataset.row_count == 25
     html = response.content.decode()
     assert "Preview: the first 20 rows" in html
@@ -75,14 +75,14 @@ def test_forms_need_a_csrf_token(member_user):
 def test_new_evaluation_form_starts_runs_and_redirects_to_its_page(member_user, provider, make_dataset):
     dataset = make_dataset(4, user=member_user)
     client = logged_in(member_user)
-    page = client.get(f"/evaluations/new?dataset={dataset.pk}").content.decode()
-    assert f'<option value="{dataset.pk}" data-columns="question, expected" selected>' in page
+    page = client.get(f"/evaluations/new?dataset={dataset.uuid}").content.decode()
+    assert f'<option value="{dataset.uuid}" data-columns="question, expected" selected>' in page
     assert '<label for="id_prompt">Prompt</label>' in page
     response = client.post(
         "/evaluations/new",
         {
             "name": "From the page",
-            "dataset": str(dataset.pk),
+            "dataset": str(dataset.uuid),
             "system": "Be brief.",
             "prompt": "{{question}}",
             "models": ["model-a", "model-b"],
@@ -103,7 +103,7 @@ def test_new_evaluation_errors_are_shown_and_nothing_runs(member_user, provider,
     response = logged_in(member_user).post(
         "/evaluations/new",
         {
-            "dataset": str(dataset.pk),
+            "dataset": str(dataset.uuid),
             "prompt": "{{question}} {{missing}}",
             "models": ["model-a"],
             "parameters:model-a": "{bad",
@@ -171,11 +171,11 @@ def test_another_organisation_gets_404(other_admin, evaluation):
         f"/evaluations/{evaluation.pk}",
         f"/evaluations/{evaluation.pk}/progress",
         f"/evaluations/{evaluation.pk}/results.csv",
-        f"/evaluations/datasets/{evaluation.dataset_id}",
+        f"/evaluations/datasets/{evaluation.dataset.uuid}",
     ):
         assert client.get(path).status_code == 404, path
     assert client.post(f"/evaluations/{evaluation.pk}/cancel").status_code == 404
-    assert client.post(f"/evaluations/datasets/{evaluation.dataset_id}/delete").status_code == 404
+    assert client.post(f"/evaluations/datasets/{evaluation.dataset.uuid}/delete").status_code == 404
     listing = client.get("/evaluations").content.decode()
     assert "Page test" not in listing
     assert "Sums" not in client.get("/evaluations/datasets").content.decode()
@@ -184,7 +184,7 @@ def test_another_organisation_gets_404(other_admin, evaluation):
 
 def test_dataset_delete_from_the_page(member_user, make_dataset):
     dataset = make_dataset(2, user=member_user)
-    response = logged_in(member_user).post(f"/evaluations/datasets/{dataset.pk}/delete")
+    response = logged_in(member_user).post(f"/evaluations/datasets/{dataset.uuid}/delete")
     assert response.status_code == 302
     assert not Dataset.objects.exists()
 
@@ -194,7 +194,7 @@ def test_problems_are_shown_on_the_field_they_are_about(member_user, provider, j
     client = logged_in(member_user)
     response = client.post(
         "/evaluations/new",
-        {"dataset": str(dataset.pk), "prompt": "{{missing}}", "models": ["model-a"], "parameters:model-b": "{bad"},
+        {"dataset": str(dataset.uuid), "prompt": "{{missing}}", "models": ["model-a"], "parameters:model-b": "{bad"},
     )
     html = response.content.decode()
     assert response.status_code == 422

@@ -40,10 +40,10 @@ def waiting_evaluation(org, member_user, provider, judge_integration, make_datas
         organization=org,
         user=member_user,
         name="Reads",
-        dataset=make_dataset(3, user=member_user).pk,
+        dataset=make_dataset(3, user=member_user).uuid,
         messages=[{"role": "user", "content": "{{question}}"}],
         models=[{"model": "model-a"}],
-        metrics=[metric.pk],
+        metrics=[metric.uuid],
     )
     finish(list(Run.objects.filter(job=evaluation.job)), output="4", announce=False)
     return evaluation, metric
@@ -63,7 +63,7 @@ def read_everything(client, paths, evaluation, metric) -> list[str]:
     run = EvaluationResult.objects.filter(evaluation=evaluation).first().run_id
     with CaptureQueriesContext(connection) as queries:
         for path in paths:
-            response = client.get(path.format(id=evaluation.pk, metric=metric.pk, run=run))
+            response = client.get(path.format(id=evaluation.pk, metric=metric.uuid, run=run))
             assert response.status_code == 200, (path, response.status_code)
             b"".join(response.streaming_content) if response.streaming else response.content
     return [query["sql"] for query in queries.captured_queries if query["sql"].lstrip().upper().startswith(WRITES)]

@@ -29,10 +29,10 @@ def start(org, admin_user, dataset, *, models=("model-a", "model-b"), metrics=()
         organization=org,
         user=admin_user,
         name="Sums",
-        dataset=dataset.pk,
+        dataset=dataset.uuid,
         messages=messages,
         models=[{"model": alias, "parameters": {"temperature": 0}} for alias in models],
-        metrics=[metric.pk for metric in metrics],
+        metrics=[metric.uuid for metric in metrics],
     )
 
 
@@ -80,7 +80,7 @@ def test_models_parameters_and_metrics_are_checked_with_paths(org, admin_user, i
         evaluation_create(
             organization=org,
             user=admin_user,
-            dataset=dataset.pk,
+            dataset=dataset.uuid,
             messages=PROMPT,
             models=[{"model": "model-a", "parameters": {"temperature": 9}}, {"model": "nope"}, {"model": "model-a"}],
             metrics=[12345],

@@ -25,10 +25,10 @@ def start(org, admin_user, dataset, *, models=("model-a", "model-b"), metrics=()
         organization=org,
         user=admin_user,
         name="Worker test",
-        dataset=dataset.pk,
+        dataset=dataset.uuid,
         messages=PROMPT,
         models=[{"model": alias} for alias in models],
-        metrics=[metric.pk for metric in metrics],
+        metrics=[metric.uuid for metric in metrics],
     )
 
 
@@ -161,12 +161,12 @@ def test_a_playground_run_is_judged_by_a_custom_model(
     client = Client()
     client.force_login(member_user)
     response = client.post(
-        f"/evaluations/metrics/{metric.pk}/scores", {"runs": [str(run.pk)]}, content_type="application/json"
+        f"/evaluations/metrics/{metric.uuid}/scores", {"runs": [str(run.pk)]}, content_type="application/json"
     )
     assert response.status_code == 202
     deadline = time.monotonic() + 15
     while True:
-        (score,) = client.get(f"/evaluations/metrics/{metric.pk}/scores?run={run.pk}").json()["scores"]
+        (score,) = client.get(f"/evaluations/metrics/{metric.uuid}/scores?run={run.pk}").json()["scores"]
         if score["status"] != "pending":
             break
         assert time.monotonic() < deadline, score

@@ -42,16 +42,16 @@ def test_the_metric_select_lists_the_organisations_metrics_only(
     page = response.content.decode()
     assert '<label for="metric">Metric</label>' in page
     assert '<option value="" selected>None</option>' in page
-    assert f'<option value="{mine.pk}">Helpfulness</option>' in page
+    assert f'<option value="{mine.uuid}">Helpfulness</option>' in page
     # A metric that needs a dataset row's variables cannot judge a Playground answer.
-    assert f'<option value="{needs_row.pk}" disabled>Exactness (needs a dataset)</option>' in page
+    assert f'<option value="{needs_row.uuid}" disabled>Exactness (needs a dataset)</option>' in page
     assert "Theirs" not in page
     assert '<a href="/evaluations/metrics">Define a metric</a>' in page
     assert 'data-metrics-url="/evaluations/metrics/"' in page
     metrics = page_data(response)["metrics"]
     assert metrics == [
-        {"id": needs_row.pk, "name": "Exactness", "judge_model": "GPT 5.4", "judges": 2, "needs": ["expected"]},
-        {"id": mine.pk, "name": "Helpfulness", "judge_model": "GPT 5.4", "judges": 2, "needs": []},
+        {"id": str(needs_row.uuid), "name": "Exactness", "judge_model": "GPT 5.4", "judges": 2, "needs": ["expected"]},
+        {"id": str(mine.uuid), "name": "Helpfulness", "judge_model": "GPT 5.4", "judges": 2, "needs": []},
     ]
     # The new control keeps the existing labels unique.
     assert page.count(">Metric</label>") == 1 and page.count(">Score</button>") == 1
@@ -69,7 +69,7 @@ def test_scoring_playground_columns_is_scoped_to_the_organisation(
 ):
     metric = _metric(org, admin_user)
     first, second = _succeeded_run(admin_client), _succeeded_run(admin_client)
-    response = _scores_post(admin_client, metric.pk, [first, second])
+    response = _scores_post(admin_client, metric.uuid, [first, second])
     assert response.status_code == 202
     scores = response.json()["scores"]
     assert [(s["run"], s["status"], s["metric_name"]) for s in scores] == [
@@ -77,14 +77,14 @@ def test_scoring_playground_columns_is_scoped_to_the_organisation(
         (second, "pending", "Helpfulness"),
     ]
     assert JudgeRun.objects.filter(score__scored_run_id=first).count() == 2  # the metric's number of judges
-    polled = admin_client.get(f"/evaluations/metrics/{metric.pk}/scores?run={second}").json()["scores"]
+    polled = admin_client.get(f"/evaluations/metrics/{metric.uuid}/scores?run={second}").json()["scores"]
     assert [s["run"] for s in polled] == [second]
 
     theirs = Client()
     theirs.force_login(other_admin)
     # Another organisation's metric does not exist for them, whatever the run...
-    assert _scores_post(theirs, metric.pk, [first]).status_code == 404
-    assert theirs.get(f"/evaluations/metrics/{metric.pk}/scores?run={first}").status_code == 404
+    assert _scores_post(theirs, metric.uuid, [first]).status_code == 404
+    assert theirs.get(f"/evaluations/metrics/{metric.uuid}/scores?run={first}").status_code == 404
     # ...and with their own metric, our runs are not theirs to judge or read.
     their_metric = metric_create(
         organization=other_admin.membership.organization,
@@ -93,9 +93,9 @@ def test_scoring_playground_columns_is_scoped_to_the_organisation(
         judge_model="Their Model",
         prompt="{{output}}",
     )
-    refused = _scores_post(theirs, their_metric.pk, [first])
+    refused = _scores_post(theirs, their_metric.uuid, [first])
     assert refused.status_code == 422 and refused.json()["errors"][0]["message"] == "No such run."
-    assert theirs.get(f"/evaluations/metrics/{their_metric.pk}/scores?run={first}").json() == {"scores": []}
+    assert theirs.get(f"/evaluations/metrics/{their_metric.uuid}/scores?run={first}").json() == {"scores": []}
     assert MetricScore.objects.filter(metric=their_metric).count() == 0
 
 
@@ -103,7 +103,7 @@ def test_a_column_that_has_not_succeeded_is_refused_per_run(admin_client, org, a
     metric = _metric(org, admin_user)
     done = _succeeded_run(admin_client)
     queued = start(admin_client, columns=[{"model": "GPT 5.4"}]).json()["runs"][0]["id"]
-    response = _scores_post(admin_client, metric.pk, [done, queued])
+    response = _scores_post(admin_client, metric.uuid, [done, queued])
     assert response.status_code == 422
     (error,) = response.json()["errors"]
     assert error["loc"] == ["runs", 1]  # the script shows it in the second column
@@ -114,16 +114,16 @@ def test_a_column_that_has_not_succeeded_is_refused_per_run(admin_client, org, a
 def test_scoring_needs_login_and_csrf(client, org, admin_user, admin_client, integration):
     metric = _metric(org, admin_user)
     run_id = _succeeded_run(admin_client)
-    assert _scores_post(client, metric.pk, [run_id]).status_code == 302  # to the login page
+    assert _scores_post(client, metric.uuid, [run_id]).status_code == 302  # to the login page
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(admin_user)
-    assert _scores_post(strict, metric.pk, [run_id]).status_code == 403
+    assert _scores_post(strict, metric.uuid, [run_id]).status_code == 403
     assert not MetricScore.objects.exists()
     # With the token the page carries (App.fetchJSON sends it as X-CSRFToken), it goes through.
     strict.get("/playground")
     token = strict.cookies["csrftoken"].value
     response = strict.post(
-        f"/evaluations/metrics/{metric.pk}/scores",
+        f"/evaluations/metrics/{metric.uuid}/scores",
         json.dumps({"runs": [run_id]}),
         content_type="application/json",
         headers={"X-CSRFToken": token},
