@@ -87,7 +87,7 @@ def test_the_evaluation_form_offers_saved_prompt_versions(org, member_user, vers
     assert f'<option value="{version.pk}">sums · v1</option>' in page
     response = client.post(
         "/evaluations/new",
-        {"dataset": dataset.pk, "prompt_version": str(version.pk), "models": ["model-a"], "system": "", "prompt": ""},
+        {"dataset": dataset.uuid, "prompt_version": str(version.pk), "models": ["model-a"], "system": "", "prompt": ""},
     )
     assert response.status_code == 302, response.content.decode()[-3000:]
     evaluation = Evaluation.objects.get()
@@ -95,7 +95,7 @@ def test_the_evaluation_form_offers_saved_prompt_versions(org, member_user, vers
     # Both a saved prompt and a written one: the form says to pick one.
     response = client.post(
         "/evaluations/new",
-        {"dataset": dataset.pk, "prompt_version": str(version.pk), "models": ["model-a"], "prompt": "{{question}}"},
+        {"dataset": dataset.uuid, "prompt_version": str(version.pk), "models": ["model-a"], "prompt": "{{question}}"},
     )
     assert response.status_code == 422
     assert "Pick a saved prompt or write one, not both." in response.content.decode()

@@ -17,6 +17,7 @@ from evaluations.services.datasets import dataset_create
 from evaluations.services.lifecycle import evaluation_create
 from evaluations.services.metrics import metric_create
 from integrations.models import Integration
+from prompts.services import prompt_create
 from runners.models import Run
 from tests.api.conftest import client_for
 from tests.evaluations.conftest import finish
@@ -30,8 +31,8 @@ DOCUMENT = {
     ],
     "endpoint": "http://127.0.0.1:9/v1",  # nothing is executed here: runs stay queued
 }
-# Keys whose values name an integration, dataset, metric, evaluation, job or run.
-ID_KEYS = {"id", "dataset", "metric", "metrics", "job", "judge_job", "run"}
+# Keys whose values name an integration, dataset, metric, evaluation, job, run or saved prompt (version).
+ID_KEYS = {"id", "dataset", "metric", "metrics", "job", "judge_job", "run", "prompt_version"}
 
 
 def is_uuid(value) -> bool:
@@ -50,6 +51,8 @@ def ids_in(data, key: str | None = None):
         for name, value in data.items():
             if key == "scores":
                 yield f"scores key {name!r}", name
+            if name in ID_KEYS and value is None:
+                continue  # an optional reference left empty (a run or evaluation without a saved prompt)
             if name in ID_KEYS and not isinstance(value, dict | list):
                 yield name, value
             elif name in ID_KEYS and isinstance(value, list):
@@ -91,7 +94,15 @@ def world(org, admin_user):
     MetricScore.objects.create(
         scored_run=run, metric=metric, status=ScoreStatus.SCORED, mean=1.0, judgements=[{"score": 1.0}]
     )
-    return {"integration": integration, "dataset": dataset, "metric": metric, "evaluation": evaluation, "run": run}
+    prompt = prompt_create(organization=org, user=admin_user, name="sums", messages=[{"role": "user", "content": "hi"}])
+    return {
+        "integration": integration,
+        "dataset": dataset,
+        "metric": metric,
+        "evaluation": evaluation,
+        "run": run,
+        "prompt": prompt,
+    }
 
 
 def api_reads(world) -> list[str]:
@@ -109,6 +120,9 @@ def api_reads(world) -> list[str]:
         f"/api/v2/evaluations/{evaluation}",
         f"/api/v2/evaluations/{evaluation}/results",
         f"/api/v2/runs/{world['run'].pk}",
+        "/api/v2/prompts",
+        f"/api/v2/prompts/{world['prompt'].pk}",
+        f"/api/v2/prompts/{world['prompt'].pk}/versions",
     ]
 
 
@@ -128,6 +142,7 @@ def test_every_id_the_api_shows_is_a_uuid(world, admin_user):
     results = seen[f"/api/v2/evaluations/{world['evaluation'].pk}/results"]
     assert str(world["metric"].uuid) in results  # in the metrics list and as the key of every score
     assert str(world["metric"].uuid) in seen[f"/api/v2/metrics/{world['metric'].uuid}/scores?run={world['run'].pk}"]
+    assert str(world["prompt"].versions.get().pk) in seen[f"/api/v2/prompts/{world['prompt'].pk}/versions"]
 
 
 def test_pages_link_and_offer_uuids_only(world, admin_user):
