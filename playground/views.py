@@ -8,7 +8,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from core.problems import Invalid
+from core.problems import Invalid, problem, problem_response, problems_from_errors
 from integrations.selectors import default_alias, model_groups
 from integrations.views import membership_of
 from playground.drafts import playground_draft_get, playground_draft_save
@@ -73,7 +73,7 @@ def runs_start(request):
     try:
         body = json.loads(request.body or b"{}")
     except ValueError:
-        return JsonResponse({"errors": [{"path": "(body)", "loc": [], "message": "Not valid JSON."}]}, status=400)
+        return problem_response([problem(["body"], "Not valid JSON.", "json_invalid")], status=400)
     if not isinstance(body, dict):
         body = {}
     try:
@@ -87,7 +87,7 @@ def runs_start(request):
             prompt_version=body.get("prompt_version"),
         )
     except Invalid as exc:
-        return JsonResponse({"errors": [error.as_dict() for error in exc.errors]}, status=422)
+        return problem_response(problems_from_errors(exc.errors))
     return JsonResponse({"job": str(job.pk), "runs": [run_payload(run) for run in runs]}, status=202)
 
 

@@ -330,11 +330,20 @@
     document.querySelectorAll("#playground [aria-invalid]").forEach(function (node) { node.removeAttribute("aria-invalid"); });
   }
 
-  // Server errors carry a loc: ["columns", i, "parameters", name], ["messages", j, ...], ["variables", name].
-  function showServerErrors(errors, columns) {
+  // A problem's path in the body, for people: columns[1].parameters.temperature.
+  function problemPath(loc) {
+    return loc.reduce(function (text, part) {
+      return text + (typeof part === "number" ? "[" + part + "]" : (text ? "." : "") + part);
+    }, "");
+  }
+
+  // The 422's problems ({"detail": [{"loc", "msg", "type"}]}, the API's shape) have a loc in the body:
+  // ["body", "columns", i, "parameters", name], ["body", "messages", j, ...], ["body", "variables", name].
+  function showServerErrors(problems, columns) {
     const general = document.getElementById("messages-errors");
-    errors.forEach(function (error) {
-      const loc = error.loc || [];
+    problems.forEach(function (problem) {
+      const loc = (problem.loc || []).slice(1);
+      const error = { path: problemPath(loc), message: problem.msg };
       let target = null;
       let input = null;
       if (loc[0] === "columns" && typeof loc[1] === "number" && columns[loc[1]]) {
@@ -386,7 +395,7 @@
         },
       });
       if (response.status === 422 && response.data) {
-        showServerErrors(response.data.errors || [], columns);
+        showServerErrors(Array.isArray(response.data.detail) ? response.data.detail : [], columns);
         return;
       }
       if (!response.ok || !response.data) {
@@ -741,15 +750,16 @@
       return;
     }
     if (!response.ok || !response.data || !response.data.scores) {
-      const errors = (response.data && response.data.errors) || [];
+      const detail = response.data && response.data.detail;
+      const errors = Array.isArray(detail) ? detail : [];
       columns.forEach(function (c, i) {
         if (!current(c, i)) return;
-        // Errors at ["runs", i] belong to that column; the others (["metric"], ...) to every column.
+        // Problems at ["body", "runs", i] belong to that column; the others (["body", "metric"], ...) to every column.
         const mine = errors.filter(function (e) {
-          const loc = e.loc || [];
+          const loc = (e.loc || []).slice(1);
           return !(loc[0] === "runs" && typeof loc[1] === "number" && loc[1] !== i);
         });
-        const message = mine.length ? mine.map(function (e) { return e.message; }).join(" ")
+        const message = mine.length ? mine.map(function (e) { return e.msg; }).join(" ")
           : "could not start the judges (HTTP " + response.status + ").";
         renderScore(c, { state: "error", message: message });
       });

@@ -126,11 +126,11 @@ def test_bad_parameters_come_back_with_column_paths_and_nothing_is_queued(admin_
         ],
     )
     assert response.status_code == 422
-    errors = {tuple(error["loc"]): error for error in response.json()["errors"]}
-    assert ("columns", 1, "parameters", "temperature") in errors
-    assert ("columns", 1, "parameters", "max_tokens") in errors
-    assert errors[("columns", 2, "model")]["message"] == "Pick a model."
-    assert errors[("columns", 1, "parameters", "temperature")]["path"] == "columns[1].parameters.temperature"
+    errors = {tuple(error["loc"]): error for error in response.json()["detail"]}
+    assert ("body", "columns", 1, "parameters", "temperature") in errors
+    assert ("body", "columns", 1, "parameters", "max_tokens") in errors
+    assert errors[("body", "columns", 2, "model")]["msg"] == "Pick a model."
+    assert set(errors[("body", "columns", 2, "model")]) == {"loc", "msg", "type"}  # the API's 422 shape
     assert not Run.objects.exists() and not Job.objects.exists()
 
 
@@ -141,9 +141,9 @@ def test_missing_variables_and_bad_messages_are_reported(admin_client, integrati
         columns=[{"model": "GPT 5.2"}],
     )
     assert response.status_code == 422
-    locs = [tuple(error["loc"]) for error in response.json()["errors"]]
-    assert ("variables", "name") in locs
-    assert ("messages", 1, "role") in locs
+    locs = [tuple(error["loc"]) for error in response.json()["detail"]]
+    assert ("body", "variables", "name") in locs
+    assert ("body", "messages", 1, "role") in locs
     assert not Run.objects.exists()
 
 
