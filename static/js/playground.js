@@ -1,5 +1,7 @@
 // The Playground: messages with {{variables}}, one or more model columns with exactly the
-// parameters each model supports, runs started through a JSON view and polled until done.
+// parameters each model supports, runs started through a JSON view and polled until done (./playground/runs.js).
+import { fetchRun, messagePreview, pollRun, runDone } from "./playground/runs.js";
+
 (function () {
   "use strict";
   const data = JSON.parse(document.getElementById("playground-data").textContent);
@@ -13,7 +15,6 @@
   const historyEl = document.getElementById("history");
   const runsUrl = form.getAttribute("data-runs-url");
   const runUrl = form.getAttribute("data-run-url");
-  const POLL_MS = 300;
   const VARIABLE_RE = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
   const ROLES = [["system", "System"], ["user", "User"], ["assistant", "Assistant"]];
 
@@ -419,17 +420,11 @@
     }
   }
 
-  async function poll(column, runId) {
-    if (column._runId !== runId || !column.isConnected) return;
-    try {
-      const response = await window.App.fetchJSON(runUrl + runId);
-      if (response.ok && response.data && column._runId === runId) {
-        renderResult(column, response.data);
-        updateHistory(response.data);
-        if (response.data.done) return;
-      }
-    } catch (e) { /* try again */ }
-    setTimeout(function () { poll(column, runId); }, POLL_MS);
+  function poll(column, runId) {
+    return pollRun(runUrl + runId, {
+      isCurrent: function () { return column._runId === runId && column.isConnected; },
+      onUpdate: function (runData) { renderResult(column, runData); updateHistory(runData); },
+    });
   }
 
   const STATUS_TEXT = { queued: "queued", running: "running", succeeded: "ok", failed: "failed" };
@@ -443,7 +438,7 @@
     const result = column.querySelector("[data-result]");
     result.hidden = false;
     result.setAttribute("data-status", runData.status);
-    result.setAttribute("aria-busy", runData.done ? "false" : "true");
+    result.setAttribute("aria-busy", runDone(runData) ? "false" : "true");
     const status = result.querySelector("[data-status]");
     status.textContent = STATUS_TEXT[runData.status] || runData.status;
     status.className = "status status-" + runData.status;
@@ -469,7 +464,7 @@
     request.hidden = !runData.request;
     if (runData.request) result.querySelector("[data-request-body]").textContent = JSON.stringify(runData.request, null, 2);
     const hint = column.querySelector("[data-run-hint]");
-    hint.textContent = runData.done ? "" : (runData.status === "queued" ? "Waiting for a worker…" : "Running…");
+    hint.textContent = runDone(runData) ? "" : (runData.status === "queued" ? "Waiting for a worker…" : "Running…");
     column._run = runData;
     syncScore(column);
   }
@@ -482,7 +477,7 @@
     const version = runData.prompt_version;
     const button = el("a", { href: "?run=" + runData.id, "data-run-id": runData.id, "data-job": runData.job }, [
       el("span", { className: "h-top" }, [el("span", { "data-models": true, text: runData.model }), status]),
-      el("span", { className: "h-text", text: (runData.preview || "(no user message)") }),
+      el("span", { className: "h-text", text: (messagePreview(runData.messages) || "(no user message)") }),
       version ? el("span", { className: "h-text", text: version.name + " v" + version.number }) : null,
       el("span", { className: "h-text", text: time.toLocaleString() }),
     ]);
@@ -514,9 +509,8 @@
   }
 
   async function openRun(runId) {
-    const response = await window.App.fetchJSON(runUrl + runId);
-    if (!response.ok || !response.data) return;
-    const runData = response.data;
+    const runData = await fetchRun(runUrl + runId);
+    if (!runData) return;
     historyEl.querySelectorAll("[data-run-id]").forEach(function (b) {
       if (b.getAttribute("data-run-id") === runId || (runData.job && b.getAttribute("data-job") === runData.job)) {
         b.setAttribute("aria-current", "true");
@@ -535,9 +529,9 @@
       const column = addColumn(one.model, one.parameters || {});
       if (!column) return;
       column._runId = one.id;
-      column._autoScore = !one.done;
+      column._autoScore = !runDone(one);
       renderResult(column, one);
-      if (!one.done) poll(column, one.id);
+      if (!runDone(one)) poll(column, one.id);
     });
     if (!allColumns().length) addColumn(data.default_alias);
     compareToggle.checked = allColumns().length > 1;
@@ -629,12 +623,12 @@
     const run = column._run;
     const metricId = metricSelect.value;
     let auto = false;
-    if (run && run.done) { auto = column._autoScore; column._autoScore = false; }
-    if (!metricId || !run || run.id !== column._runId || (run.done && run.status !== "succeeded")) {
+    if (run && runDone(run)) { auto = column._autoScore; column._autoScore = false; }
+    if (!metricId || !run || run.id !== column._runId || (runDone(run) && run.status !== "succeeded")) {
       hideScore(column);
       return;
     }
-    if (!run.done) {
+    if (!runDone(run)) {
       column._scoreKey = null;
       renderScore(column, { state: "waiting" });
       return;

@@ -155,7 +155,10 @@ def test_runs_and_jobs_are_readable_as_json_within_the_organisation_only(
         status=RunStatus.SUCCEEDED, output="Hi!", usage={"prompt_tokens": 3, "completion_tokens": 2}, latency_ms=120.0
     )
     body = member_client.get(f"/playground/runs/{run_id}").json()
-    assert body["output"] == "Hi!" and body["done"] is True and body["latency_ms"] == 120.0
+    api = member_client.get(f"/api/v2/runs/{run_id}").json()
+    assert {key: body[key] for key in api} == api  # the API's representation, and what reopens it
+    assert set(body) - set(api) == {"template", "variables", "prompt_version"}
+    assert body["output"] == "Hi!" and body["status"] == "succeeded" and body["latency_ms"] == 120.0
     assert body["messages"] == [{"role": "user", "content": "Hello"}]
     job_id = body["job"]
     assert member_client.get(f"/playground/jobs/{job_id}").json()["done"] is True
@@ -171,7 +174,7 @@ def test_the_history_lists_the_users_own_playground_runs(admin_client, member_cl
     start(admin_client, messages=[{"role": "user", "content": "first question"}], columns=[{"model": "GPT 5.2"}])
     start(member_client, messages=[{"role": "user", "content": "someone else's"}], columns=[{"model": "GPT 5.4"}])
     history = page_data(admin_client.get("/playground"))["history"]
-    assert [(h["model"], h["preview"]) for h in history] == [("GPT 5.2", "first question")]
+    assert [(h["model"], h["messages"][-1]["content"]) for h in history] == [("GPT 5.2", "first question")]
 
 
 def test_starting_runs_needs_post_login_and_csrf(client, admin_user, integration):

@@ -59,7 +59,7 @@ def test_edited_messages_are_not_recorded_as_the_version(admin_client, prompt):
         prompt_version=str(prompt.versions.get().pk),
     )
     assert response.status_code == 422
-    assert [error["loc"] for error in response.json()["errors"]] == [["prompt_version"]]
+    assert [error["loc"] for error in response.json()["detail"]] == [["body", "prompt_version"]]
     assert not Run.objects.exists()
 
 
@@ -73,7 +73,7 @@ def test_another_organisations_version_is_refused(admin_client, other_org, other
         prompt_version=str(theirs.versions.get().pk),
     )
     assert response.status_code == 422
-    assert response.json()["errors"][0]["loc"] == ["prompt_version"]
+    assert response.json()["detail"][0]["loc"] == ["body", "prompt_version"]
     assert not Run.objects.exists()
 
 
