@@ -3,6 +3,7 @@ import json
 import pytest
 from django.test import Client
 
+from evaluations.services.metrics import metric_create
 from integrations.editor import annotate_errors, path_lines
 from playground.services import message_variables, messages_render, parameter_specs
 from runners.models import Job, Run, RunStatus
@@ -198,3 +199,11 @@ def test_path_lines_maps_every_key_and_item_to_its_line():
 def test_path_lines_survives_broken_json():
     assert path_lines('{"a": [1, ') == {(): 1, ("a",): 1, ("a", 0): 1, ("a", 1): 1}
     assert annotate_errors("", [{"loc": [], "message": "Not valid JSON: x at line 1, column 1."}])[0]["line"] == 1
+
+
+def test_page_json_endpoints_answer_bad_bodies_in_the_apis_problem_shape(admin_client, integration, org, admin_user):
+    metric = metric_create(organization=org, user=admin_user, name="M", judge_model="GPT 5.2", prompt="{{output}}")
+    for url in ("/playground/runs", f"/evaluations/metrics/{metric.pk}/scores"):
+        response = admin_client.post(url, "{not json", content_type="application/json")
+        assert response.status_code == 400
+        assert response.json() == {"detail": [{"loc": ["body"], "msg": "Not valid JSON.", "type": "json_invalid"}]}
