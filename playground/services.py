@@ -190,10 +190,10 @@ def history_payloads(runs: list[Run]) -> list[dict[str, Any]]:
 def run_payload(run: Run, *, preview: bool = False, versions: dict | None = None) -> dict[str, Any]:
     """A run for the Playground's script: runners.presenters.run_representation (the API's fields; `preview` as
     there) and what the history reopens it with: `template` (the messages before {{variables}} were filled in),
-    `variables` and `prompt_version` (a summary, or None)."""
+    `variables` and `prompt_version_summary` (the prompt version's id, prompt, name and number, or None)."""
     return {
         **run_representation(run, preview=preview),
         "template": run.job.template if run.job_id else None,
         "variables": run.job.variables if run.job_id else None,
-        "prompt_version": _version_summary(run, versions),
+        "prompt_version_summary": _version_summary(run, versions),
     }

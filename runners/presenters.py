@@ -31,6 +31,7 @@ def run_representation(run: Run, *, preview: bool = False) -> dict[str, Any]:
         "job": None if run.job_id is None else str(run.job_id),
         "stream": run.stream,
         "messages": run.messages,
+        "prompt_version": None if run.prompt_version_id is None else str(run.prompt_version_id),
         "parameters": run.parameters,
         "dropped_parameters": [str(name) for name in run.dropped_parameters],
         "output": output,

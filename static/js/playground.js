@@ -458,7 +458,7 @@ import { fetchRun, messagePreview, pollRun, runDone } from "./playground/runs.js
     const dropped = result.querySelector("[data-dropped]");
     dropped.hidden = !(runData.dropped_parameters && runData.dropped_parameters.length);
     dropped.textContent = dropped.hidden ? "" : "Not sent (this model does not support them): " + runData.dropped_parameters.join(", ");
-    const version = runData.prompt_version;
+    const version = runData.prompt_version_summary;
     result.querySelector("[data-run-prompt]").textContent = version ? "From " + version.name + " v" + version.number : "";
     const request = result.querySelector("[data-request]");
     request.hidden = !runData.request;
@@ -474,7 +474,7 @@ import { fetchRun, messagePreview, pollRun, runDone } from "./playground/runs.js
   function historyItem(runData) {
     const time = new Date(runData.created_at);
     const status = el("span", { className: "status status-" + runData.status, text: STATUS_TEXT[runData.status] || runData.status });
-    const version = runData.prompt_version;
+    const version = runData.prompt_version_summary;
     const button = el("a", { href: "?run=" + runData.id, "data-run-id": runData.id, "data-job": runData.job }, [
       el("span", { className: "h-top" }, [el("span", { "data-models": true, text: runData.model }), status]),
       el("span", { className: "h-text", text: (messagePreview(runData.messages) || "(no user message)") }),

@@ -3,6 +3,7 @@ the connection Test's results update in place, then stop polling once done (an e
 tests/evaluations/test_browser.py). No worker: the test stores the runs' outcomes itself, as a worker would."""
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -18,7 +19,10 @@ def test_test_results_are_a_partial_that_htmx_refreshes_until_every_run_is_done(
     integration = make_integration(
         organization=org, user=admin_user, name="portkey", document=api_key_document(endpoint="http://127.0.0.1:9/v1")
     )
-    job = integration_test_start(integration=integration, user=admin_user)
+    with transaction.atomic():
+        job = integration_test_start(integration=integration, user=admin_user)
+        # Claimed before they are published, so that no worker (one may still be up) runs them.
+        job.runs.update(status="running")
     first, *others = sorted(job.runs.all(), key=lambda run: run.model_alias)
     log_in(page, admin_user.username)
     reads = requests_to(page, f"/tests/{job.pk}")

@@ -1,6 +1,7 @@
 """In Chromium: upload a dataset, run an evaluation on two models with a judge metric, see results and charts."""
 
 import pytest
+from django.db import transaction
 from playwright.sync_api import expect
 
 from evaluations.models import Evaluation
@@ -84,19 +85,24 @@ def test_evaluation_progress_updates_live_then_the_page_reloads_when_it_complete
     make_dataset,
 ):
     dataset = make_dataset(3, user=admin_user)
-    evaluation = evaluation_create(
-        organization=org,
-        user=admin_user,
-        name="Live progress",
-        dataset=dataset.pk,
-        messages=[{"role": "user", "content": "{{question}}"}],
-        models=[{"model": "model-a"}, {"model": "model-b"}],
-    )
+    with transaction.atomic():
+        evaluation = evaluation_create(
+            organization=org,
+            user=admin_user,
+            name="Live progress",
+            dataset=dataset.pk,
+            messages=[{"role": "user", "content": "{{question}}"}],
+            models=[{"model": "model-a"}, {"model": "model-b"}],
+        )
+        # Claimed before they are published, so that no worker (one may still be up) runs them: the test
+        # stores their outcomes itself.
+        Run.objects.filter(job=evaluation.job).update(status="running")
     log_in(page, admin_user.username)
     reads = requests_to(page, f"/evaluations/{evaluation.pk}/progress")
     page.goto(f"/evaluations/{evaluation.pk}")
     expect(page.locator("#progress")).to_have_attribute("hx-trigger", "every 1s")
     expect(page.locator("#progress-text")).to_contain_text("0 done")
+    expect(page.locator("#progress-text")).to_contain_text("6 running")
     page.evaluate("window.notReloaded = true")
 
     finish(list(Run.objects.filter(job=evaluation.job, model_alias="model-a")), output="a's answer")

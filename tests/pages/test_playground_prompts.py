@@ -33,9 +33,10 @@ def test_a_run_of_a_saved_version_records_it_and_the_template(admin_client, prom
     job = runs[0].job
     assert (job.template, job.variables) == (TEMPLATE, {"word": "hello", "who": "Ada"})
     summary = {"id": str(version.pk), "prompt": str(prompt.pk), "name": "greeting", "number": 1}
-    assert [run["prompt_version"] for run in response.json()["runs"]] == [summary, summary]
+    assert [run["prompt_version_summary"] for run in response.json()["runs"]] == [summary, summary]
+    assert [run["prompt_version"] for run in response.json()["runs"]] == [str(version.pk)] * 2  # as the API reads
     history = page_data(admin_client.get("/playground"))["history"]
-    assert [(h["prompt_version"], h["template"], h["variables"], h["job"]) for h in history] == [
+    assert [(h["prompt_version_summary"], h["template"], h["variables"], h["job"]) for h in history] == [
         (summary, TEMPLATE, {"word": "hello", "who": "Ada"}, str(job.pk))
     ] * 2
     # The version is now used: the prompt cannot be deleted.
