@@ -8,7 +8,7 @@ where `loc` starts with where the problem is (`body`, `query` or `path`).
 from rest_framework import status
 from rest_framework.exceptions import APIException, ErrorDetail
 
-from core.problems import Problem
+from core.problems import Problem, problem, problems_from_errors
 
 
 class RequestTooLarge(APIException):
@@ -40,15 +40,11 @@ class Unprocessable(APIException):
 
     @classmethod
     def from_document_errors(cls, errors: list[Problem], *, where: str = "body") -> "Unprocessable":
-        return cls([problem([where, *error.loc], error.message, error.type) for error in errors])
+        return cls(problems_from_errors(errors, where=where))
 
     @classmethod
     def from_serializer_errors(cls, errors, *, where: str) -> "Unprocessable":
         return cls(list(_flatten(errors, [where])))
-
-
-def problem(loc: list, msg: str, type_: str) -> dict:
-    return {"loc": loc, "msg": msg, "type": type_}
 
 
 def _flatten(errors, loc: list):

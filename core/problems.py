@@ -9,6 +9,8 @@ its field.
 from dataclasses import dataclass
 from typing import Any
 
+from django.http import JsonResponse
+
 UNSTORABLE_MESSAGE = "Must not contain NUL characters or unpaired surrogates."
 
 
@@ -59,3 +61,22 @@ def unstorable_strings(value: Any, loc: tuple) -> list[Problem]:
         elif isinstance(item, list):
             pending.extend((child, (*where, index)) for index, child in reversed(list(enumerate(item))))
     return errors
+
+
+# The one JSON shape of a validation error, for the API and the pages' JSON endpoints alike:
+# {"detail": [{"loc": [where, ...path], "msg": "...", "type": "..."}]}.
+
+
+def problem(loc: list, msg: str, type_: str) -> dict:
+    """One problem as JSON: `loc` is where (`body`, `query` or `path`, then the path inside it), `msg` a sentence."""
+    return {"loc": loc, "msg": msg, "type": type_}
+
+
+def problems_from_errors(errors: list[Problem], *, where: str = "body") -> list[dict]:
+    """Problems as JSON, each loc starting with `where`."""
+    return [problem([where, *error.loc], error.message, error.type) for error in errors]
+
+
+def problem_response(problems: list[dict], *, status: int = 422) -> JsonResponse:
+    """A page endpoint's answer to an invalid request: `{"detail": problems}` with `status` (422 unless told)."""
+    return JsonResponse({"detail": problems}, status=status)

@@ -10,7 +10,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from core.problems import Invalid
+from core.problems import Invalid, problem, problem_response, problems_from_errors
 from evaluations.charts import latency_histogram, score_histogram
 from evaluations.export import csv_response
 from evaluations.forms import DatasetForm, EvaluationForm, MetricForm
@@ -56,10 +56,6 @@ def _evaluation_or_404(request, evaluation_id):
     if evaluation is None:
         raise Http404("No such evaluation.")
     return evaluation
-
-
-def _error_list(exc: Invalid) -> list[dict]:
-    return [error.as_dict() for error in exc.errors]
 
 
 @login_required
@@ -251,9 +247,19 @@ def evaluation_page(request, evaluation_id):
 @login_required
 @require_GET
 def evaluation_progress_view(request, evaluation_id):
-    """Polled by the page: counts from one aggregate query (a read: the workers advance the evaluation)."""
+    """Counts from one aggregate query (a read: the workers advance the evaluation).
+
+    htmx's polling (HX-Request) gets the page's progress section (evaluations/_progress.html), and a full reload
+    (HX-Refresh) once the evaluation stops running, so that the results table is complete; other callers the JSON.
+    """
     evaluation = _evaluation_or_404(request, evaluation_id)
-    return JsonResponse(evaluation_progress(evaluation=evaluation).as_dict())
+    progress = evaluation_progress(evaluation=evaluation)
+    if not request.headers.get("HX-Request"):
+        return JsonResponse(progress.as_dict())
+    response = render(request, "evaluations/_progress.html", {"evaluation": evaluation, "progress": progress})
+    if evaluation.status != "running":
+        response["HX-Refresh"] = "true"
+    return response
 
 
 @login_required
@@ -288,7 +294,7 @@ def metric_scores_view(request, metric_id):
     try:
         body = json.loads(request.body or b"{}")
     except ValueError:
-        return JsonResponse({"errors": [{"path": "(body)", "loc": [], "message": "Not valid JSON."}]}, status=400)
+        return problem_response([problem(["body"], "Not valid JSON.", "json_invalid")], status=400)
     try:
         scores = run_scores_request(
             organization=organization,
@@ -297,5 +303,5 @@ def metric_scores_view(request, metric_id):
             runs=body.get("runs") if isinstance(body, dict) else None,
         )
     except Invalid as exc:
-        return JsonResponse({"errors": _error_list(exc)}, status=422)
+        return problem_response(problems_from_errors(exc.errors))
     return JsonResponse({"scores": [score_payload(score) for score in scores]}, status=202)

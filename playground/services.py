@@ -10,9 +10,9 @@ from integrations.selectors import model_get
 from prompts.selectors import prompt_version_get_by_id, prompt_version_summaries
 from prompts.services import prompt_version_use
 from prompts.templating import message_variables, messages_render
-from runners.models import TERMINAL_STATUSES, Job, Run
+from runners.models import Job, Run
 from runners.parameters import RunParameters
-from runners.selectors import run_live_output, run_output_preview
+from runners.presenters import run_representation
 from runners.services import RunRequest, runs_start
 
 MAX_COLUMNS = 4
@@ -173,15 +173,6 @@ def playground_run(
         )
 
 
-def _preview(messages, length: int = 90) -> str:
-    """The last user message, shortened, to recognise a run in the history."""
-    for message in reversed(messages if isinstance(messages, list) else []):
-        if isinstance(message, dict) and message.get("role") == "user" and isinstance(message.get("content"), str):
-            text = " ".join(message["content"].split())
-            return text if len(text) <= length else text[: length - 1] + "…"
-    return ""
-
-
 def _version_summary(run: Run, versions: dict | None) -> dict[str, Any] | None:
     if run.prompt_version_id is None:
         return None
@@ -193,43 +184,16 @@ def _version_summary(run: Run, versions: dict | None) -> dict[str, Any] | None:
 def history_payloads(runs: list[Run]) -> list[dict[str, Any]]:
     """History entries for these runs (their prompt versions read in one query)."""
     versions = prompt_version_summaries(version_ids=[run.prompt_version_id for run in runs if run.prompt_version_id])
-    return [run_payload(run, detail=False, versions=versions) for run in runs]
+    return [run_payload(run, preview=True, versions=versions) for run in runs]
 
 
-def run_payload(run: Run, *, detail: bool = True, versions: dict | None = None) -> dict[str, Any]:
-    """What the Playground's script shows for a run (the request's secrets are already redacted on the Run).
-
-    `detail=False` is a history entry, read through runners.selectors.runs_with_output_preview: its output is a
-    preview (`output_truncated` says whether it was cut).
-    """
-    output, truncated = (run_live_output(run), False) if detail else run_output_preview(run)
-    payload = {
-        "id": str(run.pk),
-        "job": str(run.job_id) if run.job_id else None,
-        "status": run.status,
-        "done": run.status in TERMINAL_STATUSES,
-        "integration": run.integration_name,
-        "model": run.model_alias,
-        "model_name": run.model_name,
-        "output": output,
-        "output_truncated": truncated,
-        "usage": run.usage,
-        "latency_ms": run.latency_ms,
-        "error": run.error,
-        "dropped_parameters": run.dropped_parameters,
-        "stream": run.stream,
-        "created_at": run.created_at.isoformat(),
-        "preview": _preview(run.messages),
-        # What the history reopens: the messages before {{variables}} were filled in, and their values.
+def run_payload(run: Run, *, preview: bool = False, versions: dict | None = None) -> dict[str, Any]:
+    """A run for the Playground's script: runners.presenters.run_representation (the API's fields; `preview` as
+    there) and what the history reopens it with: `template` (the messages before {{variables}} were filled in),
+    `variables` and `prompt_version_summary` (the prompt version's id, prompt, name and number, or None)."""
+    return {
+        **run_representation(run, preview=preview),
         "template": run.job.template if run.job_id else None,
         "variables": run.job.variables if run.job_id else None,
-        "prompt_version": _version_summary(run, versions),
+        "prompt_version_summary": _version_summary(run, versions),
     }
-    if detail:
-        payload.update(
-            messages=run.messages,
-            parameters=run.parameters,
-            request=run.request,
-            finish_reason=run.finish_reason,
-        )
-    return payload

@@ -8,7 +8,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from core.problems import Invalid
+from core.problems import Invalid, problem, problem_response, problems_from_errors
 from integrations.selectors import default_alias, model_groups
 from integrations.views import membership_of
 from playground.drafts import playground_draft_get, playground_draft_save
@@ -21,6 +21,7 @@ from playground.services import (
     remembered_alias,
     run_payload,
 )
+from runners.models import TERMINAL_STATUSES
 from runners.selectors import run_get
 
 
@@ -73,7 +74,7 @@ def runs_start(request):
     try:
         body = json.loads(request.body or b"{}")
     except ValueError:
-        return JsonResponse({"errors": [{"path": "(body)", "loc": [], "message": "Not valid JSON."}]}, status=400)
+        return problem_response([problem(["body"], "Not valid JSON.", "json_invalid")], status=400)
     if not isinstance(body, dict):
         body = {}
     try:
@@ -87,7 +88,7 @@ def runs_start(request):
             prompt_version=body.get("prompt_version"),
         )
     except Invalid as exc:
-        return JsonResponse({"errors": [error.as_dict() for error in exc.errors]}, status=422)
+        return problem_response(problems_from_errors(exc.errors))
     return JsonResponse({"job": str(job.pk), "runs": [run_payload(run) for run in runs]}, status=202)
 
 
@@ -106,8 +107,8 @@ def job_detail(request, job_id):
     runs = playground_job_runs(organization=membership_of(request).organization, job_id=job_id)
     if runs is None:
         raise Http404("No such job.")
-    payloads = [run_payload(run) for run in runs]
-    return JsonResponse({"job": str(job_id), "done": all(p["done"] for p in payloads), "runs": payloads})
+    done = all(run.status in TERMINAL_STATUSES for run in runs)
+    return JsonResponse({"job": str(job_id), "done": done, "runs": [run_payload(run) for run in runs]})
 
 
 @login_required
@@ -120,9 +121,9 @@ def draft(request):
     try:
         body = json.loads(request.body or b"null")
     except ValueError:
-        return JsonResponse({"errors": [{"path": "(body)", "loc": [], "message": "Not valid JSON."}]}, status=400)
+        return problem_response([problem(["body"], "Not valid JSON.", "json_invalid")], status=400)
     try:
         saved = playground_draft_save(user=request.user, organization=membership.organization, data=body)
     except Invalid as exc:
-        return JsonResponse({"errors": [error.as_dict() for error in exc.errors]}, status=422)
+        return problem_response(problems_from_errors(exc.errors))
     return JsonResponse({"draft": saved.data, "updated_at": saved.updated_at.isoformat()})

@@ -33,7 +33,7 @@ def integration_test_results(request, name, job_id):
         raise Http404("No such test.")
     summary, runs = found
     context = {"integration": integration, "summary": summary, "runs": runs}
-    if request.GET.get("partial"):
-        # The page's script polls this fragment until every run is done.
+    if request.headers.get("HX-Request") or request.GET.get("partial"):
+        # htmx polls this fragment until every run is done (the finished fragment stops the polling).
         return render(request, "integrations/_test_results.html", context)
     return render(request, "integrations/test_results.html", context)

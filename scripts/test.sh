@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the whole test suite: lint, migrations check, pytest (browser tests included).
+# Runs the whole test suite: lint (ruff, import layers, ESLint), the scripts' unit tests (node --test), migrations
+# check, pytest (browser tests included).
 # Uses DATABASE_URL when set (PostgreSQL in CI), else SQLite; Redis on 127.0.0.1:6379 (started if down).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,5 +24,8 @@ fi
 
 ruff check .
 lint-imports
+if [ ! -d node_modules ]; then npm ci --no-audit --no-fund; fi
+npx eslint static/js static/evaluations
+node --test static/js/tests/
 python manage.py makemigrations --check --dry-run >/dev/null
 python -m pytest "$@"

@@ -17,6 +17,7 @@ from api.views.base import OrganizationApi, found
 from integrations.selectors import integration_get
 from runners.models import Job, RunStatus
 from runners.parameters import RunParameters
+from runners.presenters import run_representation
 from runners.selectors import (
     OUTPUT_PREVIEW_LENGTH,
     run_get,
@@ -97,6 +98,8 @@ class StrictUUIDField(serializers.UUIDField):
 
 
 class RunOutputSerializer(serializers.Serializer):
+    """Documents a run read for the schema; the JSON itself is runners.presenters.run_representation."""
+
     id = serializers.UUIDField()
     status = serializers.ChoiceField(choices=RunStatus.choices)
     integration = serializers.CharField(source="integration_name", help_text="The integration's name.")
@@ -129,6 +132,9 @@ class RunOutputSerializer(serializers.Serializer):
         "the run for all of it); always false in a run's own read."
     )
 
+    def to_representation(self, run):
+        return run_representation(run)
+
     @extend_schema_field({"type": ["string", "null"]})
     def get_output(self, run):
         return run_live_output(run)
@@ -150,6 +156,9 @@ class RunOutputSerializer(serializers.Serializer):
 
 class RunListItemSerializer(RunOutputSerializer):
     """A run in a list: `output` cut to a preview (runners.selectors.runs_with_output_preview)."""
+
+    def to_representation(self, run):
+        return run_representation(run, preview=True)
 
     @extend_schema_field({"type": ["string", "null"]})
     def get_output(self, run):

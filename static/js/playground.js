@@ -1,5 +1,7 @@
 // The Playground: messages with {{variables}}, one or more model columns with exactly the
-// parameters each model supports, runs started through a JSON view and polled until done.
+// parameters each model supports, runs started through a JSON view and polled until done (./playground/runs.js).
+import { fetchRun, messagePreview, pollRun, runDone } from "./playground/runs.js";
+
 (function () {
   "use strict";
   const data = JSON.parse(document.getElementById("playground-data").textContent);
@@ -13,7 +15,6 @@
   const historyEl = document.getElementById("history");
   const runsUrl = form.getAttribute("data-runs-url");
   const runUrl = form.getAttribute("data-run-url");
-  const POLL_MS = 300;
   const VARIABLE_RE = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
   const ROLES = [["system", "System"], ["user", "User"], ["assistant", "Assistant"]];
 
@@ -330,11 +331,20 @@
     document.querySelectorAll("#playground [aria-invalid]").forEach(function (node) { node.removeAttribute("aria-invalid"); });
   }
 
-  // Server errors carry a loc: ["columns", i, "parameters", name], ["messages", j, ...], ["variables", name].
-  function showServerErrors(errors, columns) {
+  // A problem's path in the body, for people: columns[1].parameters.temperature.
+  function problemPath(loc) {
+    return loc.reduce(function (text, part) {
+      return text + (typeof part === "number" ? "[" + part + "]" : (text ? "." : "") + part);
+    }, "");
+  }
+
+  // The 422's problems ({"detail": [{"loc", "msg", "type"}]}, the API's shape) have a loc in the body:
+  // ["body", "columns", i, "parameters", name], ["body", "messages", j, ...], ["body", "variables", name].
+  function showServerErrors(problems, columns) {
     const general = document.getElementById("messages-errors");
-    errors.forEach(function (error) {
-      const loc = error.loc || [];
+    problems.forEach(function (problem) {
+      const loc = (problem.loc || []).slice(1);
+      const error = { path: problemPath(loc), message: problem.msg };
       let target = null;
       let input = null;
       if (loc[0] === "columns" && typeof loc[1] === "number" && columns[loc[1]]) {
@@ -386,7 +396,7 @@
         },
       });
       if (response.status === 422 && response.data) {
-        showServerErrors(response.data.errors || [], columns);
+        showServerErrors(Array.isArray(response.data.detail) ? response.data.detail : [], columns);
         return;
       }
       if (!response.ok || !response.data) {
@@ -410,17 +420,11 @@
     }
   }
 
-  async function poll(column, runId) {
-    if (column._runId !== runId || !column.isConnected) return;
-    try {
-      const response = await window.App.fetchJSON(runUrl + runId);
-      if (response.ok && response.data && column._runId === runId) {
-        renderResult(column, response.data);
-        updateHistory(response.data);
-        if (response.data.done) return;
-      }
-    } catch (e) { /* try again */ }
-    setTimeout(function () { poll(column, runId); }, POLL_MS);
+  function poll(column, runId) {
+    return pollRun(runUrl + runId, {
+      isCurrent: function () { return column._runId === runId && column.isConnected; },
+      onUpdate: function (runData) { renderResult(column, runData); updateHistory(runData); },
+    });
   }
 
   const STATUS_TEXT = { queued: "queued", running: "running", succeeded: "ok", failed: "failed" };
@@ -434,7 +438,7 @@
     const result = column.querySelector("[data-result]");
     result.hidden = false;
     result.setAttribute("data-status", runData.status);
-    result.setAttribute("aria-busy", runData.done ? "false" : "true");
+    result.setAttribute("aria-busy", runDone(runData) ? "false" : "true");
     const status = result.querySelector("[data-status]");
     status.textContent = STATUS_TEXT[runData.status] || runData.status;
     status.className = "status status-" + runData.status;
@@ -454,13 +458,13 @@
     const dropped = result.querySelector("[data-dropped]");
     dropped.hidden = !(runData.dropped_parameters && runData.dropped_parameters.length);
     dropped.textContent = dropped.hidden ? "" : "Not sent (this model does not support them): " + runData.dropped_parameters.join(", ");
-    const version = runData.prompt_version;
+    const version = runData.prompt_version_summary;
     result.querySelector("[data-run-prompt]").textContent = version ? "From " + version.name + " v" + version.number : "";
     const request = result.querySelector("[data-request]");
     request.hidden = !runData.request;
     if (runData.request) result.querySelector("[data-request-body]").textContent = JSON.stringify(runData.request, null, 2);
     const hint = column.querySelector("[data-run-hint]");
-    hint.textContent = runData.done ? "" : (runData.status === "queued" ? "Waiting for a worker…" : "Running…");
+    hint.textContent = runDone(runData) ? "" : (runData.status === "queued" ? "Waiting for a worker…" : "Running…");
     column._run = runData;
     syncScore(column);
   }
@@ -470,10 +474,10 @@
   function historyItem(runData) {
     const time = new Date(runData.created_at);
     const status = el("span", { className: "status status-" + runData.status, text: STATUS_TEXT[runData.status] || runData.status });
-    const version = runData.prompt_version;
+    const version = runData.prompt_version_summary;
     const button = el("a", { href: "?run=" + runData.id, "data-run-id": runData.id, "data-job": runData.job }, [
       el("span", { className: "h-top" }, [el("span", { "data-models": true, text: runData.model }), status]),
-      el("span", { className: "h-text", text: (runData.preview || "(no user message)") }),
+      el("span", { className: "h-text", text: (messagePreview(runData.messages) || "(no user message)") }),
       version ? el("span", { className: "h-text", text: version.name + " v" + version.number }) : null,
       el("span", { className: "h-text", text: time.toLocaleString() }),
     ]);
@@ -505,9 +509,8 @@
   }
 
   async function openRun(runId) {
-    const response = await window.App.fetchJSON(runUrl + runId);
-    if (!response.ok || !response.data) return;
-    const runData = response.data;
+    const runData = await fetchRun(runUrl + runId);
+    if (!runData) return;
     historyEl.querySelectorAll("[data-run-id]").forEach(function (b) {
       if (b.getAttribute("data-run-id") === runId || (runData.job && b.getAttribute("data-job") === runData.job)) {
         b.setAttribute("aria-current", "true");
@@ -526,9 +529,9 @@
       const column = addColumn(one.model, one.parameters || {});
       if (!column) return;
       column._runId = one.id;
-      column._autoScore = !one.done;
+      column._autoScore = !runDone(one);
       renderResult(column, one);
-      if (!one.done) poll(column, one.id);
+      if (!runDone(one)) poll(column, one.id);
     });
     if (!allColumns().length) addColumn(data.default_alias);
     compareToggle.checked = allColumns().length > 1;
@@ -620,12 +623,12 @@
     const run = column._run;
     const metricId = metricSelect.value;
     let auto = false;
-    if (run && run.done) { auto = column._autoScore; column._autoScore = false; }
-    if (!metricId || !run || run.id !== column._runId || (run.done && run.status !== "succeeded")) {
+    if (run && runDone(run)) { auto = column._autoScore; column._autoScore = false; }
+    if (!metricId || !run || run.id !== column._runId || (runDone(run) && run.status !== "succeeded")) {
       hideScore(column);
       return;
     }
-    if (!run.done) {
+    if (!runDone(run)) {
       column._scoreKey = null;
       renderScore(column, { state: "waiting" });
       return;
@@ -741,15 +744,16 @@
       return;
     }
     if (!response.ok || !response.data || !response.data.scores) {
-      const errors = (response.data && response.data.errors) || [];
+      const detail = response.data && response.data.detail;
+      const errors = Array.isArray(detail) ? detail : [];
       columns.forEach(function (c, i) {
         if (!current(c, i)) return;
-        // Errors at ["runs", i] belong to that column; the others (["metric"], ...) to every column.
+        // Problems at ["body", "runs", i] belong to that column; the others (["body", "metric"], ...) to every column.
         const mine = errors.filter(function (e) {
-          const loc = e.loc || [];
+          const loc = (e.loc || []).slice(1);
           return !(loc[0] === "runs" && typeof loc[1] === "number" && loc[1] !== i);
         });
-        const message = mine.length ? mine.map(function (e) { return e.message; }).join(" ")
+        const message = mine.length ? mine.map(function (e) { return e.msg; }).join(" ")
           : "could not start the judges (HTTP " + response.status + ").";
         renderScore(c, { state: "error", message: message });
       });

@@ -78,3 +78,10 @@ def log_in(page, username: str, password: str = PASSWORD) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url("**/settings/integrations")
+
+
+def requests_to(page, path_part: str) -> list:
+    """Every request the page makes whose URL contains path_part, as it is sent."""
+    seen = []
+    page.on("request", lambda request: seen.append(request) if path_part in request.url else None)
+    return seen

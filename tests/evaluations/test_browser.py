@@ -1,11 +1,14 @@
 """In Chromium: upload a dataset, run an evaluation on two models with a judge metric, see results and charts."""
 
 import pytest
+from django.db import transaction
 from playwright.sync_api import expect
 
 from evaluations.models import Evaluation
-from tests.browser.conftest import browser, log_in, page, screenshot  # noqa: F401 (fixtures)
-from tests.evaluations.conftest import csv_text, judge_reply
+from evaluations.services.lifecycle import evaluation_create
+from runners.models import Run
+from tests.browser.conftest import browser, log_in, page, requests_to, screenshot  # noqa: F401 (fixtures)
+from tests.evaluations.conftest import csv_text, finish, judge_reply
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.slow]
 
@@ -71,3 +74,47 @@ def test_upload_a_dataset_run_an_evaluation_and_see_results_and_charts(
 
     path = screenshot(page, "evaluation")
     assert path.exists()
+
+
+def test_evaluation_progress_updates_live_then_the_page_reloads_when_it_completes(
+    page,  # noqa: F811
+    live_server,
+    admin_user,
+    org,
+    provider,
+    make_dataset,
+):
+    dataset = make_dataset(3, user=admin_user)
+    with transaction.atomic():
+        evaluation = evaluation_create(
+            organization=org,
+            user=admin_user,
+            name="Live progress",
+            dataset=dataset.pk,
+            messages=[{"role": "user", "content": "{{question}}"}],
+            models=[{"model": "model-a"}, {"model": "model-b"}],
+        )
+        # Claimed before they are published, so that no worker (one may still be up) runs them: the test
+        # stores their outcomes itself.
+        Run.objects.filter(job=evaluation.job).update(status="running")
+    log_in(page, admin_user.username)
+    reads = requests_to(page, f"/evaluations/{evaluation.pk}/progress")
+    page.goto(f"/evaluations/{evaluation.pk}")
+    expect(page.locator("#progress")).to_have_attribute("hx-trigger", "every 1s")
+    expect(page.locator("#progress-text")).to_contain_text("0 done")
+    expect(page.locator("#progress-text")).to_contain_text("6 running")
+    page.evaluate("window.notReloaded = true")
+
+    finish(list(Run.objects.filter(job=evaluation.job, model_alias="model-a")), output="a's answer")
+    expect(page.locator("#progress-text")).to_contain_text("3 done")
+    expect(page.locator("#progress-bar")).to_have_attribute("value", "3")
+    assert page.evaluate("window.notReloaded") is True  # updated in place
+    assert any(read.headers.get("hx-request") == "true" for read in reads)
+
+    finish(list(Run.objects.filter(job=evaluation.job, model_alias="model-b")), output="b's answer")
+    assert Evaluation.objects.get(pk=evaluation.pk).status == "completed"
+    expect(page.locator("#eval-status")).to_have_text("completed")  # HX-Refresh: the whole page again
+    assert page.evaluate("window.notReloaded") is None
+    expect(page.locator("#progress-text")).to_contain_text("6 done")
+    expect(page.locator("#progress")).not_to_have_attribute("hx-trigger", "every 1s")
+    expect(page.get_by_role("cell", name="b's answer").first).to_be_visible()

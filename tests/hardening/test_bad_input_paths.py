@@ -183,6 +183,6 @@ def test_the_playground_answers_unstorable_messages_with_a_clear_error(browser, 
     answer = browser.post("/playground/runs", raw, content_type="application/json")
 
     assert answer.status_code == 422
-    assert answer.json()["errors"][0]["message"] == UNSTORABLE
-    assert answer.json()["errors"][0]["loc"][-1] == "content"
+    assert answer.json()["detail"][0]["msg"] == UNSTORABLE
+    assert answer.json()["detail"][0]["loc"][-1] == "content"
     assert not Run.objects.exists()

@@ -104,8 +104,8 @@ def test_the_run_list_carries_a_preview_and_the_run_read_the_whole_output(admin_
 
 def test_the_playground_history_carries_a_preview(admin_user, integrate, queued_run, client):
     from playground.selectors import playground_history
-    from playground.services import run_payload
     from runners.models import Job
+    from runners.presenters import run_representation
     from runners.services import job_create
 
     integration = integrate(provider_document("http://127.0.0.1:9/v1"))
@@ -113,7 +113,8 @@ def test_the_playground_history_carries_a_preview(admin_user, integrate, queued_
     queued_run(integration, status=RunStatus.SUCCEEDED, output="z" * 4000, job=job)
 
     [entry] = [
-        run_payload(run, detail=False) for run in playground_history(organization=job.organization, user=admin_user)
+        run_representation(run, preview=True)
+        for run in playground_history(organization=job.organization, user=admin_user)
     ]
 
     assert entry["output"] == "z" * OUTPUT_PREVIEW_LENGTH

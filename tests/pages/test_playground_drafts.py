@@ -85,7 +85,7 @@ def test_a_draft_of_the_wrong_shape_is_a_422_and_keeps_the_old_one(admin_client,
     put(admin_client, A_DRAFT)
     response = put(admin_client, body)
     assert response.status_code == 422
-    assert response.json()["errors"][0]["loc"] == loc
+    assert response.json()["detail"][0]["loc"] == ["body", *loc]
     assert admin_client.get(DRAFT).json()["draft"] == A_DRAFT
 
 

@@ -94,7 +94,7 @@ def test_scoring_playground_columns_is_scoped_to_the_organisation(
         prompt="{{output}}",
     )
     refused = _scores_post(theirs, their_metric.uuid, [first])
-    assert refused.status_code == 422 and refused.json()["errors"][0]["message"] == "No such run."
+    assert refused.status_code == 422 and refused.json()["detail"][0]["msg"] == "No such run."
     assert theirs.get(f"/evaluations/metrics/{their_metric.uuid}/scores?run={first}").json() == {"scores": []}
     assert MetricScore.objects.filter(metric=their_metric).count() == 0
 
@@ -105,9 +105,9 @@ def test_a_column_that_has_not_succeeded_is_refused_per_run(admin_client, org, a
     queued = start(admin_client, columns=[{"model": "GPT 5.4"}]).json()["runs"][0]["id"]
     response = _scores_post(admin_client, metric.uuid, [done, queued])
     assert response.status_code == 422
-    (error,) = response.json()["errors"]
-    assert error["loc"] == ["runs", 1]  # the script shows it in the second column
-    assert error["message"] == "Only a succeeded run can be judged; this one is queued."
+    (error,) = response.json()["detail"]
+    assert error["loc"] == ["body", "runs", 1]  # the script shows it in the second column
+    assert error["msg"] == "Only a succeeded run can be judged; this one is queued."
     assert not MetricScore.objects.exists()
 
 

@@ -3,6 +3,7 @@ import json
 import pytest
 from django.test import Client
 
+from evaluations.services.metrics import metric_create
 from integrations.editor import annotate_errors, path_lines
 from playground.services import message_variables, messages_render, parameter_specs
 from runners.models import Job, Run, RunStatus
@@ -126,11 +127,11 @@ def test_bad_parameters_come_back_with_column_paths_and_nothing_is_queued(admin_
         ],
     )
     assert response.status_code == 422
-    errors = {tuple(error["loc"]): error for error in response.json()["errors"]}
-    assert ("columns", 1, "parameters", "temperature") in errors
-    assert ("columns", 1, "parameters", "max_tokens") in errors
-    assert errors[("columns", 2, "model")]["message"] == "Pick a model."
-    assert errors[("columns", 1, "parameters", "temperature")]["path"] == "columns[1].parameters.temperature"
+    errors = {tuple(error["loc"]): error for error in response.json()["detail"]}
+    assert ("body", "columns", 1, "parameters", "temperature") in errors
+    assert ("body", "columns", 1, "parameters", "max_tokens") in errors
+    assert errors[("body", "columns", 2, "model")]["msg"] == "Pick a model."
+    assert set(errors[("body", "columns", 2, "model")]) == {"loc", "msg", "type"}  # the API's 422 shape
     assert not Run.objects.exists() and not Job.objects.exists()
 
 
@@ -141,9 +142,9 @@ def test_missing_variables_and_bad_messages_are_reported(admin_client, integrati
         columns=[{"model": "GPT 5.2"}],
     )
     assert response.status_code == 422
-    locs = [tuple(error["loc"]) for error in response.json()["errors"]]
-    assert ("variables", "name") in locs
-    assert ("messages", 1, "role") in locs
+    locs = [tuple(error["loc"]) for error in response.json()["detail"]]
+    assert ("body", "variables", "name") in locs
+    assert ("body", "messages", 1, "role") in locs
     assert not Run.objects.exists()
 
 
@@ -155,7 +156,10 @@ def test_runs_and_jobs_are_readable_as_json_within_the_organisation_only(
         status=RunStatus.SUCCEEDED, output="Hi!", usage={"prompt_tokens": 3, "completion_tokens": 2}, latency_ms=120.0
     )
     body = member_client.get(f"/playground/runs/{run_id}").json()
-    assert body["output"] == "Hi!" and body["done"] is True and body["latency_ms"] == 120.0
+    api = member_client.get(f"/api/v2/runs/{run_id}").json()
+    assert {key: body[key] for key in api} == api  # the API's representation, and what reopens it
+    assert set(body) - set(api) == {"template", "variables", "prompt_version_summary"}
+    assert body["output"] == "Hi!" and body["status"] == "succeeded" and body["latency_ms"] == 120.0
     assert body["messages"] == [{"role": "user", "content": "Hello"}]
     job_id = body["job"]
     assert member_client.get(f"/playground/jobs/{job_id}").json()["done"] is True
@@ -171,7 +175,7 @@ def test_the_history_lists_the_users_own_playground_runs(admin_client, member_cl
     start(admin_client, messages=[{"role": "user", "content": "first question"}], columns=[{"model": "GPT 5.2"}])
     start(member_client, messages=[{"role": "user", "content": "someone else's"}], columns=[{"model": "GPT 5.4"}])
     history = page_data(admin_client.get("/playground"))["history"]
-    assert [(h["model"], h["preview"]) for h in history] == [("GPT 5.2", "first question")]
+    assert [(h["model"], h["messages"][-1]["content"]) for h in history] == [("GPT 5.2", "first question")]
 
 
 def test_starting_runs_needs_post_login_and_csrf(client, admin_user, integration):
@@ -195,3 +199,11 @@ def test_path_lines_maps_every_key_and_item_to_its_line():
 def test_path_lines_survives_broken_json():
     assert path_lines('{"a": [1, ') == {(): 1, ("a",): 1, ("a", 0): 1, ("a", 1): 1}
     assert annotate_errors("", [{"loc": [], "message": "Not valid JSON: x at line 1, column 1."}])[0]["line"] == 1
+
+
+def test_page_json_endpoints_answer_bad_bodies_in_the_apis_problem_shape(admin_client, integration, org, admin_user):
+    metric = metric_create(organization=org, user=admin_user, name="M", judge_model="GPT 5.2", prompt="{{output}}")
+    for url in ("/playground/runs", f"/evaluations/metrics/{metric.pk}/scores"):
+        response = admin_client.post(url, "{not json", content_type="application/json")
+        assert response.status_code == 400
+        assert response.json() == {"detail": [{"loc": ["body"], "msg": "Not valid JSON.", "type": "json_invalid"}]}

@@ -33,9 +33,10 @@ def test_a_run_of_a_saved_version_records_it_and_the_template(admin_client, prom
     job = runs[0].job
     assert (job.template, job.variables) == (TEMPLATE, {"word": "hello", "who": "Ada"})
     summary = {"id": str(version.pk), "prompt": str(prompt.pk), "name": "greeting", "number": 1}
-    assert [run["prompt_version"] for run in response.json()["runs"]] == [summary, summary]
+    assert [run["prompt_version_summary"] for run in response.json()["runs"]] == [summary, summary]
+    assert [run["prompt_version"] for run in response.json()["runs"]] == [str(version.pk)] * 2  # as the API reads
     history = page_data(admin_client.get("/playground"))["history"]
-    assert [(h["prompt_version"], h["template"], h["variables"], h["job"]) for h in history] == [
+    assert [(h["prompt_version_summary"], h["template"], h["variables"], h["job"]) for h in history] == [
         (summary, TEMPLATE, {"word": "hello", "who": "Ada"}, str(job.pk))
     ] * 2
     # The version is now used: the prompt cannot be deleted.
@@ -59,7 +60,7 @@ def test_edited_messages_are_not_recorded_as_the_version(admin_client, prompt):
         prompt_version=str(prompt.versions.get().pk),
     )
     assert response.status_code == 422
-    assert [error["loc"] for error in response.json()["errors"]] == [["prompt_version"]]
+    assert [error["loc"] for error in response.json()["detail"]] == [["body", "prompt_version"]]
     assert not Run.objects.exists()
 
 
@@ -73,7 +74,7 @@ def test_another_organisations_version_is_refused(admin_client, other_org, other
         prompt_version=str(theirs.versions.get().pk),
     )
     assert response.status_code == 422
-    assert response.json()["errors"][0]["loc"] == ["prompt_version"]
+    assert response.json()["detail"][0]["loc"] == ["body", "prompt_version"]
     assert not Run.objects.exists()
 
 
