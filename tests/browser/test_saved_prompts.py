@@ -1,6 +1,8 @@
 """Saved prompts and drafts in a real browser: a draft survives a reload (and follows the user to another browser);
 a prompt is saved, changed as a new version, reopened at its first version, and a run records that version."""
 
+import time
+
 import pytest
 from playwright.sync_api import expect
 
@@ -36,6 +38,12 @@ def test_a_draft_survives_a_reload_and_another_browser(browser, page, live_serve
     columns = page.locator("[data-column]")
     columns.nth(1).get_by_label("Model").select_option("Opus 4.6")
     expect(page.locator("#draft-status")).to_have_text("Draft saved.")
+    # "Draft saved." may still be the status of an earlier save while the last change waits for its debounced PUT:
+    # wait until the server holds the whole draft before reloading.
+    deadline = time.monotonic() + 10
+    while "Opus 4.6" not in page.request.get("/playground/draft").text():
+        assert time.monotonic() < deadline, "the last change never reached the saved draft"
+        time.sleep(0.1)
 
     def check(page):
         expect(page.get_by_label("System message")).to_have_value("You are terse.")
