@@ -90,7 +90,7 @@ def test_evaluation_progress_updates_live_then_the_page_reloads_when_it_complete
             organization=org,
             user=admin_user,
             name="Live progress",
-            dataset=dataset.pk,
+            dataset=dataset.uuid,
             messages=[{"role": "user", "content": "{{question}}"}],
             models=[{"model": "model-a"}, {"model": "model-b"}],
         )

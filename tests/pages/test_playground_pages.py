@@ -203,7 +203,7 @@ def test_path_lines_survives_broken_json():
 
 def test_page_json_endpoints_answer_bad_bodies_in_the_apis_problem_shape(admin_client, integration, org, admin_user):
     metric = metric_create(organization=org, user=admin_user, name="M", judge_model="GPT 5.2", prompt="{{output}}")
-    for url in ("/playground/runs", f"/evaluations/metrics/{metric.pk}/scores"):
+    for url in ("/playground/runs", f"/evaluations/metrics/{metric.uuid}/scores"):
         response = admin_client.post(url, "{not json", content_type="application/json")
         assert response.status_code == 400
         assert response.json() == {"detail": [{"loc": ["body"], "msg": "Not valid JSON.", "type": "json_invalid"}]}
