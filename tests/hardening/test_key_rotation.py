@@ -3,10 +3,8 @@ variable still accepted), weak keys refused in production settings, re-encryptio
 runs, and the storage-format migration (django-cryptography pickles -> Fernet tokens) proven to lose nothing."""
 
 import json
-import os
 import secrets
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +16,7 @@ from django.db.migrations.loader import MigrationLoader
 from integrations.encryption import InvalidToken, keyring, legacy_encrypt
 from integrations.models import Integration
 from tests.fixtures.worker import wait_for_run
+from tests.hardening.settings_process import settings_in_process
 from tests.runners.conftest import provider_document
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,18 +26,8 @@ SECRET_KEY = secrets.token_urlsafe(50)
 
 
 def settings_of(expression: str, **env_overrides) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("INTEGRATIONS_", "DJANGO_"))}
-    env.update(DJANGO_DEBUG="false", DJANGO_SECRET_KEY=SECRET_KEY, DJANGO_ALLOWED_HOSTS="llm.example.com")
-    env.update(env_overrides)
-    code = f"import django; django.setup(); from django.conf import settings; print({expression})"
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env={**env, "DJANGO_SETTINGS_MODULE": "integrations_site.settings"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    production = {"DJANGO_DEBUG": "false", "DJANGO_SECRET_KEY": SECRET_KEY, "DJANGO_ALLOWED_HOSTS": "llm.example.com"}
+    return settings_in_process(expression, drop=("INTEGRATIONS_", "DJANGO_"), **{**production, **env_overrides})
 
 
 def test_the_key_list_is_read_first_key_first_and_the_single_key_still_works():

@@ -3,10 +3,8 @@ and RUNNERS_ALLOWED_NETWORKS keeps the listed ranges reachable while blocking. A
 time for a literal address and at connect time on a real worker for any host name."""
 
 import ipaddress
-import os
 import secrets
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +13,7 @@ from core.problems import Invalid
 from integrations.models import Integration
 from tests.factories import make_integration
 from tests.fixtures.worker import wait_for_run
+from tests.hardening.settings_process import settings_in_process
 from tests.runners.conftest import provider_document
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,17 +27,7 @@ BOTH_SETTINGS = ("RUNNERS_BLOCK_PRIVATE_NETWORKS", "RUNNERS_ALLOWED_NETWORKS")
 
 
 def _settings_value(expression: str, **env_overrides) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RUNNERS_")}
-    env.update(env_overrides)
-    code = f"import django; django.setup(); from django.conf import settings; print({expression})"
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env={**env, "DJANGO_SETTINGS_MODULE": "integrations_site.settings"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return settings_in_process(expression, drop=("RUNNERS_",), **env_overrides)
 
 
 def test_private_networks_are_blocked_by_default_in_production_and_open_in_debug():
