@@ -3,15 +3,21 @@
 Errors are `Problem`s, like the integration document's, so that the pages show them next to the
 upload and the API answers 422 with their `loc`. Rows are numbered from 1 as people count them: in CSV
 the header is not a row, so "row 3" is the file's fourth record.
+
+Files as people export them: a CSV may be separated by commas, semicolons (spreadsheets in locales with a decimal
+comma), tabs or pipes; empty cells are kept (only a variable a prompt uses needs a value, checked when an evaluation
+starts); JSON Lines values may be objects and lists, reached with dotted variables ({{q.text}}).
 """
 
 import csv
 import io
 import json
+import math
 from dataclasses import dataclass
+from typing import Any
 
 from core.problems import Invalid, Problem
-from prompts.templating import VARIABLE_RE
+from prompts.templating import NAME_RE
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5_000
@@ -19,13 +25,15 @@ MAX_COLUMNS = 50
 MAX_VALUE_LENGTH = 50_000
 MAX_ERRORS = 50
 FORMATS = ("csv", "jsonl")
+DELIMITERS = (",", ";", "\t", "|")
 
 
 @dataclass(frozen=True)
 class ParsedDataset:
     format: str
     columns: list[str]
-    rows: list[dict[str, str]]
+    rows: list[dict[str, Any]]  # CSV: text; JSONL: text, or objects and lists as they are; None for null
+    delimiter: str | None = None  # CSV only
 
 
 class _Errors(list):
@@ -88,8 +96,29 @@ def parse_dataset(*, text: str, format: str | None = None, file_name: str = "") 
     if format not in FORMATS:
         raise Invalid([Problem(("format",), 'Must be "csv" or "jsonl".', "literal_error")])
     text = text.removeprefix("\ufeff")
-    columns, rows = _parse_csv(text) if format == "csv" else _parse_jsonl(text)
-    return ParsedDataset(format=format, columns=columns, rows=rows)
+    if format == "jsonl":
+        columns, rows = _parse_jsonl(text)
+        return ParsedDataset(format=format, columns=columns, rows=rows)
+    delimiter = detect_delimiter(text=text, file_name=file_name)
+    # A single column has no separator: its values may hold commas and semicolons. The unit separator (U+001F)
+    # stands in for one, since no dataset value is written with it.
+    columns, rows = _parse_csv(text, delimiter or "\x1f")
+    return ParsedDataset(format=format, columns=columns, rows=rows, delimiter=delimiter)
+
+
+def detect_delimiter(*, text: str, file_name: str = "") -> str | None:
+    """The CSV's separator: tab for a .tsv file, else the one of DELIMITERS that the header row uses most; None when
+    the header has none of them (a single column).
+
+    Column names are variable names (letters, digits, _), so any of DELIMITERS in the header row separates
+    columns. The data rows are not consulted: a value may hold any of these characters.
+    """
+    if file_name.lower().endswith(".tsv"):
+        return "\t"
+    header = text.split("\n", 1)[0]
+    counts = {delimiter: header.count(delimiter) for delimiter in DELIMITERS}
+    best = max(DELIMITERS, key=lambda delimiter: counts[delimiter])  # ties: the earlier in DELIMITERS
+    return best if counts[best] else None
 
 
 def _check_columns(columns: list[str], errors: _Errors, *, where: str) -> None:
@@ -99,7 +128,7 @@ def _check_columns(columns: list[str], errors: _Errors, *, where: str) -> None:
     for position, name in enumerate(columns, start=1):
         if not name:
             errors.add(("columns", position), f"{where}: column {position} has no name.", "column_name")
-        elif not VARIABLE_RE.fullmatch("{{" + name + "}}"):
+        elif not NAME_RE.fullmatch(name):
             errors.add(
                 ("columns", name),
                 f"{where}: column '{name}' is not a variable name (letters, digits and _, not starting with a digit),"
@@ -111,16 +140,15 @@ def _check_columns(columns: list[str], errors: _Errors, *, where: str) -> None:
         seen.add(name)
 
 
-def _check_value(value: str, row: int, column: str, errors: _Errors) -> None:
-    if not value.strip():
-        errors.add(("rows", row, column), f"row {row}: column '{column}' is empty.", "empty_value")
-    elif "\x00" in value or not _encodable(value):
+def _check_value(value: Any, row: int, column: str, errors: _Errors) -> None:
+    """A cell's value may be empty; it must be storable (text in every string of it) and not too long."""
+    if not all(_storable(text) for text in _strings(value)):
         errors.add(
             ("rows", row, column),
             f"row {row}: column '{column}' contains a NUL character or an unpaired surrogate.",
             "unstorable",
         )
-    elif len(value) > MAX_VALUE_LENGTH:
+    elif len(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)) > MAX_VALUE_LENGTH:
         errors.add(
             ("rows", row, column),
             f"row {row}: column '{column}' is longer than {MAX_VALUE_LENGTH} characters.",
@@ -128,7 +156,22 @@ def _check_value(value: str, row: int, column: str, errors: _Errors) -> None:
         )
 
 
-def _encodable(value: str) -> bool:
+def _strings(value: Any):
+    """Every string in a JSON value, keys included."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _storable(value: str) -> bool:
+    if "\x00" in value:
+        return False
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
@@ -143,9 +186,9 @@ def _check_row_count(count: int, errors: _Errors) -> bool:
     return True
 
 
-def _parse_csv(text: str) -> tuple[list[str], list[dict[str, str]]]:
+def _parse_csv(text: str, delimiter: str) -> tuple[list[str], list[dict[str, str]]]:
     errors = _Errors()
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
         header = next(reader)
     except csv.Error as exc:
@@ -181,23 +224,34 @@ def _parse_csv(text: str) -> tuple[list[str], list[dict[str, str]]]:
     return columns, rows
 
 
-def _scalar_text(value) -> str | None:
-    """A JSON value as a variable's text: strings as they are, numbers and booleans as JSON writes them."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text[:40]} is out of range")
+    return value
+
+
+def _cell(value: Any) -> Any:
+    """A JSON Lines value as stored: numbers and booleans as the text JSON writes (a prompt shows them so); strings,
+    objects, lists and null as they are."""
+    if isinstance(value, bool | int | float):
         return json.dumps(value)
-    return None
+    return value
 
 
-def _parse_jsonl(text: str) -> tuple[list[str], list[dict[str, str]]]:
+def _parse_jsonl(text: str) -> tuple[list[str], list[dict[str, Any]]]:
     errors = _Errors()
     columns: list[str] | None = None
-    rows: list[dict[str, str]] = []
+    rows: list[dict[str, Any]] = []
     number = 0
-    for line_number, line in enumerate(text.splitlines(), start=1):
+    # JSON Lines (jsonlines.org): lines end in \n, optionally \r\n. Not str.splitlines(): U+2028, U+0085 and
+    # other separators it splits on may stand unescaped inside a JSON string.
+    for line_number, line in enumerate(text.split("\n"), start=1):
+        line = line.removesuffix("\r")
         if not line.strip():
             continue
         number += 1
@@ -205,9 +259,12 @@ def _parse_jsonl(text: str) -> tuple[list[str], list[dict[str, str]]]:
             break
         where = f"row {number} (line {line_number})"
         try:
-            item = json.loads(line)
+            item = json.loads(line, parse_constant=_reject_constant, parse_float=_finite_float)
         except json.JSONDecodeError as exc:
             errors.add(("rows", number), f"{where}: not valid JSON: {exc.msg} at column {exc.colno}.", "json_invalid")
+            continue
+        except ValueError as exc:  # NaN, Infinity, a number out of range or with too many digits
+            errors.add(("rows", number), f"{where}: not valid JSON: {exc}.", "json_invalid")
             continue
         except RecursionError:
             errors.add(("rows", number), f"{where}: not valid JSON: nested too deeply.", "json_invalid")
@@ -232,16 +289,9 @@ def _parse_jsonl(text: str) -> tuple[list[str], list[dict[str, str]]]:
                 "inconsistent_columns",
             )
             continue
-        values: dict[str, str] = {}
+        values: dict[str, Any] = {}
         for column in columns:
-            value = _scalar_text(item[column])
-            if value is None:
-                errors.add(
-                    ("rows", number, column),
-                    f"{where}: column '{column}' must be a string, number or boolean.",
-                    "value_type",
-                )
-                continue
+            value = _cell(item[column])
             _check_value(value, number, column, errors)
             values[column] = value
         rows.append(values)

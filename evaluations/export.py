@@ -1,22 +1,29 @@
 """Results as CSV, one line per row x model, safe to open in a spreadsheet."""
 
 import csv
+import itertools
 from collections.abc import Iterator
 
 from django.http import StreamingHttpResponse
 
 from evaluations.selectors import Results
+from prompts.templating import value_text
 
-# A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets (OWASP "CSV injection").
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets (OWASP "CSV injection"),
+# also after leading spaces, which spreadsheet programs skip, and in their full-width forms, which some of them
+# read as the ASCII signs.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+# Excel opens a CSV as UTF-8 only when it starts with a byte order mark; without one it guesses a legacy code page.
+BYTE_ORDER_MARK = "\ufeff"
 
 
 def escape_cell(value) -> str:
-    """Text as a spreadsheet shows it, never evaluated: a leading formula character gets a ' before it."""
-    if value is None:
+    """Text as a spreadsheet shows it, never evaluated: a formula character at the start (after any spaces) gets a
+    ' before the cell; objects and lists are written as JSON."""
+    text = value_text(value)
+    if text is None:
         return ""
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+    return "'" + text if text.lstrip(" \u3000").startswith(FORMULA_PREFIXES) else text
 
 
 class _Echo:
@@ -59,7 +66,8 @@ def results_csv_lines(results: Results) -> Iterator[str]:
 
 def csv_response(results: Results) -> StreamingHttpResponse:
     """The results as a streamed CSV download named after the evaluation."""
-    response = StreamingHttpResponse(results_csv_lines(results), content_type="text/csv; charset=utf-8")
+    lines = itertools.chain([BYTE_ORDER_MARK], results_csv_lines(results))
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     filename = f"evaluation-{results.evaluation.pk}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

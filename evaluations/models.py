@@ -170,10 +170,21 @@ class MetricScore(models.Model):
         return f"{self.metric_id}: {self.status} {self.mean}"
 
 
+class JudgeOutcome(models.TextChoices):
+    """What a judge run came to, recorded with its score (evaluations.services.scoring.scores_record)."""
+
+    SCORED = "scored", "a usable verdict"
+    UNUSABLE = "unusable", "an answer that is no verdict (not JSON, out of range, cut off)"
+    RUN_FAILED = "run_failed", "the judge run failed"
+    CANCELLED = "cancelled", "cancelled with its evaluation"
+
+
 class JudgeRun(models.Model):
     score = models.ForeignKey(MetricScore, on_delete=models.CASCADE, related_name="judge_runs")
     index = models.PositiveSmallIntegerField()
     run = models.OneToOneField("runners.Run", on_delete=models.RESTRICT, related_name="judge_run")
+    # Null until its score is recorded (all the score's judges have finished).
+    outcome = models.CharField(max_length=16, choices=JudgeOutcome.choices, null=True, blank=True)  # noqa: DJ001
 
     class Meta:
         ordering = ["score", "index"]

@@ -8,7 +8,15 @@ from typing import Any
 from django.db.models import Count, Max, Min, Q, QuerySet
 from django.utils import timezone
 
-from evaluations.models import Dataset, DatasetRow, Evaluation, EvaluationResult, Metric, MetricScore
+from evaluations.models import (
+    Dataset,
+    DatasetRow,
+    Evaluation,
+    EvaluationResult,
+    JudgeOutcome,
+    Metric,
+    MetricScore,
+)
 from runners.models import Run, RunStatus
 
 PREVIEW_ROWS = 20
@@ -78,9 +86,17 @@ class Progress:
     rate: float | None  # finished runs per second
     seconds_left: float | None
     judges_total: int  # judge runs expected so far (succeeded outputs x judges per output)
-    judges_done: int
-    judges_failed: int
+    judges_created: int  # judge runs that exist
+    judges_waiting: int  # created and not yet read: queued, running, or finished with their score's others pending
+    judges_scored: int  # a usable verdict
+    judges_unusable: int  # answered, but no verdict could be read
+    judges_run_failed: int
+    judges_cancelled: int
     status: str
+
+    @property
+    def judges_failed(self) -> int:
+        return self.judges_unusable + self.judges_run_failed + self.judges_cancelled
 
     @property
     def finished(self) -> int:
@@ -102,12 +118,21 @@ class Progress:
             "percent": round(self.percent, 1),
             "rate_per_second": None if self.rate is None else round(self.rate, 3),
             "seconds_left": None if self.seconds_left is None else round(self.seconds_left, 1),
-            "judges": {"total": self.judges_total, "done": self.judges_done, "failed": self.judges_failed},
+            "judges": {
+                "total": self.judges_total,
+                "created": self.judges_created,
+                "waiting": self.judges_waiting,
+                "scored": self.judges_scored,
+                "unusable": self.judges_unusable,
+                "run_failed": self.judges_run_failed,
+                "cancelled": self.judges_cancelled,
+            },
         }
 
 
 def evaluation_progress(*, evaluation: Evaluation) -> Progress:
-    """Counts by status of the evaluation's output and judge runs, in one aggregate query."""
+    """Counts by status of the evaluation's output runs, and of its judge runs by what they came to (JudgeOutcome,
+    so that an answer that is no verdict never counts as scored), in one aggregate query."""
     outputs = Q(job_id=evaluation.job_id)
     judges = Q(job_id=evaluation.judge_job_id)
     failed = Q(status=RunStatus.FAILED)
@@ -122,10 +147,14 @@ def evaluation_progress(*, evaluation: Evaluation) -> Progress:
             cancelled=Count("pk", filter=outputs & failed & Q(error_type=CANCELLED)),
             first_started=Min("started_at", filter=outputs),
             last_finished=Max("finished_at", filter=outputs & ~Q(error_type=CANCELLED)),
-            judges_done=Count("pk", filter=judges & Q(status=RunStatus.SUCCEEDED)),
-            judges_failed=Count("pk", filter=judges & failed),
+            judges_created=Count("pk", filter=judges),
+            **{
+                f"judges_{outcome.value}": Count("pk", filter=judges & Q(judge_run__outcome=outcome))
+                for outcome in JudgeOutcome
+            },
         )
     )
+    outcomes = {outcome: counts[f"judges_{outcome.value}"] for outcome in JudgeOutcome}
     executed = counts["done"] + counts["failed"] - counts["cancelled"]
     remaining = counts["queued"] + counts["running"]
     rate = seconds_left = None
@@ -145,8 +174,12 @@ def evaluation_progress(*, evaluation: Evaluation) -> Progress:
         rate=rate,
         seconds_left=seconds_left,
         judges_total=counts["done"] * evaluation.judges_per_output,
-        judges_done=counts["judges_done"],
-        judges_failed=counts["judges_failed"],
+        judges_created=counts["judges_created"],
+        judges_waiting=counts["judges_created"] - sum(outcomes.values()),
+        judges_scored=outcomes[JudgeOutcome.SCORED],
+        judges_unusable=outcomes[JudgeOutcome.UNUSABLE],
+        judges_run_failed=outcomes[JudgeOutcome.RUN_FAILED],
+        judges_cancelled=outcomes[JudgeOutcome.CANCELLED],
         status=status,
     )
 
@@ -205,6 +238,20 @@ class ModelSummary:
     mean_scores: dict[uuid.UUID, float | None]
     score_values: dict[uuid.UUID, list[float]]
     score_failures: dict[uuid.UUID, int]
+    # metric's public id -> {JudgeOutcome value: judge answers that came to it}, over the recorded scores
+    judge_outcomes: dict[uuid.UUID, dict[str, int]] = field(default_factory=dict)
+
+
+def judgement_outcome(judgement: dict) -> str:
+    """A recorded judgement's JudgeOutcome; judgements recorded before outcomes were stored are read by shape."""
+    if "outcome" in judgement:
+        return judgement["outcome"]
+    if "score" in judgement:
+        return JudgeOutcome.SCORED
+    error = str(judgement.get("error", ""))
+    if error == "cancelled":
+        return JudgeOutcome.CANCELLED
+    return JudgeOutcome.RUN_FAILED if error.startswith("the judge run failed") else JudgeOutcome.UNUSABLE
 
 
 @dataclass
@@ -277,10 +324,16 @@ def _summary(alias: str, cells: list[Cell], metrics: list[Metric]) -> ModelSumma
     ]
     score_values: dict[uuid.UUID, list[float]] = {}
     score_failures: dict[uuid.UUID, int] = {}
+    judge_outcomes: dict[uuid.UUID, dict[str, int]] = {}
     for metric in metrics:
         scored = [cell.scores[metric.uuid] for cell in cells if metric.uuid in cell.scores]
         score_values[metric.uuid] = [score.mean for score in scored if score.mean is not None]
         score_failures[metric.uuid] = sum(1 for score in scored if score.status == "failed")
+        outcomes = dict.fromkeys(JudgeOutcome.values, 0)
+        for score in scored:
+            for judgement in score.judgements:
+                outcomes[judgement_outcome(judgement)] += 1
+        judge_outcomes[metric.uuid] = outcomes
     return ModelSummary(
         alias=alias,
         runs=len(cells),
@@ -298,6 +351,7 @@ def _summary(alias: str, cells: list[Cell], metrics: list[Metric]) -> ModelSumma
         },
         score_values=score_values,
         score_failures=score_failures,
+        judge_outcomes=judge_outcomes,
     )
 
 

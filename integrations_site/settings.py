@@ -297,7 +297,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {"RunStatusEnum": "runners.models.RunStatus"},
 }
-DATA_UPLOAD_MAX_MEMORY_SIZE = envint("DATA_UPLOAD_MAX_MEMORY_SIZE", 1_048_576, minimum=1024)
+# Django's bound on a request body held in memory (files excepted). A dataset pasted into its form may be 5 MB
+# (evaluations.datasets.MAX_BYTES), and form encoding can double it: 12 MiB lets every upload path take the
+# documented size and answer a field error beyond it.
+DATA_UPLOAD_MAX_MEMORY_SIZE = envint("DATA_UPLOAD_MAX_MEMORY_SIZE", 12 * 1024 * 1024, minimum=1024)
 
 # Operations (operations/): /healthz, /readyz and /metrics.
 HEALTH_CHECK_TIMEOUT = envint("HEALTH_CHECK_TIMEOUT", 2, minimum=1)

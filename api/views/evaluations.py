@@ -194,6 +194,7 @@ def results_payload(results) -> dict:
                         "mean": mean,
                         "scored": len(summary.score_values[metric_id]),
                         "failed": summary.score_failures[metric_id],
+                        "judges": summary.judge_outcomes[metric_id],
                     }
                     for metric_id, mean in summary.mean_scores.items()
                 },

@@ -9,6 +9,7 @@ from evaluations.models import Dataset, DatasetRow, Metric
 from evaluations.selectors import metric_get
 from integrations.models import ModelProperty
 from integrations.selectors import model_get
+from prompts.templating import variable_root, variable_value
 from runners.parameters import validate_parameters
 
 MAX_MODELS = 4
@@ -76,7 +77,7 @@ def metrics_resolve(*, organization, raw: Any, dataset: Dataset | None, errors: 
             unknown = [
                 name
                 for name in prompt_variables(metric.prompt)
-                if name not in RESERVED_VARIABLES and name not in dataset.columns
+                if name not in RESERVED_VARIABLES and variable_root(name) not in dataset.columns
             ]
             for name in unknown:
                 errors.append(
@@ -92,9 +93,12 @@ def metrics_resolve(*, organization, raw: Any, dataset: Dataset | None, errors: 
 
 
 def rows_check(*, variables: list[str], dataset: Dataset, rows: list[DatasetRow]) -> list[Problem]:
-    """Prompt variables that are no column, and rows without a value for one (at most MAX_ROW_ERRORS listed)."""
+    """Prompt variables that are no column, and rows without a value for one (at most MAX_ROW_ERRORS listed).
+
+    Only the variables the prompt uses must have a value: a dataset may keep empty cells in other columns.
+    """
     errors = []
-    not_columns = [name for name in variables if name not in dataset.columns]
+    not_columns = [name for name in variables if variable_root(name) not in dataset.columns]
     for name in not_columns:
         errors.append(
             Problem(
@@ -108,7 +112,7 @@ def rows_check(*, variables: list[str], dataset: Dataset, rows: list[DatasetRow]
         Problem(("dataset", "rows", row.index, name), f"row {row.index}: no value for {{{{{name}}}}}.", "missing")
         for row in rows
         for name in variables
-        if name not in not_columns and not (isinstance(row.values.get(name), str) and row.values[name].strip())
+        if name not in not_columns and not (variable_value(row.values, name) or "").strip()
     ]
     if len(row_errors) > MAX_ROW_ERRORS:
         left_out = len(row_errors) - MAX_ROW_ERRORS

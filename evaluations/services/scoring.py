@@ -15,11 +15,20 @@ from evaluations.judging import (
     RESERVED_VARIABLES,
     VerdictInvalid,
     judge_messages,
+    judge_parameters,
     parse_verdict,
     prompt_variables,
     render_input,
 )
-from evaluations.models import Evaluation, EvaluationResult, JudgeRun, Metric, MetricScore, ScoreStatus
+from evaluations.models import (
+    Evaluation,
+    EvaluationResult,
+    JudgeOutcome,
+    JudgeRun,
+    Metric,
+    MetricScore,
+    ScoreStatus,
+)
 from evaluations.selectors import run_scores_get, valid_uuids
 from evaluations.services.common import CANCELLED
 from integrations.selectors import model_get
@@ -80,10 +89,12 @@ def judges_enqueue(*, evaluation: Evaluation, run_id: str | None = None) -> int:
                     output=score.result.run.output or "",
                     row=score.result.row.values,
                 )
+                model = judge_models[metric.pk]
+                parameters = judge_parameters(
+                    parameters=metric.parameters, supported_parameters=model.supported_parameters
+                )
                 for index in range(metric.judges):
-                    specs.append(
-                        RunSpec(model=judge_models[metric.pk], messages=messages, parameters=metric.parameters)
-                    )
+                    specs.append(RunSpec(model=model, messages=messages, parameters=parameters))
                     judge_links.append((score, index))
             runs = runs_enqueue_bulk(specs=specs, user=evaluation.created_by, job=evaluation.judge_job)
             JudgeRun.objects.bulk_create(
@@ -130,34 +141,50 @@ def scores_record(*, scores) -> int:
     recorded = 0
     for score in ready:
         judgements, valid, problems = [], [], []
+        outcomes: dict[str, list[int]] = {}
         for judge_run in score.judge_runs.all():
             judgement = _judgement(judge_run.run)
             judgements.append(judgement)
+            outcomes.setdefault(judgement["outcome"], []).append(judge_run.pk)
             if "error" in judgement:
                 problems.append(f"judge {judge_run.index + 1}: {judgement['error']}")
             else:
                 valid.append(judgement["score"])
         if not judgements:
             continue  # its judge runs are not visible yet
-        recorded += MetricScore.objects.filter(pk=score.pk, status=ScoreStatus.PENDING).update(
-            status=ScoreStatus.SCORED if valid else ScoreStatus.FAILED,
-            judgements=judgements,
-            mean=sum(valid) / len(valid) if valid else None,
-            error="; ".join(problems),
-        )
+        with transaction.atomic():
+            updated = MetricScore.objects.filter(pk=score.pk, status=ScoreStatus.PENDING).update(
+                status=ScoreStatus.SCORED if valid else ScoreStatus.FAILED,
+                judgements=judgements,
+                mean=sum(valid) / len(valid) if valid else None,
+                error="; ".join(problems),
+            )
+            if updated:
+                for outcome, pks in outcomes.items():
+                    JudgeRun.objects.filter(pk__in=pks).update(outcome=outcome)
+        recorded += updated
     return recorded
 
 
 def _judgement(run: Run) -> dict:
+    """What one judge run came to: {"outcome", "score", "reason"} or {"outcome", "error"}, with "thinking" when the
+    judge reasoned in a <think> block. Outcomes are JudgeOutcome's values."""
     if run.status != RunStatus.SUCCEEDED:
         if run.error_type == CANCELLED:
-            return {"error": "cancelled"}
-        return {"error": f"the judge run failed ({run.error_type}): {run.error_message or ''}".strip()}
+            return {"outcome": JudgeOutcome.CANCELLED, "error": "cancelled"}
+        message = f"the judge run failed ({run.error_type}): {run.error_message or ''}".strip()
+        return {"outcome": JudgeOutcome.RUN_FAILED, "error": message}
     try:
-        verdict = parse_verdict(run.output)
+        verdict = parse_verdict(run.output, finish_reason=run.finish_reason)
     except VerdictInvalid as exc:
-        return {"error": str(exc)}
-    return {"score": verdict.score, "reason": verdict.reason}
+        judgement = {"outcome": JudgeOutcome.UNUSABLE, "error": str(exc)}
+        if exc.thinking:
+            judgement["thinking"] = exc.thinking
+        return judgement
+    judgement = {"outcome": JudgeOutcome.SCORED, "score": verdict.score, "reason": verdict.reason}
+    if verdict.thinking:
+        judgement["thinking"] = verdict.thinking
+    return judgement
 
 
 def run_scores_request(*, organization: Organization, user, metric: Metric, runs: Any) -> list[MetricScore]:
@@ -205,8 +232,11 @@ def run_scores_request(*, organization: Organization, user, metric: Metric, runs
                     messages = judge_messages(
                         prompt=metric.prompt, input=render_input(run.messages), output=run.output or "", row={}
                     )
+                    parameters = judge_parameters(
+                        parameters=metric.parameters, supported_parameters=judge_model.supported_parameters
+                    )
                     for index in range(metric.judges):
-                        specs.append(RunSpec(model=judge_model, messages=messages, parameters=metric.parameters))
+                        specs.append(RunSpec(model=judge_model, messages=messages, parameters=parameters))
                         links.append((score, index))
                 judge_runs = runs_enqueue_bulk(specs=specs, user=user, job=job)
                 JudgeRun.objects.bulk_create(

@@ -2,6 +2,8 @@
 
 from django import template
 
+from prompts.templating import value_text
+
 register = template.Library()
 
 
@@ -9,6 +11,12 @@ register = template.Library()
 def get_item(mapping, key):
     """mapping[key] (None when missing), for dicts keyed by a variable."""
     return mapping.get(key) if hasattr(mapping, "get") else None
+
+
+@register.filter
+def cell_text(values, column) -> str:
+    """A dataset cell as text: objects and lists as compact JSON, empty for a missing or null value."""
+    return value_text(values.get(column)) or "" if hasattr(values, "get") else ""
 
 
 @register.filter

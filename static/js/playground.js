@@ -15,7 +15,8 @@ import { fetchRun, messagePreview, pollRun, runDone } from "./playground/runs.js
   const historyEl = document.getElementById("history");
   const runsUrl = form.getAttribute("data-runs-url");
   const runUrl = form.getAttribute("data-run-url");
-  const VARIABLE_RE = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
+  // The same rule as prompts/templating.py VARIABLE_RE: a name or a dotted path ({{q.text}}).
+  const VARIABLE_RE = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)\s*\}\}/g;
   const ROLES = [["system", "System"], ["user", "User"], ["assistant", "Assistant"]];
 
   const models = {};

@@ -144,12 +144,13 @@ def wait_for_evaluation(evaluation: Evaluation, *, timeout: float = 60, on_poll=
         time.sleep(0.05)
 
 
-def finish(runs, *, output="fine", status="succeeded", latency=100.0, announce=True):
+def finish(runs, *, output="fine", status="succeeded", latency=100.0, announce=True, finish_reason="stop"):
     """Store an outcome on each run as a worker does, and (unless announce=False) send run_finished as it does."""
     now = timezone.now()
     Run.objects.filter(pk__in=[run.pk for run in runs]).update(
         status=status,
         output=output if status == "succeeded" else None,
+        finish_reason=finish_reason if status == "succeeded" else None,
         error_type=None if status == "succeeded" else "provider_error",
         error_message=None if status == "succeeded" else "HTTP 500",
         latency_ms=latency,

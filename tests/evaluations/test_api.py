@@ -72,11 +72,26 @@ def test_dataset_upload_as_multipart_file(member_api):
 
 
 def test_dataset_errors_are_422_with_row_and_column(member_api):
-    response = create_dataset(member_api, text="question,expected\nA,1\n,2\n")
+    response = create_dataset(member_api, text="question,expected\nA,1\nB,\0\n")
     assert response.status_code == 422
     assert response.json() == {
         "detail": [
-            {"loc": ["body", "rows", 2, "question"], "msg": "row 2: column 'question' is empty.", "type": "empty_value"}
+            {
+                "loc": ["body", "content"],
+                "msg": "Must not contain NUL characters or unpaired surrogates.",
+                "type": "string_unicode",
+            }
+        ]
+    }
+    response = create_dataset(member_api, text="question,expected\nA,1\nB,2,3\n")
+    assert response.status_code == 422
+    assert response.json() == {
+        "detail": [
+            {
+                "loc": ["body", "rows", 2],
+                "msg": "row 2 (line 3): has 3 values but the header has 2 columns.",
+                "type": "column_count",
+            }
         ]
     }
     response = member_api.post("/api/v2/datasets", {"format": "jsonl", "content": '{"q": 1}\n{"q": 2\n'}, format="json")
@@ -172,7 +187,9 @@ def test_results_csv(member_api, provider):
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == f'attachment; filename="evaluation-{evaluation_id}.csv"'
-    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    body = b"".join(response.streaming_content).decode()
+    assert body.startswith("\ufeff"), "Excel reads a CSV as UTF-8 only with a byte order mark"
+    rows = list(csv.reader(io.StringIO(body.removeprefix("\ufeff"))))
     assert rows[0][:9] == [
         "row",
         "question",

@@ -21,9 +21,14 @@ def test_csv_gives_columns_and_rows_numbered_from_one():
     ]
 
 
-def test_csv_empty_value_is_an_error_naming_row_and_column():
-    errors = errors_of(text="question,expected\nA,1\nB,2\n,3\n", format="csv")
-    assert errors == [(("rows", 3, "question"), "row 3: column 'question' is empty.")]
+def test_csv_empty_cells_are_kept_as_empty_text():
+    # Spreadsheets export optional columns with empty cells; only a variable a prompt uses must have a value, and
+    # that is checked when an evaluation starts (tests/evaluations/test_services.py).
+    parsed = parse_dataset(text="question,expected,notes\nA,1,\n,3,x\n", format="csv")
+    assert parsed.rows == [
+        {"question": "A", "expected": "1", "notes": ""},
+        {"question": "", "expected": "3", "notes": "x"},
+    ]
 
 
 def test_csv_row_with_the_wrong_number_of_values():
@@ -69,14 +74,65 @@ def test_jsonl_inconsistent_columns():
     ]
 
 
-def test_jsonl_values_must_be_scalars_and_lines_objects():
-    errors = errors_of(text='{"q": ["A"]}\n[1, 2]\n{"q": null}\n{"q": "  "}\n', format="jsonl")
-    assert errors == [
-        (("rows", 1, "q"), "row 1 (line 1): column 'q' must be a string, number or boolean."),
-        (("rows", 2), "row 2 (line 2): must be a JSON object of column names to values."),
-        (("rows", 3, "q"), "row 3 (line 3): column 'q' must be a string, number or boolean."),
-        (("rows", 4, "q"), "row 4: column 'q' is empty."),
+def test_jsonl_lines_must_be_objects():
+    errors = errors_of(text='{"q": ["A"]}\n[1, 2]\n{"q": null}\n', format="jsonl")
+    assert errors == [(("rows", 2), "row 2 (line 2): must be a JSON object of column names to values.")]
+
+
+def test_jsonl_keeps_nested_values_nulls_and_empty_strings():
+    text = '{"q": {"text": "Hi", "choices": ["a", 2]}, "n": 1.5, "ok": true, "note": null, "e": ""}\n'
+    parsed = parse_dataset(text=text, format="jsonl")
+    assert parsed.rows == [
+        {"q": {"text": "Hi", "choices": ["a", 2]}, "n": "1.5", "ok": "true", "note": None, "e": ""},
     ]
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        ('{"q": NaN}', "NaN is not a JSON number"),
+        ('{"q": {"deep": 1e999}}', "the number 1e999 is out of range"),
+        ('{"q": {"a": "x\\u0000y"}}', "contains a NUL character"),
+        ('{"q": {"\\ud800": 1}}', "contains a NUL character or an unpaired surrogate"),
+        ('{"q": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested too deeply"),
+    ],
+)
+def test_jsonl_values_no_database_can_store_are_refused_in_place(line, problem):
+    errors = errors_of(text=line + "\n", format="jsonl")
+    assert len(errors) == 1 and errors[0][0][:2] == ("rows", 1)
+    assert problem in errors[0][1]
+
+
+def test_jsonl_lines_are_split_on_line_feeds_only():
+    # JSON Lines (jsonlines.org) ends lines in \n or \r\n; U+2028, U+0085 and form feeds may stand unescaped inside a
+    # JSON string, and str.splitlines() would cut the line there.
+    text = '{"q": "a\u2028b\u2029c\x85d"}\r\n{"q": "e"}\r\n'
+    parsed = parse_dataset(text=text, format="jsonl")
+    assert parsed.rows == [{"q": "a\u2028b\u2029c\x85d"}, {"q": "e"}]
+
+
+@pytest.mark.parametrize(
+    ("text", "file_name", "delimiter"),
+    [
+        ("question;expected\nHallo, Welt;1,5\n", "", ";"),
+        ("question\texpected\nHi, there;x\t1|2\n", "", "\t"),
+        ("question|expected\nA;B,C|1\n", "", "|"),
+        ('question,expected\n"A;B|C",1\n', "", ","),
+        ("question\texpected\nA,B;C|D\t1\n", "export.tsv", "\t"),
+    ],
+)
+def test_the_csv_delimiter_is_detected_from_the_header_row(text, file_name, delimiter):
+    parsed = parse_dataset(text=text, format="csv", file_name=file_name)
+    assert parsed.delimiter == delimiter
+    assert parsed.columns == ["question", "expected"]
+    assert len(parsed.rows) == 1 and parsed.rows[0]["expected"] in ("1", "1,5", "1|2")
+
+
+def test_a_single_column_csv_has_no_delimiter_to_find():
+    parsed = parse_dataset(text='question\nA, B; C\n"quoted, still one"\n', format="csv")
+    assert parsed.delimiter is None
+    assert parsed.columns == ["question"]
+    assert parsed.rows == [{"question": "A, B; C"}, {"question": "quoted, still one"}]
 
 
 def test_jsonl_nul_characters_are_refused():
@@ -96,7 +152,7 @@ def test_too_many_rows():
 
 
 def test_errors_are_capped_with_a_count_of_the_rest():
-    errors = errors_of(text="q\n" + "a,b\n" * 80, format="csv")
+    errors = errors_of(text="q,r\n" + "a,b,c\n" * 80, format="csv")
     assert len(errors) == 51
     assert errors[-1] == (("file",), "… and 30 more problem(s).")
 

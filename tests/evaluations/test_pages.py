@@ -1,9 +1,13 @@
 """The evaluation pages: login, organisation scoping, CSRF, forms and what they show."""
 
+import csv
+import io
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from evaluations.datasets import MAX_BYTES
 from evaluations.models import Dataset, Evaluation, Metric
 from evaluations.services.lifecycle import evaluation_create
 from organizations.models import Role
@@ -55,12 +59,12 @@ def test_uploading_a_csv_file_shows_its_preview(member_user):
 
 def test_pasted_data_with_errors_shows_them_by_row_and_keeps_the_text(member_user):
     response = logged_in(member_user).post(
-        "/evaluations/datasets", {"name": "Bad", "format": "csv", "content": "question,expected\nA,1\n,2\nB\n"}
+        "/evaluations/datasets", {"name": "Bad", "format": "csv", "content": "question,expected\nA,1\nB\nC,2,3\n"}
     )
     assert response.status_code == 422
     html = response.content.decode()
-    assert "row 2: column &#x27;question&#x27; is empty." in html
-    assert "row 3 (line 4): has 1 values but the header has 2 columns." in html
+    assert "row 2 (line 3): has 1 values but the header has 2 columns." in html
+    assert "row 3 (line 4): has 3 values but the header has 2 columns." in html
     assert "question,expected\nA,1" in html
     assert not Dataset.objects.exists()
 
@@ -165,6 +169,30 @@ def test_csv_export_from_the_page_escapes_formulas(member_user, evaluation):
     assert ",model-b,succeeded,'-2+3," in text
 
 
+@pytest.mark.parametrize(
+    ("output", "written"),
+    [
+        ("  =HYPERLINK(1)", "'  =HYPERLINK(1)"),  # spreadsheets skip leading spaces before a formula
+        ("\u3000+1", "'\u3000+1"),  # an ideographic space
+        ("\uff1dSUM(A1)", "'\uff1dSUM(A1)"),  # full-width equals sign
+        ("\uff0b1", "'\uff0b1"),
+        ("\uff0d1", "'\uff0d1"),
+        ("\uff20SUM(A1)", "'\uff20SUM(A1)"),
+        ("a = b", "a = b"),
+    ],
+)
+def test_csv_export_escapes_formulas_after_spaces_and_in_full_width_and_opens_as_utf8(
+    member_user, evaluation, output, written
+):
+    Run.objects.filter(model_alias="model-b").update(status="succeeded", output=output)
+    response = logged_in(member_user).get(f"/evaluations/{evaluation.pk}/results.csv")
+    body = b"".join(response.streaming_content)
+    assert body.startswith(b"\xef\xbb\xbf"), "a UTF-8 byte order mark, so that Excel does not guess a code page"
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    assert rows[0][0] == "row"
+    assert written in [row[rows[0].index("output")] for row in rows[1:]]
+
+
 def test_another_organisation_gets_404(other_admin, evaluation):
     client = logged_in(other_admin)
     for path in (
@@ -210,9 +238,28 @@ def test_problems_are_shown_on_the_field_they_are_about(member_user, provider, j
 
 
 def test_problems_in_an_uploaded_file_are_shown_on_the_file_field(member_user):
-    upload = SimpleUploadedFile("bad.csv", b"question,expected\n,2\n", content_type="text/csv")
+    upload = SimpleUploadedFile("bad.csv", b"question,expected\n1,2,3\n", content_type="text/csv")
     response = logged_in(member_user).post("/evaluations/datasets", {"format": "auto", "file": upload})
     html = response.content.decode()
     assert response.status_code == 422 and not Dataset.objects.exists()
-    assert '<ul class="field-errors" id="id_file_error"><li>row 1: column &#x27;question&#x27; is empty.</li>' in html
+    expected = "row 1 (line 2): has 3 values but the header has 2 columns."
+    assert f'<ul class="field-errors" id="id_file_error"><li>{expected}</li>' in html
     assert 'id="id_content_error"' not in html
+
+
+def test_a_dataset_of_the_documented_size_can_be_pasted_and_a_larger_one_is_a_field_error(member_user):
+    # The form posts pasted text as a field, which Django bounds by DATA_UPLOAD_MAX_MEMORY_SIZE: that bound must
+    # leave room for the documented 5 MB, and beyond it the answer is an error on the field, not a 400 page.
+    row = "What is the capital of a country whose name is long enough to fill this row?;" + "x" * 800
+    text = "question;expected\n" + "\n".join(f"{row}{n}" for n in range(4_900)) + "\n"
+    assert 4 * 2**20 < len(text.encode()) <= MAX_BYTES
+    response = logged_in(member_user).post("/evaluations/datasets", {"name": "Big", "format": "auto", "content": text})
+    assert response.status_code == 302
+    dataset = Dataset.objects.get(name="Big")
+    assert (dataset.row_count, dataset.columns) == (4_900, ["question", "expected"])
+
+    too_big = text + "y" * (MAX_BYTES - len(text.encode()) + 1)
+    response = logged_in(member_user).post("/evaluations/datasets", {"name": "Bigger", "content": too_big})
+    assert response.status_code == 422
+    assert 'id="id_content_error"' in response.content.decode()
+    assert not Dataset.objects.filter(name="Bigger").exists()
