@@ -6,6 +6,7 @@ the services check the rest and raise Invalid, whose errors `add_problems` puts 
 """
 
 import json
+import uuid
 from typing import Any
 
 from django import forms
@@ -181,6 +182,9 @@ class DatasetSelect(forms.Select):
 class EvaluationForm(ProblemsForm):
     problem_fields = {"messages": "prompt"}
 
+    # Made when the form is shown and sent back with it: a second submit of the same form (a double click, a
+    # reload that re-posts) finds the evaluation the first one created (evaluation_create_once).
+    idempotency_key = forms.CharField(required=False, widget=forms.HiddenInput, max_length=255)
     name = forms.CharField(
         label="Evaluation name",
         required=False,
@@ -233,6 +237,7 @@ class EvaluationForm(ProblemsForm):
         **kwargs,
     ) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["idempotency_key"].initial = uuid.uuid4().hex
         self.fields["prompt_version"].choices = [("", "None: write the prompt below"), *prompt_versions]
         dataset_field = self.fields["dataset"]
         dataset_field.choices = [("", "Pick a dataset…")] + [

@@ -99,10 +99,21 @@ class Evaluation(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The client's Idempotency-Key (or the new-evaluation form's token) and a digest of the request it came with:
+    # a repeated request with the same key gets this evaluation instead of a second one.
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True, editable=False)  # noqa: DJ001
+    request_digest = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["organization", "-created_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "idempotency_key"],
+                condition=models.Q(idempotency_key__isnull=False),
+                name="evaluation_idempotency_key_unique",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -29,7 +29,12 @@ from evaluations.selectors import (
 )
 from evaluations.services.common import InUse
 from evaluations.services.datasets import dataset_create, dataset_delete
-from evaluations.services.lifecycle import evaluation_cancel, evaluation_create
+from evaluations.services.lifecycle import (
+    IdempotencyKeyInvalid,
+    evaluation_cancel,
+    evaluation_create,
+    evaluation_create_once,
+)
 from evaluations.services.metrics import metric_create
 from evaluations.services.permissions import can_delete
 from evaluations.services.scoring import run_scores_request
@@ -165,17 +170,23 @@ def evaluation_new_page(request):
         prompt_versions=prompt_version_choices(organization=organization),
     )
     if form.is_bound and form.is_valid():
+        request_fields = {
+            "name": form.cleaned_data["name"],
+            "dataset": form.cleaned_data["dataset"],
+            "messages": form.messages(),
+            "prompt_version": form.cleaned_data["prompt_version"] or None,
+            "models": form.cleaned_data["columns"],
+            "metrics": form.cleaned_data["metrics"],
+        }
+        key = form.cleaned_data["idempotency_key"]
         try:
-            evaluation = evaluation_create(
-                organization=organization,
-                user=request.user,
-                name=form.cleaned_data["name"],
-                dataset=form.cleaned_data["dataset"],
-                messages=form.messages(),
-                prompt_version=form.cleaned_data["prompt_version"] or None,
-                models=form.cleaned_data["columns"],
-                metrics=form.cleaned_data["metrics"],
-            )
+            try:
+                evaluation, _ = evaluation_create_once(
+                    organization=organization, user=request.user, idempotency_key=key, **request_fields
+                )
+            except IdempotencyKeyInvalid:
+                # A form changed after its first submit (Back, edit, submit) is a new evaluation, not a replay.
+                evaluation = evaluation_create(organization=organization, user=request.user, **request_fields)
         except Invalid as exc:
             form.add_problems(exc)
         else:

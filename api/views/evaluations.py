@@ -10,13 +10,19 @@ from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from api.errors import Unprocessable
 from api.schema import error_responses
 from api.serializers import StrictCharField, TimestampField
 from api.views.base import OrganizationApi, found
 from api.views.runs import StrictUUIDField
 from evaluations.export import csv_response
 from evaluations.selectors import evaluation_get, evaluation_list, evaluation_progress, evaluation_results
-from evaluations.services.lifecycle import evaluation_cancel, evaluation_create
+from evaluations.services.lifecycle import (
+    IdempotencyKeyInvalid,
+    evaluation_cancel,
+    evaluation_create,
+    evaluation_create_once,
+)
 from evaluations.services.permissions import can_delete
 
 
@@ -100,18 +106,39 @@ class EvaluationsApi(OrganizationApi):
         description=(
             "Answers 202 once every run is queued; poll `GET /api/v2/evaluations/{id}`. A row without a value for "
             'a prompt variable is a 422 before anything is queued (`loc` `["body", "dataset", "rows", 3, "question"]`).'
+            " With an `Idempotency-Key` header (1 to 255 visible ASCII characters, e.g. a UUID) a retried request "
+            "creates nothing new: it answers the first evaluation with `Idempotent-Replayed: true`; the same key "
+            'with another body is a 422 (`loc` `["header", "Idempotency-Key"]`, type `idempotency_conflict`).'
         ),
         request=EvaluationCreateInput,
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                required=False,
+                description="Makes a retried request return the first evaluation instead of creating another.",
+            )
+        ],
         responses={202: EvaluationDetailOutput, **error_responses(401, 403, 422)},
     )
     def post(self, request):
         data = self.validated(self.EvaluationCreateInput, request.data, where="body")
-        evaluation = evaluation_create(organization=self.organization, user=request.user, **data)
-        return Response(
-            EvaluationDetailOutput(evaluation).data,
-            status=status.HTTP_202_ACCEPTED,
-            headers={"Location": f"/api/v2/evaluations/{evaluation.pk}"},
-        )
+        headers = {}
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
+            evaluation = evaluation_create(organization=self.organization, user=request.user, **data)
+        else:
+            try:
+                evaluation, created = evaluation_create_once(
+                    organization=self.organization, user=request.user, idempotency_key=key, **data
+                )
+            except IdempotencyKeyInvalid as exc:
+                raise Unprocessable.from_document_errors(exc.errors, where="header") from None
+            if not created:
+                headers["Idempotent-Replayed"] = "true"
+        headers["Location"] = f"/api/v2/evaluations/{evaluation.pk}"
+        return Response(EvaluationDetailOutput(evaluation).data, status=status.HTTP_202_ACCEPTED, headers=headers)
 
 
 class EvaluationDetailApi(OrganizationApi):

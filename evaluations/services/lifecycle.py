@@ -10,9 +10,12 @@ so several worker threads, and the periodic safety net (`evaluations.tasks.advan
 same evaluation at the same time.
 """
 
+import hashlib
+import json
+import re
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -33,6 +36,65 @@ from runners.services import RunSpec, job_create, runs_enqueue_bulk, runs_publis
 MAX_RUNS = 20_000
 
 
+IDEMPOTENCY_KEY_RE = re.compile(r"[\x21-\x7e]{1,255}")
+
+
+class IdempotencyKeyInvalid(Invalid):
+    """The idempotency key is malformed or was used with another request; its Problem's loc is ("Idempotency-Key",)."""
+
+
+def evaluation_create_once(
+    *, organization: Organization, user, idempotency_key: Any, **request
+) -> tuple[Evaluation, bool]:
+    """evaluation_create once per `idempotency_key`: (the evaluation, True if this call created it).
+
+    The key is the client's (the `Idempotency-Key` header, draft-ietf-httpapi-idempotency-key-header; the new
+    evaluation form sends a token made when the form was shown), 1 to 255 visible ASCII characters, kept per
+    organisation. A repeated request with the same key and the same body gets the first evaluation, also when both
+    arrive at once (the database's unique constraint decides); the same key with another body is an Invalid
+    (`idempotency_conflict`), since it can only be a client's mistake. Both raise IdempotencyKeyInvalid.
+    """
+    if not isinstance(idempotency_key, str) or not IDEMPOTENCY_KEY_RE.fullmatch(idempotency_key):
+        raise IdempotencyKeyInvalid(
+            [
+                Problem(
+                    ("Idempotency-Key",),
+                    "1 to 255 visible ASCII characters, such as a UUID.",
+                    "idempotency_key",
+                )
+            ]
+        )
+    digest = hashlib.sha256(json.dumps(request, sort_keys=True, default=str).encode()).hexdigest()
+    existing = _evaluation_for_key(organization=organization, key=idempotency_key, digest=digest)
+    if existing is not None:
+        return existing, False
+    try:
+        evaluation = evaluation_create(
+            organization=organization, user=user, idempotency=(idempotency_key, digest), **request
+        )
+    except IntegrityError:
+        existing = _evaluation_for_key(organization=organization, key=idempotency_key, digest=digest)
+        if existing is None:
+            raise
+        return existing, False
+    return evaluation, True
+
+
+def _evaluation_for_key(*, organization: Organization, key: str, digest: str) -> Evaluation | None:
+    evaluation = Evaluation.objects.filter(organization=organization, idempotency_key=key).first()
+    if evaluation is not None and evaluation.request_digest != digest:
+        raise IdempotencyKeyInvalid(
+            [
+                Problem(
+                    ("Idempotency-Key",),
+                    "This key was already used for a different evaluation; use a new key for a new request.",
+                    "idempotency_conflict",
+                )
+            ]
+        )
+    return evaluation
+
+
 def evaluation_create(
     *,
     organization: Organization,
@@ -43,13 +105,15 @@ def evaluation_create(
     metrics: Any = None,
     name: Any = None,
     prompt_version: Any = None,
+    idempotency: tuple[str, str] | None = None,
 ) -> Evaluation:
     """Check everything, then create one queued Run per row x model in one transaction (all or nothing).
 
     `dataset` is a Dataset's public id (UUID); `models` a list of {"model": alias, "parameters": {...}}; `metrics`
     Metrics' public ids.
     `prompt_version` (a saved prompt version's id) instead of `messages`: its messages, and its parameters under
-    each model's own; the evaluation and every run record it.
+    each model's own; the evaluation and every run record it. `idempotency` is (key, request digest), set by
+    evaluation_create_once; a key already used raises IntegrityError and nothing is created.
     """
     errors: list[Problem] = []
     version = None
@@ -115,6 +179,8 @@ def evaluation_create(
             job=job,
             judge_job=judge_job,
             total_runs=len(rows) * len(columns),
+            idempotency_key=idempotency[0] if idempotency else None,
+            request_digest=idempotency[1] if idempotency else "",
         )
         evaluation.metrics.set(metric_list)
         specs, pairs = [], []

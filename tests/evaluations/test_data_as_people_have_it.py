@@ -157,3 +157,62 @@ def test_a_judge_model_that_supports_response_format_is_sent_the_verdict_schema(
     assert request.json["response_format"] == VERDICT_RESPONSE_FORMAT
     evaluation_advance(evaluation=evaluation)
     assert MetricScore.objects.get(metric=metric).mean == 0.75
+
+
+# Idempotent creation: a double submit or a retried POST makes one evaluation.
+
+
+def create_body(dataset, **overrides):
+    return {
+        "dataset": str(dataset.uuid),
+        "messages": [{"role": "user", "content": "{{question}}"}],
+        "models": [{"model": "model-a"}],
+        **overrides,
+    }
+
+
+def test_a_retried_post_with_the_same_idempotency_key_makes_one_evaluation(org, admin_user, integrations, make_dataset):
+    from evaluations.models import Evaluation
+    from tests.api.conftest import client_for
+
+    api = client_for(admin_user)
+    dataset = make_dataset(3)
+    first = api.post("/api/v2/evaluations", create_body(dataset), format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    again = api.post("/api/v2/evaluations", create_body(dataset), format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    assert first.status_code == again.status_code == 202
+    assert again.json()["id"] == first.json()["id"] and again["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first
+    assert Evaluation.objects.count() == 1 and Run.objects.count() == 3
+
+    other = api.post(
+        "/api/v2/evaluations", create_body(dataset, name="Other"), format="json", HTTP_IDEMPOTENCY_KEY="k-1"
+    )
+    assert other.status_code == 422
+    assert other.json()["detail"][0]["loc"] == ["header", "Idempotency-Key"]
+    assert other.json()["detail"][0]["type"] == "idempotency_conflict"
+    bad = api.post("/api/v2/evaluations", create_body(dataset), format="json", HTTP_IDEMPOTENCY_KEY="a key")
+    assert bad.status_code == 422 and bad.json()["detail"][0]["type"] == "idempotency_key"
+    assert Evaluation.objects.count() == 1 and Run.objects.count() == 3
+
+    # Keys are per organisation, and without a key every POST is a new evaluation.
+    assert api.post("/api/v2/evaluations", create_body(dataset), format="json").status_code == 202
+    assert Evaluation.objects.count() == 2
+
+
+def test_a_double_submit_of_the_new_evaluation_form_makes_one_evaluation(org, admin_user, integrations, make_dataset):
+    from evaluations.models import Evaluation
+    from tests.evaluations.conftest import logged_in
+
+    dataset = make_dataset(2)
+    client = logged_in(admin_user)
+    page = client.get("/evaluations/new").content.decode()
+    key = page.split('name="idempotency_key" value="', 1)[1].split('"', 1)[0]
+    assert len(key) == 32
+    form = {"idempotency_key": key, "dataset": str(dataset.uuid), "prompt": "{{question}}", "models": ["model-a"]}
+    first, second = client.post("/evaluations/new", form), client.post("/evaluations/new", form)
+    assert first.status_code == second.status_code == 302 and first["Location"] == second["Location"]
+    assert Evaluation.objects.count() == 1
+    # Back, change, submit again: a new evaluation, not a conflict.
+    changed = client.post("/evaluations/new", {**form, "name": "Second try"})
+    assert changed.status_code == 302 and changed["Location"] != first["Location"]
+    assert Evaluation.objects.count() == 2
