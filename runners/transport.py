@@ -11,7 +11,7 @@ import json
 import socket
 import ssl
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -307,16 +307,19 @@ def too_large(limit: int, *, status: int | None, what: str = "answer") -> Transp
     )
 
 
-async def read_bounded(response: httpx.Response, limit: int) -> bytes:
+async def read_bounded(response: httpx.Response, limit: int, *, began: Callable[[], None] | None = None) -> bytes:
     """The body of `response`, or TransportError(response_too_large) as soon as more than `limit` bytes arrive.
 
     A Content-Length above the limit is refused before reading; a body without one is counted as it streams in.
+    `began` is called when the first bytes arrive.
     """
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise too_large(limit, status=response.status_code)
     chunks, size = [], 0
     async for chunk in response.aiter_bytes():
+        if began is not None and not size:
+            began()
         size += len(chunk)
         if size > limit:
             raise too_large(limit, status=response.status_code)
@@ -393,10 +396,13 @@ async def send_completion(
     than `max_response_bytes` of the answer are read (TransportError response_too_large beyond).
     """
     content = json.dumps(body).encode()
-    answering = False  # a 2xx answer has begun: from then on the request is never sent again
+    answering = False  # a 2xx answer's body has begun: from then on the request is never sent again
+
+    def begin() -> None:
+        nonlocal answering
+        answering = True
 
     async def exchange() -> Reply:
-        nonlocal answering
         client = http_client()
         async with client.stream(
             "POST", url, headers=headers, content=content, timeout=timeouts.for_httpx()
@@ -405,11 +411,10 @@ async def send_completion(
             if response.status_code >= 300:
                 raw = await read_bounded(response, max_response_bytes)
                 raise status_failure(response.status_code, raw, response.headers, url=url, model=model, secrets=secrets)
-            answering = True
             if accumulator is not None and "text/event-stream" in content_type:
                 return await _read_event_stream(response, accumulator, limit=max_response_bytes, secrets=secrets)
             # Also the answer of a provider that ignores "stream": true.
-            body = await read_bounded(response, max_response_bytes)
+            body = await read_bounded(response, max_response_bytes, began=begin)
             return _completion_reply(body, content_type, response.status_code, secrets=secrets)
 
     # No overall timeout here: httpx's read timeout (RUNNERS_REQUEST_TIMEOUT) bounds the wait for the first byte

@@ -15,7 +15,7 @@ def run_with(execute, openai_server, integrate, enqueue, *answers, stream=False)
 @pytest.mark.parametrize(
     ("error", "kind"),
     [
-        ({"message": "Rate limit reached for requests", "type": "requests", "code": "rate_limit_exceeded"}, "rate_limited"),
+        ({"message": "Rate limit reached", "type": "requests", "code": "rate_limit_exceeded"}, "rate_limited"),
         ({"message": "Too many requests", "code": 429}, "rate_limited"),
         ({"message": "Upstream error from provider", "code": 502}, "provider_error"),
         ({"message": "The server had an error", "type": "server_error", "code": None}, "provider_error"),
@@ -91,8 +91,8 @@ def test_an_error_as_the_first_event_of_a_stream_is_retried_like_its_code(execut
 
 
 def test_a_completion_with_a_null_error_field_is_an_answer(execute, openai_server, integrate, enqueue):
-    answer = {"id": "x", "object": "chat.completion", "error": None,
-              "choices": [{"index": 0, "message": {"role": "assistant", "content": "fine"}, "finish_reason": "stop"}]}  # fmt: skip
+    choice = {"index": 0, "message": {"role": "assistant", "content": "fine"}, "finish_reason": "stop"}
+    answer = {"id": "x", "object": "chat.completion", "error": None, "choices": [choice]}
     run = run_with(execute, openai_server, integrate, enqueue, Reply(json=answer))
 
     assert (run.status, run.output) == ("succeeded", "fine")

@@ -123,7 +123,8 @@ def test_an_error_event_in_the_middle_fails_with_the_providers_words_and_keeps_t
     assert run.output == "Partial"
     assert "sk-test-ABC123xyz" not in run.error_message
     assert run.error_message.startswith(
-        'The provider reported an error in the middle of the stream with HTTP 200 (error code "server_error"): "Upstream overloaded for key '
+        'The provider reported an error in the middle of the stream with HTTP 200 (error code "server_error"): '
+        '"Upstream overloaded for key '
     )
     assert len(openai_server.completion_requests) == 1
     assert run.attempts == 1

@@ -106,7 +106,9 @@ def test_postgresql_refusing_nul_fails_the_run_instead_of_leaving_it_running(
 
 
 def test_the_stored_response_is_valid_json_for_any_reader(execute, openai_server, integrate, enqueue):
-    run = run_with(execute, openai_server, integrate, enqueue, raw_completion('{"content": "ok"}', ', "x": [NaN, 1e999]'))
+    run = run_with(
+        execute, openai_server, integrate, enqueue, raw_completion('{"content": "ok"}', ', "x": [NaN, 1e999]')
+    )
 
     assert run.response["x"] == [None, None]
     json.dumps(run.response, allow_nan=False)  # raises on NaN or Infinity
