@@ -171,8 +171,9 @@ class StreamAccumulator:
 
     @property
     def began(self) -> bool:
-        """Whether the provider has begun answering (at least one chunk arrived)."""
-        return self.chunks > 0
+        """Whether the provider has begun returning output (content, reasoning or a tool call; a chunk with only
+        the role or usage, or a keep-alive, is not output)."""
+        return self.first_token_at is not None
 
     def reply(self, *, status_code: int | None = None) -> Reply:
         tool_calls = self.tool_calls.calls() or None

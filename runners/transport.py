@@ -344,7 +344,7 @@ async def _read_event_stream(
         async for event in aiter_events(response, limit=limit):
             if event.data.strip() == "[DONE]":
                 break
-            mid_stream = " in the middle of the stream"
+            mid_stream = " in the middle of the stream" if accumulator.began else " in its event stream"
             try:
                 payload = load_json(event.data)
             except ValueError:

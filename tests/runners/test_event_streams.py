@@ -150,3 +150,13 @@ def test_the_parser_follows_the_specifications_field_rules():
         ServerSentEvent(event="update", data=" two spaces", id="7", retry=10),
         ServerSentEvent(event="message", data="after", id="7", retry=10),
     ]
+
+
+def test_an_error_after_only_a_role_chunk_and_keep_alives_is_retried(execute, openai_server, integrate, enqueue):
+    # Nothing of the answer had come yet: sending the request again cannot duplicate output.
+    body = f": ping\n\ndata: {data(chunk(None, role='assistant'))}\n\ndata: {data({'error': {'code': 503}})}\n\n"
+    run = streamed(execute, openai_server, integrate, enqueue, EventStream(raw=[body.encode()]))
+
+    assert run.status == "succeeded", run.error_message
+    assert [attempt["error_type"] for attempt in run.attempt_log] == ["provider_error", None]
+    assert run.output == "echo: Hello there"
