@@ -32,7 +32,10 @@ def _reply_fields(reply: Reply, secrets: list[str]) -> dict[str, Any]:
 
     return {
         "output": text(reply.output),
-        "finish_reason": text(reply.finish_reason),
+        # A column of 64 characters: a longer value is cut rather than refused.
+        "finish_reason": text(reply.finish_reason)[: Run._meta.get_field("finish_reason").max_length]
+        if reply.finish_reason
+        else None,
         "response": scrub_json(storable_json(reply.response), secrets),
         "usage": storable_json(reply.usage),
         "tool_calls": scrub_json(storable_json(reply.tool_calls), secrets) if reply.tool_calls else None,

@@ -61,6 +61,14 @@ def test_nan_infinity_huge_numbers_and_deep_nesting_are_made_storable(execute, o
     assert depth == MAX_STORED_DEPTH
 
 
+def test_a_finish_reason_longer_than_its_column_is_cut(execute, openai_server, integrate, enqueue):
+    answer = raw_completion('{"content": "ok"}').body.replace('"stop"', '"' + "x" * 100 + '"')
+    run = run_with(execute, openai_server, integrate, enqueue, Reply(body=answer, content_type="application/json"))
+
+    assert run.status == "succeeded", run.error_message
+    assert run.finish_reason == "x" * 64
+
+
 def test_a_streamed_answer_with_nul_is_stored(execute, openai_server, integrate, enqueue):
     chunk = {"id": "c", "choices": [{"index": 0, "delta": {"content": "x\u0000y"}, "finish_reason": "stop"}]}
     run = run_with(execute, openai_server, integrate, enqueue, EventStream([chunk, "[DONE]"]), stream=True)
