@@ -5,6 +5,26 @@ from runners.failures import FailureKind
 from runners.transport import TransportError
 
 
+def answer_failure(reply: Reply) -> TransportError | None:
+    """A failure for a well-formed answer that is not one (see the functions below), else None."""
+    return empty_answer_failure(reply) or error_finish_failure(reply)
+
+
+def error_finish_failure(reply: Reply) -> TransportError | None:
+    """A failure for an answer that ended with `finish_reason: "error"` and no error object (OpenRouter and Gemini
+    end a generation their upstream abandoned this way); what arrived before is kept."""
+    if reply.finish_reason != "error":
+        return None
+    error = TransportError(
+        'The provider ended the answer with finish_reason "error" and no error message.',
+        permanent=True,
+        error_type=FailureKind.PROVIDER_ERROR,
+        status_code=reply.status_code,
+    )
+    error.partial = reply
+    return error
+
+
 def empty_answer_failure(reply: Reply) -> TransportError | None:
     """A failure for an answer with no content and no tool call that stopped on `length`, else None.
 

@@ -130,6 +130,30 @@ def test_an_error_event_in_the_middle_fails_with_the_providers_words_and_keeps_t
     assert run.attempts == 1
 
 
+def test_openrouters_error_chunk_after_output_fails_keeping_it(execute, openai_server, integrate, enqueue):
+    # https://openrouter.ai/docs/api-reference/errors#mid-stream-errors: a chunk with a top-level error object
+    # and finish_reason "error", after HTTP 200 was committed.
+    error_chunk = {
+        "id": "gen-1",
+        "object": "chat.completion.chunk",
+        "error": {"code": "server_error", "message": "Provider disconnected", "metadata": {"error_type": "x"}},
+        "choices": [{"index": 0, "delta": {"content": ""}, "finish_reason": "error"}],
+    }
+    run = streamed(execute, openai_server, integrate, enqueue, EventStream([chunk("Some text"), error_chunk]))
+
+    assert (run.status, run.error_type, run.output) == ("failed", "provider_error", "Some text")
+    assert '"Provider disconnected"' in run.error_message
+    assert len(openai_server.completion_requests) == 1
+
+
+def test_finish_reason_error_without_an_error_object_is_a_failure(execute, openai_server, integrate, enqueue):
+    events = [chunk("Half"), chunk(None, "error")]
+    run = streamed(execute, openai_server, integrate, enqueue, EventStream(events))
+
+    assert (run.status, run.error_type, run.output) == ("failed", "provider_error", "Half")
+    assert run.error_message == 'The provider ended the answer with finish_reason "error" and no error message.'
+
+
 def test_an_error_event_with_plain_text_data_is_a_failure_with_that_text(execute, openai_server, integrate, enqueue):
     body = f"data: {data(chunk('So far'))}\n\nevent: error\ndata: connection to upstream lost\n\n"
     run = streamed(execute, openai_server, integrate, enqueue, EventStream(raw=[body.encode()]))

@@ -84,6 +84,16 @@ def test_ids_and_names_repeated_in_every_fragment_are_not_concatenated(execute, 
     assert run.tool_calls == [WEATHER]
 
 
+def test_calls_of_a_parallel_batch_all_numbered_zero_stay_apart(execute, openai_server, integrate, enqueue):
+    # Ollama sends index 0 for every call of a parallel batch, each with its own id.
+    second = {"id": "call_def", "type": "function", "function": {"name": "get_time", "arguments": "{}"}}
+    events = [chunk({"tool_calls": [{"index": 0, **WEATHER}]}), chunk({"tool_calls": [{"index": 0, **second}]}),
+              chunk({}, "tool_calls")]  # fmt: skip
+    run = run_with(execute, openai_server, integrate, enqueue, EventStream(events), stream=True)
+
+    assert run.tool_calls == [WEATHER, second]
+
+
 def test_fragments_without_an_index_open_a_call_per_new_id(execute, openai_server, integrate, enqueue):
     events = [
         chunk({"tool_calls": [{"id": "call_abc", "type": "function", "function": {"name": "get_weather"}}]}),
