@@ -119,3 +119,14 @@ def test_every_problem_of_a_conversation_is_reported_at_once_in_message_order(ad
         ["body", "messages", 1, "tool_calls", 0, "function", "arguments"],
         ["body", "messages", 2, "tool_call_id"],
     ]
+
+
+def test_a_list_read_cuts_the_reasoning_like_the_output(admin_client, provider):
+    message = {"role": "assistant", "content": "ok", "reasoning_content": "r" * 3000}
+    choice = {"index": 0, "message": message, "finish_reason": "stop"}
+    provider.enqueue(Reply(json={"id": "x", "object": "chat.completion", "choices": [choice]}))
+    run_id = start(admin_client, [{"role": "user", "content": "hi"}]).json()["id"]
+    run_execute(run_id=run_id)
+
+    assert admin_client.get(f"/api/v2/runs/{run_id}").json()["reasoning"] == "r" * 3000
+    assert admin_client.get("/api/v2/runs").json()["results"][0]["reasoning"] == "r" * 1000
