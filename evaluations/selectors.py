@@ -207,6 +207,8 @@ class Cell:
     prompt_tokens: int | None
     completion_tokens: int | None
     total_tokens: int | None
+    # The model's tool calls in OpenAI's shape (runners.models.Run.tool_calls), or None.
+    tool_calls: list[dict] | None = None
     # By the metric's public id.
     scores: dict[uuid.UUID, ScoreCell] = field(default_factory=dict)
 
@@ -294,8 +296,9 @@ def _cells(evaluation: Evaluation) -> dict[tuple[int, str], Cell]:
         "run__error_message",
         "run__latency_ms",
         "run__usage",
+        "run__tool_calls",
     )
-    for pk, alias, index, run_id, status, output, error_type, error_message, latency, usage in rows:
+    for pk, alias, index, run_id, status, output, error_type, error_message, latency, usage, tool_calls in rows:
         cell = Cell(
             model_alias=alias,
             run_id=str(run_id),
@@ -307,6 +310,7 @@ def _cells(evaluation: Evaluation) -> dict[tuple[int, str], Cell]:
             prompt_tokens=_usage(usage, "prompt_tokens"),
             completion_tokens=_usage(usage, "completion_tokens"),
             total_tokens=_usage(usage, "total_tokens"),
+            tool_calls=tool_calls,
         )
         cells[(index, alias)] = cell
         by_result[pk] = cell

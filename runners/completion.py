@@ -7,6 +7,8 @@ from typing import Any
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field
 
+from runners.tool_calls import ToolCallMerger, normalized_tool_calls
+
 
 class _Lenient(BaseModel):
     # Providers add fields of their own; keep them in the stored response, ignore them here.
@@ -28,8 +30,17 @@ class Usage(_Lenient):
 class Message(_Lenient):
     role: str | None = None
     content: str | list[Any] | None = None
-    tool_calls: list[dict[str, Any]] | None = None
+    tool_calls: list[Any] | None = None
     refusal: str | None = None
+    # The model's reasoning: `reasoning_content` (DeepSeek, vLLM), `reasoning` (OpenRouter, Ollama, newer vLLM).
+    reasoning_content: Any = None
+    reasoning: Any = None
+
+    def reasoning_text(self) -> str:
+        for value in (self.reasoning_content, self.reasoning):
+            if isinstance(value, str) and value:
+                return value
+        return ""
 
 
 class Choice(_Lenient):
@@ -45,15 +56,13 @@ class ChatCompletion(_Lenient):
     usage: Usage | None = None
 
 
-class Delta(_Lenient):
-    role: str | None = None
+class Delta(Message):
     content: str | None = None
-    tool_calls: list[dict[str, Any]] | None = None
 
 
 class ChunkChoice(_Lenient):
     index: int = 0
-    delta: Delta = Field(default_factory=Delta)
+    delta: Delta | None = None  # some servers send "delta": null with the finish_reason
     finish_reason: str | None = None
 
 
@@ -108,6 +117,9 @@ class Reply:
     status_code: int | None = None
     # Streamed answers: from the accumulator's creation (just before the request is sent) to the first content.
     time_to_first_token_ms: float | None = None
+    # OpenAI's shape (runners.tool_calls); None when the model called no tool.
+    tool_calls: list[dict[str, Any]] | None = None
+    reasoning: str | None = None
 
 
 def reply_from_completion(completion: ChatCompletion, *, status_code: int | None = None) -> Reply:
@@ -118,6 +130,8 @@ def reply_from_completion(completion: ChatCompletion, *, status_code: int | None
         usage=completion.usage.as_record() if completion.usage else None,
         response=completion.model_dump(mode="json", exclude_none=True),
         status_code=status_code,
+        tool_calls=normalized_tool_calls(first.message.tool_calls),
+        reasoning=first.message.reasoning_text() or None,
     )
 
 
@@ -131,7 +145,8 @@ class StreamAccumulator:
     id: str | None = None
     model: str | None = None
     chunks: int = 0
-    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    reasoning: str = ""
+    tool_calls: ToolCallMerger = field(default_factory=ToolCallMerger)
     created: float = field(default_factory=time.monotonic)
     first_token_at: float | None = None
 
@@ -144,19 +159,29 @@ class StreamAccumulator:
         for choice in chunk.choices:
             if choice.index != 0:
                 continue
-            if choice.delta.content:
-                if self.first_token_at is None:
-                    self.first_token_at = time.monotonic()
-                self.text += choice.delta.content
-            if choice.delta.tool_calls:
-                self.tool_calls.extend(choice.delta.tool_calls)
+            delta = choice.delta or Delta()
+            if self.first_token_at is None and (delta.content or delta.tool_calls or delta.reasoning_text()):
+                self.first_token_at = time.monotonic()
+            self.text += delta.content or ""
+            self.reasoning += delta.reasoning_text()
+            if delta.tool_calls:
+                self.tool_calls.add(delta.tool_calls)
             if choice.finish_reason:
                 self.finish_reason = choice.finish_reason
 
+    @property
+    def began(self) -> bool:
+        """Whether the provider has begun returning output (content, reasoning or a tool call; a chunk with only
+        the role or usage, or a keep-alive, is not output)."""
+        return self.first_token_at is not None
+
     def reply(self, *, status_code: int | None = None) -> Reply:
-        message: dict[str, Any] = {"role": "assistant", "content": self.text}
-        if self.tool_calls:
-            message["tool_calls"] = self.tool_calls
+        tool_calls = self.tool_calls.calls() or None
+        message: dict[str, Any] = {"role": "assistant", "content": self.text if self.text or not tool_calls else None}
+        if tool_calls:
+            message["tool_calls"] = tool_calls
+        if self.reasoning:
+            message["reasoning_content"] = self.reasoning
         response: dict[str, Any] = {
             "id": self.id,
             "object": "chat.completion",
@@ -168,4 +193,13 @@ class StreamAccumulator:
         if usage:
             response["usage"] = usage
         first_token_ms = (self.first_token_at - self.created) * 1000 if self.first_token_at is not None else None
-        return Reply(self.text, self.finish_reason, usage, response, status_code, first_token_ms)
+        return Reply(
+            self.text,
+            self.finish_reason,
+            usage,
+            response,
+            status_code,
+            first_token_ms,
+            tool_calls=tool_calls,
+            reasoning=self.reasoning or None,
+        )

@@ -50,18 +50,22 @@ def wait_for_result(
     """Wait for a coroutine submitted to the shared loop, publishing a stream's partial output (scrubbed of
     `secrets`: a provider may echo the request) meanwhile.
 
-    Raises TransportError (timeout) at the run's deadline, or what the coroutine raised.
+    Raises TransportError (timeout) at the run's deadline, keeping a stream's output received so far, or what the
+    coroutine raised.
     """
     published = ""
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             future.cancel()
-            raise TransportError(
+            error = TransportError(
                 f"The run reached its time limit of {settings.RUNNERS_MAX_RUN_SECONDS} s (RUNNERS_MAX_RUN_SECONDS).",
                 permanent=True,
                 error_type=FailureKind.TIMEOUT,
             )
+            if accumulator is not None and accumulator.began:
+                error.keep_partial(accumulator.reply())
+            raise error
         try:
             return future.result(timeout=min(LIVE_OUTPUT_INTERVAL, remaining) if accumulator else remaining)
         except TimeoutError:

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import connection
 
 from core.log_context import run_log_bind
+from runners.answer_checks import answer_failure
 from runners.building import run_target_build
 from runners.claiming import run_claim
 from runners.delivery import deliver_completion
@@ -69,6 +70,10 @@ def _execute_claimed(run: Run) -> Outcome:
     deadline = time.monotonic() + settings.RUNNERS_MAX_RUN_SECONDS
     deliver = deliver_to_handler if target.integration.custom_llm_config else deliver_completion
     outcome = deliver(target, deadline=deadline)
+    if outcome.reply is not None and (empty := answer_failure(outcome.reply)):
+        outcome.reply, outcome.error = None, empty
+        if outcome.attempts:
+            outcome.attempts[-1]["error_type"] = empty.error_type
     outcome.dropped_parameters = target.split_parameters()[1]
     outcome.secrets.extend(target.secret_values())
     return outcome

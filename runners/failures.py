@@ -25,6 +25,8 @@ class FailureKind(models.TextChoices):
     INVALID_RESPONSE = "invalid_response", "the body is not JSON"
     MALFORMED_COMPLETION = "malformed_completion", "JSON that is not a Chat Completion"
     RESPONSE_TOO_LARGE = "response_too_large", "the answer is over RUNNERS_MAX_RESPONSE_BYTES"
+    LENGTH_WITHOUT_ANSWER = "length_without_answer", "the model hit its token limit before any content or tool call"
+    UNSTORABLE_ANSWER = "unstorable_answer", "the database refused the answer even after it was made storable"
     # Credentials
     TOKEN_ENDPOINT_ERROR = "token_endpoint_error", "no OAuth2 token could be had"
     # Custom handlers

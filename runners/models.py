@@ -85,6 +85,11 @@ class Run(models.Model):
     output = models.TextField(null=True, blank=True)  # noqa: DJ001 (null: not produced yet)
     finish_reason = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001 (null: not produced yet)
     response = models.JSONField(null=True, blank=True)
+    # The model's tool calls in OpenAI's shape, [{"id", "type": "function", "function": {"name", "arguments"}}];
+    # null when it called none.
+    tool_calls = models.JSONField(null=True, blank=True)
+    # The model's reasoning (`reasoning_content` or `reasoning` in the answer); null when it sent none.
+    reasoning = models.TextField(null=True, blank=True)  # noqa: DJ001 (null: none sent)
     usage = models.JSONField(null=True, blank=True)
     latency_ms = models.FloatField(null=True, blank=True)
     error_type = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001 (null: not produced yet)

@@ -36,6 +36,8 @@ def run_representation(run: Run, *, preview: bool = False) -> dict[str, Any]:
         "dropped_parameters": [str(name) for name in run.dropped_parameters],
         "output": output,
         "finish_reason": run.finish_reason,
+        "tool_calls": run.tool_calls,
+        "reasoning": run.reasoning_preview if preview else run.reasoning,
         "usage": run.usage,
         "latency_ms": None if run.latency_ms is None else float(run.latency_ms),
         "error": run.error,

@@ -49,9 +49,12 @@ OUTPUT_PREVIEW_LENGTH = 1000
 
 def runs_with_output_preview(runs: QuerySet[Run]) -> QuerySet[Run]:
     """`runs` for a list read: the output is cut to OUTPUT_PREVIEW_LENGTH characters by the database (the whole
-    output and the provider's response are not loaded); read it with run_output_preview."""
-    return runs.defer("output", "response").annotate(
-        output_preview=Substr("output", 1, OUTPUT_PREVIEW_LENGTH), output_length=Length("output")
+    output and the provider's response are not loaded); read it with run_output_preview. The reasoning is cut the
+    same way (`reasoning_preview`)."""
+    return runs.defer("output", "response", "reasoning").annotate(
+        output_preview=Substr("output", 1, OUTPUT_PREVIEW_LENGTH),
+        output_length=Length("output"),
+        reasoning_preview=Substr("reasoning", 1, OUTPUT_PREVIEW_LENGTH),
     )
 
 

@@ -14,6 +14,7 @@ from core.problems import Invalid, Problem, unstorable_strings
 from integrations.models import ModelProperty
 from organizations.models import Project
 from organizations.services import default_project
+from runners.conversation import conversation_problems
 from runners.models import Job, Run, RunStatus
 from runners.parameters import split_supported, validate_parameters
 
@@ -24,7 +25,7 @@ ROLES = ("system", "user", "assistant", "tool", "developer")
 
 
 def validate_messages(raw: Any, *, loc_prefix: tuple = ("messages",)) -> list[dict]:
-    errors = []
+    errors, checked = [], set()
     if not isinstance(raw, list) or not raw:
         raise Invalid([Problem(loc_prefix, "Must be a non-empty list of messages.", "list_type")])
     if len(raw) > MAX_MESSAGES:
@@ -43,11 +44,12 @@ def validate_messages(raw: Any, *, loc_prefix: tuple = ("messages",)) -> list[di
             continue
         if message.get("role") not in ROLES:
             errors.append(Problem((*loc, "role"), f"Must be one of {', '.join(ROLES)}.", "literal_error"))
-        content = message.get("content")
-        if not isinstance(content, str | list):
-            errors.append(Problem((*loc, "content"), "Must be a string (or a list of content parts).", "string_type"))
+        checked.add(index)
+    # Content, tool calls and tool results (runners.conversation).
+    errors += conversation_problems(raw, loc_prefix, only=checked)
     if errors:
-        raise Invalid(errors)
+        depth = len(loc_prefix)  # in message order; within a message, as found
+        raise Invalid(sorted(errors, key=lambda problem: problem.loc[depth] if len(problem.loc) > depth else -1))
     return raw
 
 

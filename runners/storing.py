@@ -4,28 +4,52 @@ import logging
 import time
 import traceback
 import uuid
+from contextlib import nullcontext
 from typing import Any
 
-from django.db import InterfaceError, OperationalError, connection
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
+from runners.completion import Reply
+from runners.failures import FailureKind
 from runners.live_output import live_output_clear
 from runners.models import Run, RunStatus
 from runners.outcome import Outcome
 from runners.redaction import scrub, scrub_json
 from runners.signals import run_finished
+from runners.storable import storable_json, storable_text
 
 logger = logging.getLogger(__name__)
 
 STORE_ATTEMPTS = 3
 
 
+def _reply_fields(reply: Reply, secrets: list[str]) -> dict[str, Any]:
+    """The answer's columns (also a failed run's output received so far), scrubbed and made storable."""
+
+    def text(value: str | None) -> str | None:
+        return storable_text(scrub(value, secrets)) if value else value
+
+    return {
+        "output": text(reply.output),
+        # A column of 64 characters: a longer value is cut rather than refused.
+        "finish_reason": text(reply.finish_reason)[: Run._meta.get_field("finish_reason").max_length]
+        if reply.finish_reason
+        else None,
+        "response": scrub_json(storable_json(reply.response), secrets),
+        "usage": storable_json(reply.usage),
+        "tool_calls": scrub_json(storable_json(reply.tool_calls), secrets) if reply.tool_calls else None,
+        "reasoning": text(reply.reasoning),
+    }
+
+
 def _fields(outcome: Outcome) -> dict[str, Any]:
-    """The Run's columns for this outcome, every secret scrubbed."""
+    """The Run's columns for this outcome, every secret scrubbed, every value one the database can store
+    (runners.storable)."""
     fields: dict[str, Any] = {
         "attempts": len(outcome.attempts),
         "attempt_log": outcome.attempts,
-        "request": scrub_json(outcome.request, outcome.secrets) if outcome.request else None,
+        "request": scrub_json(storable_json(outcome.request), outcome.secrets) if outcome.request else None,
         "latency_ms": outcome.latency_ms,
         "finished_at": timezone.now(),
     }
@@ -34,19 +58,51 @@ def _fields(outcome: Outcome) -> dict[str, Any]:
     if outcome.reply is not None:
         fields.update(
             status=RunStatus.SUCCEEDED,
-            output=scrub(outcome.reply.output, outcome.secrets) if outcome.reply.output else outcome.reply.output,
-            finish_reason=outcome.reply.finish_reason,
-            response=scrub_json(outcome.reply.response, outcome.secrets),
-            usage=outcome.reply.usage,
             error_type=None,
             error_message=None,
+            **_reply_fields(outcome.reply, outcome.secrets),
         )
     else:
         error = outcome.error
         fields.update(
-            status=RunStatus.FAILED, error_type=error.error_type, error_message=scrub(error.message, outcome.secrets)
+            status=RunStatus.FAILED,
+            error_type=error.error_type,
+            error_message=storable_text(scrub(error.message, outcome.secrets)),
         )
+        if error.partial is not None:
+            fields.update(_reply_fields(error.partial, outcome.secrets))
     return fields
+
+
+def _unstorable_fields(fields: dict[str, Any], exc: Exception) -> dict[str, Any]:
+    """The failure stored instead when the database refused `fields` (nothing of the answer is kept)."""
+    return {
+        "attempts": fields["attempts"],
+        "attempt_log": storable_json(fields["attempt_log"]),
+        "latency_ms": fields["latency_ms"],
+        "finished_at": fields["finished_at"],
+        "status": RunStatus.FAILED,
+        "error_type": FailureKind.UNSTORABLE_ANSWER,
+        "error_message": f"The database refused to store the provider's answer ({type(exc).__name__}); the answer "
+        "was dropped. Please report it: answers are made storable before they are written.",
+    }
+
+
+def _update(run_id: str, claim: uuid.UUID, fields: dict[str, Any]) -> int:
+    """The conditional UPDATE; when the database refuses the values (DataError, IntegrityError, or text the driver
+    cannot encode), the failure is stored instead in the same call, so the run never stays `running`."""
+    runs = Run.objects.filter(pk=run_id, status=RunStatus.RUNNING, claim_token=claim)
+    try:
+        # Inside a caller's transaction a refused statement must only roll back to its savepoint.
+        with transaction.atomic() if connection.in_atomic_block else nullcontext():
+            return runs.update(**fields)
+    except (OperationalError, InterfaceError):
+        raise
+    except (DatabaseError, ValueError) as exc:
+        logger.error(
+            "run %s: the database refused the result (%s); storing a failure instead", run_id, type(exc).__name__
+        )
+        return runs.update(**_unstorable_fields(fields, exc))
 
 
 def run_store_outcome(*, run_id: str, claim: uuid.UUID, outcome: Outcome, job_id: str | None = None) -> bool:
@@ -59,7 +115,7 @@ def run_store_outcome(*, run_id: str, claim: uuid.UUID, outcome: Outcome, job_id
     fields = _fields(outcome)
     for attempt in range(1, STORE_ATTEMPTS + 1):
         try:
-            stored = Run.objects.filter(pk=run_id, status=RunStatus.RUNNING, claim_token=claim).update(**fields)
+            stored = _update(run_id, claim, fields)
             break
         except (OperationalError, InterfaceError):
             if attempt == STORE_ATTEMPTS:

@@ -11,7 +11,7 @@ import json
 import socket
 import ssl
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,8 +27,11 @@ from runners.completion import (
     reply_from_completion,
 )
 from runners.event_loop import http_client
+from runners.event_stream import EventStreamTooLarge, aiter_events
 from runners.failures import FailureKind
+from runners.provider_errors import EmbeddedError, embedded_error
 from runners.redaction import display_url, host_and_port, shorten
+from runners.storable import load_json
 
 MAX_DETAIL_LENGTH = 300
 
@@ -44,6 +47,7 @@ class TransportError(Exception):
         error_type: FailureKind | str,
         status_code: int | None = None,
         retry_after: float | None = None,
+        partial: Reply | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -51,6 +55,16 @@ class TransportError(Exception):
         self.error_type = FailureKind(error_type)  # ValueError for a kind that is not one
         self.status_code = status_code
         self.retry_after = retry_after
+        # The output received before the failure (a stream cut short), stored on the failed run.
+        self.partial = partial
+
+    def keep_partial(self, partial: Reply) -> "TransportError":
+        """Attach the output received so far; the provider had begun answering, so the request is not sent again
+        (it could bill and generate twice)."""
+        self.partial = partial
+        self.permanent = True
+        self.message += " The output received until then is kept; the request was not sent again."
+        return self
 
 
 @dataclass(frozen=True)
@@ -77,6 +91,13 @@ def connection_failure(exc: Exception, url: str, timeouts: Timeouts, *, what: st
     if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
         return TransportError(
             f"Connecting to {what} at {target} timed out after {timeouts.connect:g} s.",
+            permanent=False,
+            error_type=FailureKind.TIMEOUT,
+        )
+    if isinstance(exc, httpx.ReadTimeout):
+        return TransportError(
+            f"{what.capitalize()} sent nothing for {timeouts.request:g} s (RUNNERS_REQUEST_TIMEOUT, the longest wait "
+            "for the first byte and between two chunks).",
             permanent=False,
             error_type=FailureKind.TIMEOUT,
         )
@@ -226,7 +247,7 @@ def status_failure(
 def _json_body(body: bytes, content_type: str, status: int) -> Any:
     kind = content_type.split(";")[0].strip() or "no content type"
     try:
-        return json.loads(body)
+        return load_json(body)
     except ValueError:
         hint = " (an HTML page: is the endpoint the API's base URL, not a web page?)" if "html" in kind else ""
         raise TransportError(
@@ -237,8 +258,35 @@ def _json_body(body: bytes, content_type: str, status: int) -> Any:
         ) from None
 
 
-def _completion_reply(body: bytes, content_type: str, status: int) -> Reply:
+def embedded_failure(
+    error: EmbeddedError, *, status: int, secrets: Sequence[str] = (), where: str = "", partial: Reply | None = None
+) -> TransportError:
+    """A TransportError for an error object sent instead of an answer (runners.provider_errors), classified like
+    the HTTP status its code stands for: 429 and 5xx are retried, others are permanent."""
+    detail = shorten(error.message, MAX_DETAIL_LENGTH, secrets) if error.message else None
+    named = f" ({shorten(error.label, MAX_DETAIL_LENGTH, secrets)})" if error.label else ""
+    message = f"The provider reported an error{where} with HTTP {status}{named}" + (f': "{detail}".' if detail else ".")
+    meant = error.status
+    if meant == 429:
+        kind, permanent = FailureKind.RATE_LIMITED, False
+    elif meant is not None and meant >= 500:
+        kind, permanent = FailureKind.PROVIDER_ERROR, False
+    elif meant in (401, 403):
+        kind, permanent = FailureKind.AUTH_REJECTED, True
+    elif meant == 404:
+        kind, permanent = FailureKind.MODEL_NOT_FOUND, True
+    elif meant is not None:
+        kind, permanent = FailureKind.BAD_REQUEST, True
+    else:
+        kind, permanent = FailureKind.PROVIDER_ERROR, True
+    failure = TransportError(message, permanent=permanent, error_type=kind, status_code=status)
+    return failure.keep_partial(partial) if partial is not None else failure
+
+
+def _completion_reply(body: bytes, content_type: str, status: int, *, secrets: Sequence[str] = ()) -> Reply:
     data = _json_body(body, content_type, status)
+    if error := embedded_error(data):
+        raise embedded_failure(error, status=status, secrets=secrets, where=" in its answer")
     try:
         return reply_from_completion(parse_completion(data), status_code=status)
     except MalformedCompletion as exc:
@@ -259,16 +307,19 @@ def too_large(limit: int, *, status: int | None, what: str = "answer") -> Transp
     )
 
 
-async def read_bounded(response: httpx.Response, limit: int) -> bytes:
+async def read_bounded(response: httpx.Response, limit: int, *, began: Callable[[], None] | None = None) -> bytes:
     """The body of `response`, or TransportError(response_too_large) as soon as more than `limit` bytes arrive.
 
     A Content-Length above the limit is refused before reading; a body without one is counted as it streams in.
+    `began` is called when the first bytes arrive.
     """
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise too_large(limit, status=response.status_code)
     chunks, size = [], 0
     async for chunk in response.aiter_bytes():
+        if began is not None and not size:
+            began()
         size += len(chunk)
         if size > limit:
             raise too_large(limit, status=response.status_code)
@@ -279,45 +330,53 @@ async def read_bounded(response: httpx.Response, limit: int) -> bytes:
 async def _read_event_stream(
     response: httpx.Response, accumulator: StreamAccumulator, *, limit: int, secrets: Sequence[str] = ()
 ) -> Reply:
-    size = 0
-    async for line in response.aiter_lines():
-        size += len(line) + 1
-        if size > limit:
-            raise too_large(limit, status=response.status_code, what="event stream")
-        if not line.startswith("data:"):
-            continue  # comments, event names, ids and the blank lines between events
-        data = line[5:].strip()
-        if data == "[DONE]":
-            break
-        if not data:
-            continue
-        try:
-            payload = json.loads(data)
-        except ValueError:
-            raise TransportError(
-                "The provider's event stream contained data that is not JSON.",
-                permanent=True,
-                error_type=FailureKind.INVALID_RESPONSE,
-                status_code=response.status_code,
-            ) from None
-        if isinstance(payload, dict) and payload.get("error"):
-            detail = provider_detail(data.encode(), "application/json", secrets=secrets)
-            raise TransportError(
-                f"The provider reported an error in the middle of the stream{': ' + repr(detail) if detail else ''}.",
-                permanent=False,
-                error_type=FailureKind.PROVIDER_ERROR,
-                status_code=response.status_code,
-            )
-        try:
-            accumulator.add(parse_chunk(payload))
-        except MalformedCompletion as exc:
-            raise TransportError(
-                f"The provider's stream is not made of Chat Completion chunks ({exc}).",
-                permanent=True,
-                error_type=FailureKind.MALFORMED_COMPLETION,
-                status_code=response.status_code,
-            ) from None
-    return accumulator.reply(status_code=response.status_code)
+    """Fold a text/event-stream answer into a Reply (runners.event_stream parses the events).
+
+    `[DONE]` ends it, as does the end of the stream without one. A failure once chunks have arrived keeps them
+    (TransportError.partial) and is not retried.
+    """
+    status = response.status_code
+
+    def failed(error: TransportError) -> TransportError:
+        return error.keep_partial(accumulator.reply(status_code=status)) if accumulator.began else error
+
+    try:
+        async for event in aiter_events(response, limit=limit):
+            if event.data.strip() == "[DONE]":
+                break
+            mid_stream = " in the middle of the stream" if accumulator.began else " in its event stream"
+            try:
+                payload = load_json(event.data)
+            except ValueError:
+                if event.event != "error":
+                    raise failed(
+                        TransportError(
+                            "The provider's event stream contained data that is not JSON.",
+                            permanent=True,
+                            error_type=FailureKind.INVALID_RESPONSE,
+                            status_code=status,
+                        )
+                    ) from None
+                payload = {"error": event.data}  # an `event: error` whose data is plain text
+            error = embedded_error(payload)
+            if error is None and event.event == "error":
+                error = EmbeddedError(None, None, None)
+            if error is not None:
+                raise failed(embedded_failure(error, status=status, secrets=secrets, where=mid_stream))
+            try:
+                accumulator.add(parse_chunk(payload))
+            except MalformedCompletion as exc:
+                raise failed(
+                    TransportError(
+                        f"The provider's stream is not made of Chat Completion chunks ({exc}).",
+                        permanent=True,
+                        error_type=FailureKind.MALFORMED_COMPLETION,
+                        status_code=status,
+                    )
+                ) from None
+    except EventStreamTooLarge:
+        raise failed(too_large(limit, status=status, what="event stream")) from None
+    return accumulator.reply(status_code=status)
 
 
 async def send_completion(
@@ -337,6 +396,11 @@ async def send_completion(
     than `max_response_bytes` of the answer are read (TransportError response_too_large beyond).
     """
     content = json.dumps(body).encode()
+    answering = False  # a 2xx answer's body has begun: from then on the request is never sent again
+
+    def begin() -> None:
+        nonlocal answering
+        answering = True
 
     async def exchange() -> Reply:
         client = http_client()
@@ -350,21 +414,23 @@ async def send_completion(
             if accumulator is not None and "text/event-stream" in content_type:
                 return await _read_event_stream(response, accumulator, limit=max_response_bytes, secrets=secrets)
             # Also the answer of a provider that ignores "stream": true.
-            body = await read_bounded(response, max_response_bytes)
-            return _completion_reply(body, content_type, response.status_code)
+            body = await read_bounded(response, max_response_bytes, began=begin)
+            return _completion_reply(body, content_type, response.status_code, secrets=secrets)
 
+    # No overall timeout here: httpx's read timeout (RUNNERS_REQUEST_TIMEOUT) bounds the wait for the first byte
+    # and each gap between chunks, and the run's deadline (RUNNERS_MAX_RUN_SECONDS, runners.delivery) the whole.
     try:
-        return await asyncio.wait_for(exchange(), timeouts.request)
-    except TimeoutError:
-        raise TransportError(
-            f"The provider did not answer within {timeouts.request:g} s (RUNNERS_REQUEST_TIMEOUT).",
-            permanent=False,
-            error_type=FailureKind.TIMEOUT,
-        ) from None
+        return await exchange()
     except httpx.InvalidURL:
         raise invalid_url(url) from None
     except httpx.HTTPError as exc:
-        raise connection_failure(exc, url, timeouts) from None
+        error = connection_failure(exc, url, timeouts)
+        if accumulator is not None and accumulator.began:
+            raise error.keep_partial(accumulator.reply()) from None
+        if answering:
+            error.permanent = True
+            error.message += " The provider had begun answering, so the request was not sent again."
+        raise error from None
 
 
 @dataclass

@@ -119,6 +119,14 @@ class RunOutputSerializer(serializers.Serializer):
     )
     output = serializers.SerializerMethodField(help_text="The answer; while running and streaming, the text so far.")
     finish_reason = serializers.CharField(allow_null=True)
+    tool_calls = serializers.SerializerMethodField(
+        help_text='The tools the model called, in OpenAI\'s shape: [{"id", "type": "function", "function": {"name", '
+        '"arguments"}}] (`arguments`: the JSON text the model wrote); null when it called none.'
+    )
+    reasoning = serializers.CharField(
+        allow_null=True,
+        help_text="The model's reasoning (`reasoning_content` or `reasoning` in its answer), or null.",
+    )
     usage = NullableObjectField(allow_null=True, help_text="Token usage as the provider reported it.")
     latency_ms = serializers.FloatField(allow_null=True)
     error = serializers.SerializerMethodField()
@@ -142,6 +150,27 @@ class RunOutputSerializer(serializers.Serializer):
     @extend_schema_field(serializers.BooleanField())
     def get_output_truncated(self, run) -> bool:
         return False
+
+    @extend_schema_field(
+        {
+            "type": ["array", "null"],
+            "items": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "string"},
+                    "type": {"type": "string", "enum": ["function"]},
+                    "function": {
+                        "type": "object",
+                        "properties": {"name": {"type": "string"}, "arguments": {"type": "string"}},
+                        "required": ["name", "arguments"],
+                    },
+                },
+                "required": ["id", "type", "function"],
+            },
+        }
+    )
+    def get_tool_calls(self, run):
+        return run.tool_calls
 
     @extend_schema_field(
         {

@@ -435,6 +435,26 @@ import { fetchRun, messagePreview, pollRun, runDone } from "./playground/runs.js
     return ms >= 1000 ? (ms / 1000).toFixed(2) + " s" : Math.round(ms) + " ms";
   }
 
+  /** The arguments as indented JSON when they parse, else verbatim (a model may write invalid JSON). */
+  function formatArguments(text) {
+    try { return JSON.stringify(JSON.parse(text), null, 2); } catch (error) { return text; }
+  }
+
+  function renderToolCalls(box, toolCalls) {
+    box.hidden = !toolCalls.length;
+    box.replaceChildren.apply(box, toolCalls.map(function (call) {
+      const fn = call.function || {};
+      return el("div", { className: "tool-call", "data-tool-call": call.id }, [
+        el("div", { className: "tool-call-head" }, [
+          el("span", { className: "label", text: "Tool call" }),
+          el("code", { "data-tool-name": true, text: fn.name || "" }),
+          el("span", { className: "muted small", text: call.id || "" }),
+        ]),
+        el("pre", { className: "code-block", "data-tool-arguments": true, text: formatArguments(fn.arguments || "") }),
+      ]);
+    }));
+  }
+
   function renderResult(column, runData) {
     const result = column.querySelector("[data-result]");
     result.hidden = false;
@@ -452,7 +472,12 @@ import { fetchRun, messagePreview, pollRun, runDone } from "./playground/runs.js
     const text = runData.output || "";
     output.textContent = text;
     output.classList.toggle("is-streaming", runData.status === "running" && Boolean(text));
-    if (runData.status === "succeeded" && !text) output.textContent = "(empty answer)";
+    const toolCalls = runData.tool_calls || [];
+    if (runData.status === "succeeded" && !text && !toolCalls.length) output.textContent = "(empty answer)";
+    renderToolCalls(result.querySelector("[data-tool-calls]"), toolCalls);
+    const reasoning = result.querySelector("[data-reasoning]");
+    reasoning.hidden = !runData.reasoning;
+    result.querySelector("[data-reasoning-text]").textContent = runData.reasoning || "";
     const errorBox = result.querySelector("[data-error-box]");
     errorBox.hidden = !runData.error;
     errorBox.textContent = runData.error ? runData.error.type + ": " + runData.error.message : "";

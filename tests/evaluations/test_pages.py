@@ -148,6 +148,15 @@ def test_evaluation_page_progress_results_and_charts(member_user, evaluation):
     assert 'aria-sort="descending"' in sorted_html
 
 
+def test_an_answer_that_called_a_tool_shows_the_call_in_the_results(member_user, evaluation):
+    call = {"id": "call_1", "type": "function", "function": {"name": "add", "arguments": '{"a": 1, "b": "<2>"}'}}
+    Run.objects.filter(model_alias="model-a").update(status="succeeded", output="", tool_calls=[call])
+    html = logged_in(member_user).get(f"/evaluations/{evaluation.pk}").content.decode()
+
+    assert html.count("data-tool-call") == 3
+    assert "add({&quot;a&quot;: 1, &quot;b&quot;: &quot;&lt;2&gt;&quot;})" in html
+
+
 def test_cancel_from_the_page(member_user, evaluation):
     client = logged_in(member_user)
     response = client.post(f"/evaluations/{evaluation.pk}/cancel", follow=True)

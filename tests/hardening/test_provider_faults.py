@@ -113,7 +113,8 @@ FAULTS = [
     ),
     Fault(
         "read timeout (retried)", "failed", "timeout", 2,
-        "The provider did not answer within 1 s (RUNNERS_REQUEST_TIMEOUT). Gave up after 2 attempts.",
+        "The provider sent nothing for 1 s (RUNNERS_REQUEST_TIMEOUT, the longest wait for the first byte and "
+        "between two chunks). Gave up after 2 attempts.",
         lambda ctx: ctx.provider("slow-3"),
         {"RUNNERS_REQUEST_TIMEOUT": 1, "RUNNERS_MAX_RETRIES": 1},
     ),

@@ -67,7 +67,8 @@ def test_a_provider_slower_than_the_timeout_fails_with_a_timeout(run_model, sett
 
     assert run.error_type == "timeout"
     assert run.error_message == (
-        "The provider did not answer within 1 s (RUNNERS_REQUEST_TIMEOUT). Gave up after 2 attempts."
+        "The provider sent nothing for 1 s (RUNNERS_REQUEST_TIMEOUT, the longest wait for the first byte and "
+        "between two chunks). Gave up after 2 attempts."
     )
     assert run.attempts == 2
 

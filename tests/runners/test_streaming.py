@@ -79,13 +79,29 @@ def test_a_provider_answering_plain_json_to_a_stream_request_is_understood(execu
     assert run.usage == {"prompt_tokens": 2, "completion_tokens": 3, "total_tokens": 5}
 
 
-def test_an_error_event_in_the_stream_is_retried(execute, openai_server, integrate, enqueue):
-    openai_server.enqueue(EventStream([chunk("Hel"), {"error": {"message": "Model overloaded"}}]))
+def test_an_error_event_before_any_chunk_is_retried(execute, openai_server, integrate, enqueue):
+    openai_server.enqueue(EventStream([{"error": {"message": "Model overloaded", "code": 503}}]))
     run = execute(enqueue(integrate(provider_document(openai_server.url)), stream=True))
 
     assert run.status == "succeeded"
     assert [a["error_type"] for a in run.attempt_log] == ["provider_error", None]
     assert run.output == "echo: Hello there"
+
+
+def test_an_error_event_after_chunks_fails_keeping_them_and_is_not_sent_again(
+    execute, openai_server, integrate, enqueue
+):
+    openai_server.enqueue(EventStream([chunk("Hel"), {"error": {"message": "Model overloaded", "code": 503}}]))
+    run = execute(enqueue(integrate(provider_document(openai_server.url)), stream=True))
+
+    assert run.status == "failed"
+    assert run.error_type == "provider_error"
+    assert run.output == "Hel"
+    assert len(openai_server.completion_requests) == 1
+    assert run.error_message == (
+        'The provider reported an error in the middle of the stream with HTTP 200 (error code "503"): "Model '
+        'overloaded". The output received until then is kept; the request was not sent again.'
+    )
 
 
 def test_a_stream_of_garbage_is_reported(execute, openai_server, integrate, enqueue):
