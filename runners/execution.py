@@ -69,7 +69,8 @@ def _execute_claimed(run: Run) -> Outcome:
     deadline = time.monotonic() + settings.RUNNERS_MAX_RUN_SECONDS
     deliver = deliver_to_handler if target.integration.custom_llm_config else deliver_completion
     outcome = deliver(target, deadline=deadline)
-    outcome.dropped_parameters = target.split_parameters()[1]
+    if outcome.dropped_parameters is None:  # a negotiated retry sets what it finally left out
+        outcome.dropped_parameters = target.split_parameters()[1]
     outcome.secrets.extend(target.secret_values())
     return outcome
 

@@ -51,6 +51,8 @@ class TransportError(Exception):
         self.error_type = FailureKind(error_type)  # ValueError for a kind that is not one
         self.status_code = status_code
         self.retry_after = retry_after
+        # The body of a refused request (4xx), for runners.negotiation; never stored or shown.
+        self.provider_body: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -215,12 +217,14 @@ def status_failure(
             error_type=FailureKind.BAD_REQUEST,
             status_code=status,
         )
-    return TransportError(
+    error = TransportError(
         f"The provider refused the request with HTTP {status}{said}.",
         permanent=True,
         error_type=FailureKind.BAD_REQUEST,
         status_code=status,
     )
+    error.provider_body = body
+    return error
 
 
 def _json_body(body: bytes, content_type: str, status: int) -> Any:
