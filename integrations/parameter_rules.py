@@ -52,6 +52,8 @@ def parameter_rule_learn(
     `reason` must already be scrubbed of secrets. None if the integration was deleted meanwhile.
     """
     values = {"action": action, "to": to, "reason": reason[:MAX_REASON_LENGTH], "learned_from_run": run_id}
+    if not Integration.objects.filter(pk=integration_id).exists():
+        return None  # deleted while the run was out (SQLite would only check the foreign key at commit)
     try:
         rule, created = ParameterRule.objects.get_or_create(
             integration_id=integration_id, model_name=model_name, parameter=parameter, defaults=values
