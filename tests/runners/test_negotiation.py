@@ -286,8 +286,8 @@ def test_each_providers_refusal_names_the_parameter(style):
 
 
 def test_litellm_lists_several_parameters_and_each_sent_one_is_refused():
-    body = {"error": {"message": "litellm.UnsupportedParamsError: bedrock does not support parameters: ['seed', "
-                      "'top_k', 'logit_bias'], for model=x.", "type": "None", "param": "None", "code": "400"}}  # fmt: skip
+    message = "litellm.UnsupportedParamsError: bedrock does not support parameters: ['seed', 'top_k', 'logit_bias']"
+    body = {"error": {"message": message, "type": "None", "param": "None", "code": "400"}}
     refusal = refusal_of(400, json.dumps(body).encode(), {"model": "m", "messages": [], "seed": 1, "top_k": 3})
 
     assert refusal.wire_names == ("seed", "top_k")
@@ -306,7 +306,7 @@ def test_litellm_lists_several_parameters_and_each_sent_one_is_refused():
                     "code": "invalid_type",
                 }
             },
-        ),  # fmt: skip
+        ),
         (
             401,
             {"error": {"message": "Unsupported parameter: 'seed'", "param": "seed", "code": "unsupported_parameter"}},
