@@ -322,3 +322,16 @@ def test_other_refusals_are_not_negotiated(status, body):
     raw = body.encode() if isinstance(body, str) else json.dumps(body).encode()
 
     assert refusal_of(status, raw, {"model": "m", "messages": [], "seed": 1}) is None
+
+
+def test_a_litellm_proxy_passing_on_openais_refusal_is_understood():
+    # LiteLLM's proxy wraps the upstream's words in its own exception name and keeps `param`; `code` is the status.
+    message = (
+        "litellm.BadRequestError: OpenAIException - Unsupported parameter: 'max_tokens' is not supported with this "
+        "model. Use 'max_completion_tokens' instead."
+    )
+    body = {"error": {"message": message, "type": None, "param": "max_tokens", "code": "400"}}
+
+    refusal = refusal_of(400, json.dumps(body).encode(), {"model": "m", "messages": [], "max_tokens": 5})
+
+    assert refusal.wire_names == ("max_tokens",) and not refusal.value_refused
