@@ -11,6 +11,9 @@ tests/fixtures/servers.py `refuse_parameters`):
 - vLLM: `{"error": {"message": "...", "type": "BadRequestError", "param": "stream_options", "code": 400}}`
   (`VLLMValidationError(parameter=...)`), before 0.10 the same members at the top level with `"object": "error"`;
   request validation errors list pydantic's `('body', 'name')` locations ("Extra inputs are not permitted").
+- Mistral's API and FastAPI servers whose request model forbids extra keys: 422 with pydantic's items,
+  `{"detail": [{"type": "extra_forbidden", "loc": ["body", "n"], ...}]}`, under `message` for Mistral (an object, a
+  list, or that object as JSON text); only a top-level `loc` (`["body", name]`) is a parameter.
 - LiteLLM proxy: `{"error": {"message": "litellm.UnsupportedParamsError: openai does not support parameters:
   ['seed'], for model=... To drop these, set `litellm.drop_params=True` ...", "type": "None", "param": "None",
   "code": "400"}}`.
@@ -31,7 +34,8 @@ from integrations.models import ParameterAction
 from integrations.parameter_rules import parameter_rule_learn
 from runners.applied_rules import effective_names
 from runners.parameters import wire_name
-from runners.transport import TransportError, provider_detail
+from runners.redaction import shorten
+from runners.transport import MAX_DETAIL_LENGTH, TransportError, provider_detail
 
 # Wire names a provider may take a parameter under instead (OpenAI deprecated max_tokens for
 # max_completion_tokens; its o-series and gpt-5 refuse max_tokens, many compatible servers know only max_tokens).
@@ -71,9 +75,36 @@ def _error_object(data: Any) -> dict | None:
     if not isinstance(data, dict):
         return None
     error = data.get("error")
-    if isinstance(error, dict):
-        return error
-    return data if isinstance(data.get("message"), str) else None  # vLLM before 0.10: the members at the top
+    # vLLM before 0.10, Mistral and FastAPI servers: the members at the top level.
+    return error if isinstance(error, dict) else data
+
+
+def _validation_items(data: dict, error: dict) -> list[dict]:
+    """pydantic's error items wherever a server puts them: FastAPI's `detail`, Mistral's `message.detail` (an
+    object, a list, or that object as JSON text)."""
+    items: list[dict] = []
+    for found in (data.get("detail"), error.get("detail"), error.get("message")):
+        if isinstance(found, str) and found.lstrip().startswith(("{", "[")):
+            try:
+                found = json.loads(found)
+            except ValueError:
+                continue
+        if isinstance(found, dict):
+            found = found.get("detail")
+        if isinstance(found, list):
+            items += [item for item in found if isinstance(item, dict)]
+    return items
+
+
+def _extra_inputs(items: list[dict]) -> list[str]:
+    """Top-level body keys that pydantic refused as extra inputs (a nested `loc` is no parameter of ours)."""
+    names = []
+    for item in items:
+        loc = item.get("loc")
+        extra = item.get("type") == "extra_forbidden" or "not permitted" in str(item.get("msg", ""))
+        if extra and isinstance(loc, list | tuple) and len(loc) == 2 and loc[0] == "body" and isinstance(loc[1], str):
+            names.append(loc[1])
+    return names
 
 
 def refusal_of(
@@ -83,9 +114,10 @@ def refusal_of(
     if status not in REFUSAL_STATUSES or not body:
         return None
     try:
-        error = _error_object(json.loads(body))
+        data = json.loads(body)
     except ValueError:
         return None
+    error = _error_object(data)
     if error is None:
         return None
     message = error.get("message") if isinstance(error.get("message"), str) else ""
@@ -102,11 +134,24 @@ def refusal_of(
             named = [name for name in pattern.findall(message) if name in negotiable]
             if named:
                 break
+    items = _validation_items(data, error)
+    if not named:
+        named = [name for name in _extra_inputs(items) if name in negotiable]
     if not named:
         return None
-    reason = provider_detail(body, "application/json", secrets=secrets) or f"HTTP {status}"
+    reason = (
+        provider_detail(body, "application/json", secrets=secrets) or _items_text(items, secrets) or f"HTTP {status}"
+    )
     value_refused = code == "unsupported_value" or message.lower().startswith("unsupported value")
     return Refusal(tuple(dict.fromkeys(named)), value_refused, reason)
+
+
+def _items_text(items: list[dict], secrets: Sequence[str]) -> str:
+    """pydantic's items as a sentence ("body.n: Extra inputs are not permitted"), scrubbed and shortened."""
+    text = "; ".join(
+        f"{'.'.join(str(part) for part in item.get('loc') or ())}: {item.get('msg', '')}" for item in items
+    )
+    return shorten(text, MAX_DETAIL_LENGTH, secrets)
 
 
 def _parameter_of(wire: str, parameters: Iterable[str], names: dict[str, str]) -> str:

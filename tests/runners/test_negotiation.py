@@ -335,3 +335,57 @@ def test_a_litellm_proxy_passing_on_openais_refusal_is_understood():
     refusal = refusal_of(400, json.dumps(body).encode(), {"model": "m", "messages": [], "max_tokens": 5})
 
     assert refusal.wire_names == ("max_tokens",) and not refusal.value_refused
+
+
+def test_mistral_refusing_max_completion_tokens_gets_max_tokens(execute, openai_server, integrate, enqueue):
+    # Mistral's API forbids keys it does not know (422 extra_forbidden), max_completion_tokens among them.
+    openai_server.refuse_parameters("max_completion_tokens", style="mistral")
+    document = provider_document(
+        openai_server.url,
+        model_properties=[
+            {
+                "name": "mistral-large-latest",
+                "supported_parameters": ["max_tokens"],
+                "parameter_names": {"max_tokens": "max_completion_tokens"},
+            }
+        ],
+    )
+
+    run = execute(enqueue(integrate(document), parameters={"max_tokens": 4}))
+
+    assert run.status == "succeeded", run.error_message
+    assert [
+        r.json.get("max_completion_tokens", r.json.get("max_tokens")) for r in openai_server.completion_requests
+    ] == [4, 4]
+    assert openai_server.completion_requests[1].json["max_tokens"] == 4
+    assert ParameterRule.objects.get().reason == "body.max_completion_tokens: Extra inputs are not permitted"
+
+
+def test_a_nested_extra_input_is_no_parameter_refusal():
+    item = {
+        "type": "extra_forbidden",
+        "loc": ["body", "messages", 0, "user", "name"],
+        "msg": "Extra inputs are not permitted",
+    }
+    body = {"object": "error", "message": {"detail": [item]}, "type": "invalid_request_error", "param": None}
+
+    assert refusal_of(422, json.dumps(body).encode(), {"model": "m", "messages": [], "seed": 1}) is None
+
+
+def test_mistrals_message_as_json_text_is_read_too():
+    detail = {
+        "detail": [
+            {"type": "extra_forbidden", "loc": ["body", "frequency_penalty"], "msg": "Extra inputs are not permitted"}
+        ]
+    }
+    body = {
+        "object": "error",
+        "message": json.dumps(detail),
+        "type": "internal_error_proxy",
+        "param": None,
+        "code": "1000",
+    }
+
+    refusal = refusal_of(422, json.dumps(body).encode(), {"model": "m", "messages": [], "frequency_penalty": 0.5})
+
+    assert refusal.wire_names == ("frequency_penalty",)
