@@ -33,8 +33,10 @@ from typing import Any
 from integrations.models import ParameterAction
 from integrations.parameter_rules import parameter_rule_learn
 from runners.applied_rules import effective_names
+from runners.outcome import Outcome
 from runners.parameters import wire_name
 from runners.redaction import shorten
+from runners.request_building import RunTarget
 from runners.transport import MAX_DETAIL_LENGTH, TransportError, provider_detail
 
 # Wire names a provider may take a parameter under instead (OpenAI deprecated max_tokens for
@@ -159,7 +161,7 @@ def _parameter_of(wire: str, parameters: Iterable[str], names: dict[str, str]) -
     return next((name for name in parameters if wire_name(name, names) == wire), wire)
 
 
-def rules_for_refusal(refusal: Refusal, target) -> list[dict[str, Any]]:
+def rules_for_refusal(refusal: Refusal, target: RunTarget) -> list[dict[str, Any]]:
     """(parameter, action, to) for each refused wire name: rename to its alternative when there is one that this
     request did not already send (and no rename of it was applied already), else drop."""
     kept, _ = target.split_parameters()
@@ -177,7 +179,7 @@ def rules_for_refusal(refusal: Refusal, target) -> list[dict[str, Any]]:
     return rules
 
 
-def negotiate(target, outcome, error: TransportError):
+def negotiate(target: RunTarget, outcome: Outcome, error: TransportError) -> RunTarget | None:
     """After a refused attempt: the RunTarget to try again with (its rules extended by what was learned, each
     stored as a ParameterRule), or None when `error` is no refusal of a named parameter or this run negotiated
     already. Notes the refusal on the attempt's record and the rules on `outcome.applied_rules`."""
