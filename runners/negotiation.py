@@ -11,6 +11,8 @@ tests/fixtures/servers.py `refuse_parameters`):
 - vLLM: `{"error": {"message": "...", "type": "BadRequestError", "param": "stream_options", "code": 400}}`
   (`VLLMValidationError(parameter=...)`), before 0.10 the same members at the top level with `"object": "error"`;
   request validation errors list pydantic's `('body', 'name')` locations ("Extra inputs are not permitted").
+- Groq (2024): `{"error": {"message": "property 'stream_options' is unsupported, did you mean 'stream'?",
+  "type": "invalid_request_error"}}`.
 - Mistral's API and FastAPI servers whose request model forbids extra keys: 422 with pydantic's items,
   `{"detail": [{"type": "extra_forbidden", "loc": ["body", "n"], ...}]}`, under `message` for Mistral (an object, a
   list, or that object as JSON text); only a top-level `loc` (`["body", name]`) is a parameter.
@@ -57,6 +59,7 @@ _NAME = r"[A-Za-z_][A-Za-z0-9_.-]*"
 NAMED_IN_MESSAGE = [
     re.compile(rf"Unsupported (?:parameter|value): '({_NAME})'", re.IGNORECASE),  # OpenAI, Azure, GitHub Models
     re.compile(rf"Unrecognized request arguments? supplied: ({_NAME})", re.IGNORECASE),  # Azure OpenAI
+    re.compile(rf"property '({_NAME})' is unsupported", re.IGNORECASE),  # Groq: "..., did you mean 'stream'?"
     re.compile(rf"Unknown (?:parameter|name|field|argument)s?:? ['\"`]?({_NAME})", re.IGNORECASE),  # Gemini, others
     re.compile(rf"\('body', '({_NAME})'\)[^)]*?(?:extra|not permitted)", re.IGNORECASE),  # vLLM's pydantic errors
 ]

@@ -136,7 +136,7 @@ def test_a_value_only_the_default_of_which_is_accepted_is_dropped(execute, opena
     }
 
 
-@pytest.mark.parametrize("style", ["openai", "azure_legacy", "vllm", "litellm"])
+@pytest.mark.parametrize("style", ["openai", "azure_legacy", "vllm", "litellm", "groq", "mistral"])
 def test_a_server_that_refuses_stream_options_streams_without_them(style, execute, openai_server, integrate, enqueue):
     openai_server.refuse_parameters("stream_options", style=style)
     integration = integrate(provider_document(openai_server.url))
