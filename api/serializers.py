@@ -70,6 +70,10 @@ class ModelOutputSerializer(serializers.Serializer):
     name = serializers.CharField(help_text="The provider's model name, sent verbatim.")
     based_on = serializers.CharField(allow_null=True, help_text="The built-in model it copies its parameters from.")
     supported_parameters = serializers.ListField(child=serializers.CharField())
+    parameter_names = serializers.DictField(
+        child=serializers.CharField(),
+        help_text="Run parameter -> the wire name it goes out under, where it is not the usual one.",
+    )
     is_default = serializers.BooleanField()
 
     def to_representation(self, instance):
@@ -78,6 +82,7 @@ class ModelOutputSerializer(serializers.Serializer):
             "name": instance.name,
             "based_on": instance.based_on or None,
             "supported_parameters": list(instance.supported_parameters),
+            "parameter_names": dict(instance.parameter_names or {}),
             "is_default": instance.is_default,
         }
 

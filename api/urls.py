@@ -21,6 +21,7 @@ from api.views.integrations import (
     NamedCustomIntegrationApi,
 )
 from api.views.metrics import MetricDetailApi, MetricsApi, MetricScoresApi
+from api.views.parameter_rules import ParameterRuleDetailApi, ParameterRuleListApi, ParameterRulePinApi
 from api.views.prompts import PromptDetailApi, PromptLabelApi, PromptsApi, PromptVersionDetailApi, PromptVersionsApi
 from api.views.runs import RunDetailApi, RunsApi
 
@@ -48,6 +49,21 @@ urlpatterns = [
         "integrations/custom/<str:name>/definition",
         IntegrationDefinitionApi.as_view(),
         name="api-integration-definition",
+    ),
+    path(
+        "integrations/<uuid:integration_id>/parameter-rules",
+        ParameterRuleListApi.as_view(),
+        name="api-parameter-rules",
+    ),
+    path(
+        "integrations/<uuid:integration_id>/parameter-rules/<uuid:rule_id>",
+        ParameterRuleDetailApi.as_view(),
+        name="api-parameter-rule",
+    ),
+    path(
+        "integrations/<uuid:integration_id>/parameter-rules/<uuid:rule_id>/pin",
+        ParameterRulePinApi.as_view(),
+        name="api-parameter-rule-pin",
     ),
     path("llm_integrations", LlmIntegrationListApi.as_view(), name="api-llm-integrations"),
     path("runs", RunsApi.as_view(), name="api-runs"),

@@ -1,12 +1,26 @@
 from django.contrib import admin
 
 from integrations.forms import IntegrationDocumentForm
-from integrations.models import Integration, ModelProperty
+from integrations.models import Integration, ModelProperty, ParameterRule
 
 
 class ModelPropertyInline(admin.TabularInline):
     model = ModelProperty
-    fields = ["position", "name", "alias", "based_on", "supported_parameters"]
+    fields = ["position", "name", "alias", "based_on", "supported_parameters", "parameter_names"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class ParameterRuleInline(admin.TabularInline):
+    """The rules the runners learned (cleared or pinned on Settings > Integrations and in the API)."""
+
+    model = ParameterRule
+    fields = ["model_name", "parameter", "action", "to", "reason", "learned_at", "learned_from_run"]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -24,7 +38,7 @@ class IntegrationAdmin(admin.ModelAdmin):
     list_display = ["name", "organization", "authentication_type", "endpoint", "created_by", "updated_at"]
     list_filter = ["organization", "authentication_type"]
     search_fields = ["name", "endpoint", "models__alias"]
-    inlines = [ModelPropertyInline]
+    inlines = [ModelPropertyInline, ParameterRuleInline]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form_class = super().get_form(request, obj, change=change, **kwargs)

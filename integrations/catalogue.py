@@ -2,7 +2,7 @@
 
 import functools
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 # Run parameter names accepted in documents and runs, in display order.
@@ -23,6 +23,8 @@ RUN_PARAMETERS: tuple[str, ...] = (
     "response_format",
     "reasoning_effort",
     "verbosity",
+    "seed",
+    "parallel_tool_calls",
 )
 PARAMETER_ALIASES = {"stop": "stop_sequences"}
 # Used when a model names neither based_on nor supported_parameters.
@@ -34,8 +36,11 @@ DEFAULT_PARAMETERS: tuple[str, ...] = (
     "temperature",
     "top_p",
 )
-# Chat Completions wire names, where they differ from the run parameter name.
+# Chat Completions wire names, where they differ from the run parameter name (a model's `parameter_names` may
+# say otherwise, e.g. OpenAI's reasoning models take max_tokens as max_completion_tokens).
 WIRE_NAMES = {"stop_sequences": "stop"}
+# Keys of the request body that are the runner's own, never a parameter's wire name.
+RESERVED_BODY_KEYS = ("model", "messages", "stream", "stream_options")
 
 
 def canonical_parameter(name: str) -> str | None:
@@ -49,18 +54,22 @@ class BuiltinModel:
     alias: str
     provider: str
     supported_parameters: tuple[str, ...]
+    # Run parameter -> wire name, where this model takes another name than WIRE_NAMES gives.
+    parameter_names: dict[str, str] = field(default_factory=dict)
 
 
 @functools.cache
 def _catalogue() -> dict[str, BuiltinModel]:
     data = json.loads((Path(__file__).parent / "builtin_models.json").read_text())
-    profiles = data["parameter_profiles"]
+    profiles, name_profiles = data["parameter_profiles"], data["parameter_names"]
     models = {}
     for provider in data["providers"]:
         for entry in provider["models"]:
             parameters = tuple(profiles[entry["parameters"]])
+            names = dict(name_profiles[entry["parameter_names"]]) if "parameter_names" in entry else {}
             assert all(p in RUN_PARAMETERS for p in parameters), entry
-            models[entry["alias"]] = BuiltinModel(entry["alias"], provider["name"], parameters)
+            assert all(p in parameters for p in names), entry
+            models[entry["alias"]] = BuiltinModel(entry["alias"], provider["name"], parameters, names)
     return models
 
 

@@ -21,7 +21,9 @@ from core.problems import Invalid, Problem, unstorable_strings
 from integrations.catalogue import (
     DEFAULT_PARAMETERS,
     PARAMETER_ALIASES,
+    RESERVED_BODY_KEYS,
     RUN_PARAMETERS,
+    WIRE_NAMES,
     builtin_model,
     builtin_models,
     canonical_parameter,
@@ -40,6 +42,7 @@ MAX_HANDLER_NAME_LENGTH = 255  # a file name's limit on common file systems (lon
 # \A...\Z, not ^...$: "$" also matches before a trailing newline ("handler.py\n").
 HEADER_NAME_RE = re.compile(r"\A[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
 HANDLER_FILE_RE = re.compile(r"\A[A-Za-z0-9_][A-Za-z0-9_.-]*\.py\Z")
+WIRE_NAME_RE = re.compile(r"\A[A-Za-z_][A-Za-z0-9_.-]{0,63}\Z")
 IDENTIFIER_RE = re.compile(r"\A[A-Za-z_][A-Za-z0-9_]*\Z")
 # Dots that IDNA maps to "." (UTS #46): the HTTP client would turn "169。254。169。254" into 169.254.169.254.
 NON_ASCII_DOTS = {"\u3002": "U+3002", "\uff0e": "U+FF0E", "\uff61": "U+FF61"}
@@ -62,6 +65,8 @@ class ModelPropertyIn(_Strict):
     alias: str | None = None
     based_on: str | None = None
     supported_parameters: list[str] | None = None
+    # Extension: run parameter -> the wire name this model takes it under (e.g. max_tokens -> max_completion_tokens).
+    parameter_names: dict[str, str] | None = None
 
 
 class IntegrationDocumentIn(_Strict):
@@ -86,6 +91,9 @@ class ParsedModel:
     based_on: str | None
     declared_parameters: list[str] | None
     supported_parameters: list[str]
+    # What the document said (None when it gave none), and the names in effect (based_on's, then the document's).
+    declared_parameter_names: dict[str, str] | None = None
+    parameter_names: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -388,6 +396,7 @@ def _check_model(index: int, model: ModelPropertyIn, errors: list[Problem]) -> P
             )
             return None
         supported = list(builtin.supported_parameters)
+        names = dict(builtin.parameter_names)
     elif model.supported_parameters is not None:
         supported = []
         for p_index, name in enumerate(model.supported_parameters):
@@ -411,7 +420,10 @@ def _check_model(index: int, model: ModelPropertyIn, errors: list[Problem]) -> P
                 supported.append(canonical)
     else:
         supported = list(DEFAULT_PARAMETERS)
-    if not ok:
+    if model.based_on is None:
+        names = {}
+    declared_names = _check_parameter_names(model.parameter_names, supported, (*loc, "parameter_names"), errors)
+    if not ok or declared_names is None:
         return None
     return ParsedModel(
         name=model.name,
@@ -419,7 +431,53 @@ def _check_model(index: int, model: ModelPropertyIn, errors: list[Problem]) -> P
         based_on=model.based_on,
         declared_parameters=list(model.supported_parameters) if model.supported_parameters is not None else None,
         supported_parameters=supported,
+        declared_parameter_names=None if model.parameter_names is None else declared_names,
+        parameter_names={**names, **declared_names},
     )
+
+
+def _check_parameter_names(
+    raw: dict[str, str] | None, supported: list[str], loc: tuple, errors: list[Problem]
+) -> dict[str, str] | None:
+    """The document's `parameter_names` with canonical keys ({} when absent), or None after adding its problems.
+
+    A key must be one of the model's supported run parameters; a value is a JSON body key (letters, digits, `_`,
+    `-`, `.`) that is neither the runner's own (`model`, `messages`, `stream`, `stream_options`) nor another
+    parameter's wire name.
+    """
+    if raw is None:
+        return {}
+    names: dict[str, str] = {}
+    count = len(errors)
+    for key, wire in raw.items():
+        canonical = canonical_parameter(key)
+        if canonical is None or canonical not in supported:
+            what = "not a known parameter" if canonical is None else "not one of this model's supported parameters"
+            errors.append(
+                Problem((*loc, key), f'"{key}" is {what}. Supported: {", ".join(supported)}.', "unknown_parameter")
+            )
+        elif not WIRE_NAME_RE.match(wire):
+            errors.append(
+                Problem(
+                    (*loc, key),
+                    "Must be the name of a request body key: letters, digits, _, - and . (at most 64).",
+                    "wire_name",
+                )
+            )
+        elif wire in RESERVED_BODY_KEYS:
+            errors.append(Problem((*loc, key), f'"{wire}" is a key the runner sets itself; pick another.', "wire_name"))
+        elif canonical in names:
+            errors.append(Problem((*loc, key), f'"{key}" is given more than once.', "duplicate"))
+        else:
+            names[canonical] = wire
+    wires: dict[str, str] = {}
+    for name in supported:
+        wire = names.get(name) or WIRE_NAMES.get(name, name)
+        if wire in wires and (name in names or wires[wire] in names):
+            key = name if name in names else wires[wire]
+            errors.append(Problem((*loc, key), f'"{wire}" is already the wire name of "{wires[wire]}".', "duplicate"))
+        wires[wire] = name
+    return names if len(errors) == count else None
 
 
 def _check_models(doc: IntegrationDocumentIn, errors: list[Problem]) -> list[ParsedModel]:

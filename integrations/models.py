@@ -69,6 +69,10 @@ class ModelProperty(models.Model):
     declared_parameters = models.JSONField(null=True, blank=True)
     # ... and the run parameters in effect (from based_on, the list, or the default).
     supported_parameters = models.JSONField(default=list)
+    # The document's `parameter_names` (None when it gave none), and the names in effect (based_on's, then the
+    # document's): run parameter -> wire name.
+    declared_parameter_names = models.JSONField(null=True, blank=True)
+    parameter_names = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["integration", "position"]
@@ -84,3 +88,45 @@ class ModelProperty(models.Model):
     @property
     def is_default(self) -> bool:
         return self.name == self.integration.default_model
+
+
+class ParameterAction(models.TextChoices):
+    RENAME = "rename", "send it under another name"
+    DROP = "drop", "do not send it"
+
+
+class ParameterRule(models.Model):
+    """What a provider taught the runners about one parameter of one model: it refused the parameter by name, so
+    later runs send it under another name (`rename`, to `to`) or not at all (`drop`). Learned by
+    runners.negotiation, listed on the integration's page and the API, cleared or pinned into the document there.
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="parameter_rules")
+    # The provider name of the model (`name` in the document), as the run sent it.
+    model_name = models.CharField(max_length=255)
+    # A run parameter (max_tokens) or a wire name of the runner's own (stream_options).
+    parameter = models.CharField(max_length=64)
+    action = models.CharField(max_length=8, choices=ParameterAction.choices)
+    to = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001 (null: a drop has no target)
+    # The provider's words, scrubbed of secrets and shortened.
+    reason = models.TextField(blank=True, default="")
+    learned_at = models.DateTimeField(auto_now_add=True)
+    # The run whose refusal taught it (a plain id: runners sits above integrations).
+    learned_from_run = models.UUIDField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["integration", "model_name", "parameter"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["integration", "model_name", "parameter"], name="parameter_rule_unique_per_model"
+            )
+        ]
+
+    def __str__(self) -> str:
+        target = f" -> {self.to}" if self.to else ""
+        return f"{self.model_name}: {self.action} {self.parameter}{target}"
+
+    def as_applied(self) -> dict:
+        """The rule as a run records it in applied_rules."""
+        return {"parameter": self.parameter, "action": self.action, "to": self.to, "rule": str(self.uuid)}

@@ -171,9 +171,13 @@ def _save(parsed: ParsedDocument, *, organization, user, name, existing) -> Inte
             based_on=model.based_on or "",
             declared_parameters=model.declared_parameters,
             supported_parameters=model.supported_parameters,
+            declared_parameter_names=model.declared_parameter_names,
+            parameter_names=model.parameter_names,
         )
         for position, model in enumerate(parsed.models)
     )
+    # Learned rules of models that left the document go with them.
+    integration.parameter_rules.exclude(model_name__in=[model.name for model in parsed.models]).delete()
     return integration
 
 
@@ -206,6 +210,8 @@ def integration_document(*, integration: Integration, reveal_secrets: bool = Fal
             entry["based_on"] = model.based_on
         elif model.declared_parameters is not None:
             entry["supported_parameters"] = model.declared_parameters
+        if model.declared_parameter_names is not None:
+            entry["parameter_names"] = model.declared_parameter_names
         document["model_properties"].append(entry)
     document["default_model"] = integration.default_model
     document["endpoint"] = integration.endpoint

@@ -10,11 +10,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
 
+from core.problems import Invalid
 from integrations.catalogue import builtin_models_by_provider
 from integrations.editor import annotate_errors
 from integrations.forms import IntegrationDocumentForm
+from integrations.parameter_rules import parameter_rule_clear, parameter_rule_get, parameter_rule_pin
 from integrations.permissions import DELETE, UPDATE, can_create_integrations, integration_permissions
 from integrations.selectors import integration_get, integration_list
 from integrations.services import integration_delete
@@ -132,14 +135,11 @@ def _require(permission, integration, user):
 def integration_settings(request):
     membership = membership_of(request)
     catalogue = builtin_models_by_provider()
-    integrations = list(integration_list(organization=membership.organization))
-    rows = [
-        {
-            "integration": integration,
-            "permissions": integration_permissions(integration=integration, user=request.user),
-        }
-        for integration in integrations
-    ]
+    integrations = list(integration_list(organization=membership.organization).prefetch_related("parameter_rules"))
+    rows = []
+    for integration in integrations:
+        permissions = integration_permissions(integration=integration, user=request.user)
+        rows.append({"integration": integration, "permissions": permissions, "can_update": UPDATE in permissions})
     providers = [
         {"name": name, "description": description, "models": catalogue.get(name, [])}
         for name, description in PROVIDER_CARDS
@@ -215,3 +215,38 @@ def integration_delete_view(request, name):
         messages.success(request, f"Deleted integration “{name}”.")
         return redirect("integrations:settings")
     return render(request, "integrations/confirm_delete.html", {"integration": integration})
+
+
+def _rule_or_404(request, name, rule_id):
+    integration = _integration_or_404(request, name)
+    _require(UPDATE, integration, request.user)
+    rule = parameter_rule_get(integration=integration, rule_uuid=rule_id)
+    if rule is None:
+        raise Http404("No such rule.")
+    return rule
+
+
+def _back_to(name: str):
+    return redirect(reverse("integrations:settings") + f"#integration-{name}")
+
+
+@login_required
+@require_POST
+def parameter_rule_clear_view(request, name, rule_id):
+    rule = _rule_or_404(request, name, rule_id)
+    parameter_rule_clear(rule=rule)
+    messages.success(request, f"Cleared the rule for “{rule.parameter}” of {rule.model_name}.")
+    return _back_to(name)
+
+
+@login_required
+@require_POST
+def parameter_rule_pin_view(request, name, rule_id):
+    rule = _rule_or_404(request, name, rule_id)
+    try:
+        parameter_rule_pin(rule=rule, user=request.user)
+    except Invalid as exc:
+        messages.error(request, " ".join(error.message for error in exc.errors))
+    else:
+        messages.success(request, f"Pinned the rule for “{rule.parameter}” of {rule.model_name} into the document.")
+    return _back_to(name)

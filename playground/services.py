@@ -24,6 +24,7 @@ LABELS = {
     "n": "Choices (n)",
     "logprobs": "Log probabilities",
     "top_logprobs": "Top log probabilities",
+    "parallel_tool_calls": "Parallel tool calls",
 }
 HELP = {
     "temperature": "Randomness: 0 is focused, 2 is very varied.",
@@ -42,6 +43,8 @@ HELP = {
     "response_format": 'A JSON object, e.g. {"type": "json_object"}.',
     "reasoning_effort": "How much the model thinks before answering.",
     "verbosity": "How long and detailed the answer is.",
+    "seed": "Same seed and parameters: the provider tries to give the same answer (best effort).",
+    "parallel_tool_calls": "Whether the model may call several tools at once.",
 }
 JSON_PARAMETERS = {"tools", "tool_choice", "response_format"}
 

@@ -46,4 +46,7 @@ def run_target_build(*, run: Run) -> RunTarget:
         supported_parameters=supported_parameters,
         stream=run.stream,
         integration=config,
+        parameter_names=config.parameter_names.get(run.model_name, {}),
+        rules=tuple(run.applied_rules or ()),
+        integration_id=run.integration_id,
     )

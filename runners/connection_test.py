@@ -9,19 +9,17 @@ from runners.models import Job, Run, RunStatus
 from runners.services import RunRequest, runs_start
 
 TEST_PROMPT = "Reply with OK."
-# Enough for a short answer, small enough to cost next to nothing. Reasoning
-# models spend some of it thinking, so not smaller.
-TEST_MAX_TOKENS = 64
 
 
 def integration_test_start(*, integration: Integration, user) -> Job:
-    """A Job(kind="test") with one queued Run per model; workers pick them up once this commits."""
+    """A Job(kind="test") with one queued Run per model; workers pick them up once this commits.
+
+    Each run is what a Playground run with default parameters is: streamed, with no parameter nobody chose (a
+    token limit picked here would be refused by some models, or spent on reasoning by others, and prove nothing
+    about the runs people make). A refusal it meets is negotiated and learned like any run's.
+    """
     requests = [
-        RunRequest(
-            model=model,
-            messages=[{"role": "user", "content": TEST_PROMPT}],
-            parameters={"max_tokens": TEST_MAX_TOKENS} if "max_tokens" in model.supported_parameters else {},
-        )
+        RunRequest(model=model, messages=[{"role": "user", "content": TEST_PROMPT}], parameters={}, stream=True)
         for model in integration.models.all()
     ]
     job, _ = runs_start(

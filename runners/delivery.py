@@ -19,6 +19,7 @@ from runners.credentials import credentials_for
 from runners.event_loop import submit
 from runners.failures import FailureKind
 from runners.live_output import live_output_publish
+from runners.negotiation import negotiate
 from runners.outcome import Outcome, attempt_record
 from runners.redaction import scrub
 from runners.request_building import RunTarget, build_completion_request
@@ -81,6 +82,7 @@ def deliver_completion(target: RunTarget, *, deadline: float) -> Outcome:
     time.monotonic() value). Never raises for a provider failure: the Outcome carries the error."""
     timeouts = delivery_timeouts()
     outcome = Outcome(request=build_completion_request(target, access_token=None).record())
+    outcome.applied_rules = list(target.rules)
     try:
         credentials = credentials_for(target.integration)
     except TransportError as error:
@@ -106,6 +108,9 @@ def deliver_completion(target: RunTarget, *, deadline: float) -> Outcome:
                 attempt_record(number, started_at, started, status_code=error.status_code, error_type=error.error_type)
             )
             outcome.error = error
+            if (renegotiated := negotiate(target, outcome, error)) is not None:
+                target = renegotiated  # once per run: the refused parameter renamed or dropped, at once
+                continue
             if error.error_type == FailureKind.AUTH_REJECTED and credentials.refreshable:
                 if not refreshed_after_401:
                     refreshed_after_401, rejected_token = True, token
@@ -126,6 +131,7 @@ def _exchange(
     """One attempt: build the request (recorded on the outcome), send it on the shared loop, wait for the reply."""
     request = build_completion_request(target, access_token=access_token)
     outcome.request = request.record()
+    outcome.dropped_parameters = request.dropped_parameters
     accumulator = StreamAccumulator() if target.stream else None
     secrets = [*target.secret_values(), *outcome.secrets]
     sent = time.monotonic()

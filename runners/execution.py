@@ -74,7 +74,8 @@ def _execute_claimed(run: Run) -> Outcome:
         outcome.reply, outcome.error = None, empty
         if outcome.attempts:
             outcome.attempts[-1]["error_type"] = empty.error_type
-    outcome.dropped_parameters = target.split_parameters()[1]
+    if outcome.dropped_parameters is None:  # a negotiated retry sets what it finally left out
+        outcome.dropped_parameters = target.split_parameters()[1]
     outcome.secrets.extend(target.secret_values())
     return outcome
 

@@ -27,7 +27,7 @@ def deliver_to_handler(target: RunTarget, *, deadline: float) -> Outcome:
     """Call the integration's custom handler once; never raises for a handler failure (the Outcome has it)."""
     config = target.integration.custom_llm_config
     supported, _ = target.split_parameters()
-    parameters = to_wire(supported)
+    parameters = to_wire(supported, target.parameter_names)
     headers = request_headers(target, access_token=None, base={})
     record = {
         "url": redact_url(target.integration.endpoint),

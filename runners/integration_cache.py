@@ -46,8 +46,10 @@ def _read(integration_id: int) -> IntegrationConfig | None:
     if integration is None:
         return None
     supported: dict[str, list[str]] = {}
+    names: dict[str, dict[str, str]] = {}
     for model in integration.models.all():  # ordered by position
         supported.setdefault(model.name, list(model.supported_parameters))
+        names.setdefault(model.name, dict(model.parameter_names or {}))
     return IntegrationConfig(
         name=integration.name,
         endpoint=integration.endpoint,
@@ -61,4 +63,5 @@ def _read(integration_id: int) -> IntegrationConfig | None:
         static_headers=dict(integration.headers or {}),
         custom_llm_config=integration.custom_llm_config,
         supported_parameters=supported,
+        parameter_names=names,
     )

@@ -66,6 +66,10 @@ class Run(models.Model):
     messages = models.JSONField()
     parameters = models.JSONField(default=dict)
     dropped_parameters = models.JSONField(default=list)
+    # The learned parameter rules (integrations.ParameterRule) this run applied, each {"parameter", "action"
+    # ("rename" | "drop"), "to" (a wire name or null), "rule" (the rule's uuid)}: read at enqueue, extended by a
+    # refusal the run negotiated (runners.negotiation).
+    applied_rules = models.JSONField(default=list, blank=True)
     # Ask the provider to stream; partial output is readable while the run is running.
     stream = models.BooleanField(default=False)
     # The saved prompt version the messages came from (prompts.PromptVersion), as a plain id: prompts sits above

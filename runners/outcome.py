@@ -22,6 +22,8 @@ class Outcome:
     attempts: list[dict[str, Any]] = field(default_factory=list)
     latency_ms: float | None = None
     dropped_parameters: list[str] | None = None
+    # The learned rules applied to what finally went out (None: not an OpenAI-compatible delivery).
+    applied_rules: list[dict[str, Any]] | None = None
     secrets: list[str] = field(default_factory=list)
     # Only a streamed run publishes partial output to the cache (and has it to clear).
     streamed: bool = False

@@ -30,6 +30,10 @@ class RunParameters(BaseModel):
     response_format: dict[str, Any] | None = None
     reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh"] | None = None
     verbosity: Literal["low", "medium", "high"] | None = None
+    # OpenAI: an integer for best-effort deterministic sampling (signed 64-bit on the wire).
+    seed: Annotated[int, Field(ge=-(2**63), le=2**63 - 1)] | None = None
+    # OpenAI: whether the model may call several tools in one turn (only meaningful with `tools`).
+    parallel_tool_calls: bool | None = None
 
 
 assert tuple(RunParameters.model_fields) == RUN_PARAMETERS
@@ -81,5 +85,11 @@ def split_supported(parameters: dict[str, Any], supported: list[str]) -> tuple[d
     return kept, dropped
 
 
-def to_wire(parameters: dict[str, Any]) -> dict[str, Any]:
-    return {WIRE_NAMES.get(name, name): value for name, value in parameters.items()}
+def wire_name(name: str, names: dict[str, str] | None = None) -> str:
+    """The name run parameter `name` goes out under: the model's `parameter_names`, else WIRE_NAMES, else itself."""
+    return (names or {}).get(name) or WIRE_NAMES.get(name, name)
+
+
+def to_wire(parameters: dict[str, Any], names: dict[str, str] | None = None) -> dict[str, Any]:
+    """The parameters under their wire names; `names` is the model's `parameter_names` (run parameter -> wire name)."""
+    return {wire_name(name, names): value for name, value in parameters.items()}

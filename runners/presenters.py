@@ -34,6 +34,7 @@ def run_representation(run: Run, *, preview: bool = False) -> dict[str, Any]:
         "prompt_version": None if run.prompt_version_id is None else str(run.prompt_version_id),
         "parameters": run.parameters,
         "dropped_parameters": [str(name) for name in run.dropped_parameters],
+        "applied_rules": run.applied_rules or [],
         "output": output,
         "finish_reason": run.finish_reason,
         "tool_calls": run.tool_calls,

@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import quote_plus
 
 from integrations.models import AuthenticationType
+from runners.applied_rules import STREAM_OPTIONS, dropped_by_rules, effective_names
 from runners.parameters import split_supported, to_wire
 from runners.redaction import REDACTED, basic_credentials, redact_url
 
@@ -32,6 +33,8 @@ class IntegrationConfig:
     custom_llm_config: dict[str, Any] | None
     # Model name -> its supported parameters (the first model by position, if a name repeats).
     supported_parameters: dict[str, list[str]]
+    # Model name -> its parameter names in effect (run parameter -> wire name).
+    parameter_names: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def secret_values(self) -> list[str]:
         """Every secret a run of this integration could leak, for scrubbing (runners.redaction.scrub adds the
@@ -81,13 +84,20 @@ class RunTarget:
     supported_parameters: list[str]
     stream: bool
     integration: IntegrationConfig
+    # The model's parameter names in effect, and the learned rules this run applies (Run.applied_rules).
+    parameter_names: dict[str, str] = field(default_factory=dict)
+    rules: tuple[dict[str, Any], ...] = ()
+    integration_id: int | None = None
 
     @property
     def mapped_values(self) -> dict[str, str | None]:
         return {"job_id": self.job_id, "user_id": self.user_id, "project_id": self.project_id, "run_id": self.run_id}
 
     def split_parameters(self) -> tuple[dict[str, Any], list[str]]:
-        return split_supported(self.parameters, self.supported_parameters)
+        """(parameters sent, names not sent: unsupported, or dropped by a learned rule)."""
+        kept, dropped = split_supported(self.parameters, self.supported_parameters)
+        refused = dropped_by_rules(self.rules) & set(kept)
+        return {k: v for k, v in kept.items() if k not in refused}, sorted({*dropped, *refused})
 
     def secret_values(self) -> list[str]:
         """Every secret this run could leak, for scrubbing messages."""
@@ -152,11 +162,14 @@ def request_headers(target: RunTarget, *, access_token: str | None, base: dict[s
 
 def build_completion_request(target: RunTarget, *, access_token: str | None) -> ProviderRequest:
     supported, dropped = target.split_parameters()
-    body: dict[str, Any] = {"model": target.model_name, "messages": target.messages, **to_wire(supported)}
+    names = effective_names(target.parameter_names, target.rules)
+    body: dict[str, Any] = {"model": target.model_name, "messages": target.messages, **to_wire(supported, names)}
     base = {"Content-Type": "application/json", "User-Agent": USER_AGENT}
     if target.stream:
-        # No stream_options: not every OpenAI-compatible server accepts it, and the body must be what the user asked.
         body["stream"] = True
+        # Usage comes in a last chunk only when asked for; a server that refuses it teaches a drop rule.
+        if STREAM_OPTIONS not in dropped_by_rules(target.rules):
+            body[STREAM_OPTIONS] = {"include_usage": True}
         base["Accept"] = "text/event-stream"
     else:
         base["Accept"] = "application/json"

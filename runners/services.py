@@ -12,9 +12,11 @@ from django.db import transaction
 
 from core.problems import Invalid, Problem, unstorable_strings
 from integrations.models import ModelProperty
+from integrations.parameter_rules import parameter_rules_applied
 from organizations.models import Project
 from organizations.services import default_project
 from runners.conversation import conversation_problems
+from runners.applied_rules import dropped_by_rules, rules_applying
 from runners.models import Job, Run, RunStatus
 from runners.parameters import split_supported, validate_parameters
 
@@ -84,7 +86,8 @@ def run_enqueue(
 
     clean_messages = validate_messages(messages)
     clean_parameters = validate_parameters(parameters)
-    _, dropped = split_supported(clean_parameters, model.supported_parameters)
+    learned = parameter_rules_applied(integration_ids={model.integration_id}, model_names={model.name})
+    dropped, applied_rules = _planned(clean_parameters, model, learned, stream=stream)
     integration = model.integration
     # One INSERT needs no transaction of its own; on_commit publishes right after it in autocommit, or when the
     # caller's transaction commits (several runs created together are published together or not at all).
@@ -100,12 +103,20 @@ def run_enqueue(
         messages=clean_messages,
         parameters=clean_parameters,
         dropped_parameters=dropped,
+        applied_rules=applied_rules,
         stream=stream,
         prompt_version_id=prompt_version_id,
     )
     run_id = str(run.pk)
     transaction.on_commit(lambda: execute_run.delay(run_id))
     return run
+
+
+def _planned(parameters: dict, model: ModelProperty, learned: dict, *, stream: bool) -> tuple[list[str], list[dict]]:
+    """(parameters not sent: unsupported or dropped by a learned rule, the learned rules the run applies)."""
+    kept, dropped = split_supported(parameters, model.supported_parameters)
+    rules = rules_applying(learned.get((model.integration_id, model.name), []), parameters=kept, stream=stream)
+    return sorted({*dropped, *(dropped_by_rules(rules) & set(kept))}), rules
 
 
 @dataclass(frozen=True)
@@ -127,10 +138,13 @@ def runs_enqueue_bulk(*, specs: list[RunSpec], user, job: Job, publish: bool = T
     Returns the runs in the order of `specs`.
     """
     runs = []
+    learned = parameter_rules_applied(
+        integration_ids={spec.model.integration_id for spec in specs}, model_names={spec.model.name for spec in specs}
+    )
     for spec in specs:
         integration = spec.model.integration
         clean_parameters = validate_parameters(spec.parameters)
-        _, dropped = split_supported(clean_parameters, spec.model.supported_parameters)
+        dropped, applied_rules = _planned(clean_parameters, spec.model, learned, stream=False)
         runs.append(
             Run(
                 organization_id=integration.organization_id,
@@ -144,6 +158,7 @@ def runs_enqueue_bulk(*, specs: list[RunSpec], user, job: Job, publish: bool = T
                 messages=validate_messages(spec.messages),
                 parameters=clean_parameters,
                 dropped_parameters=dropped,
+                applied_rules=applied_rules,
                 prompt_version_id=spec.prompt_version_id,
             )
         )

@@ -55,6 +55,8 @@ def _fields(outcome: Outcome) -> dict[str, Any]:
     }
     if outcome.dropped_parameters is not None:
         fields["dropped_parameters"] = outcome.dropped_parameters
+    if outcome.applied_rules is not None:
+        fields["applied_rules"] = outcome.applied_rules
     if outcome.reply is not None:
         fields.update(
             status=RunStatus.SUCCEEDED,

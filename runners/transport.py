@@ -65,6 +65,8 @@ class TransportError(Exception):
         self.permanent = True
         self.message += " The output received until then is kept; the request was not sent again."
         return self
+        # The body of a refused request (4xx), for runners.negotiation; never stored or shown.
+        self.provider_body: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -236,12 +238,14 @@ def status_failure(
             error_type=FailureKind.BAD_REQUEST,
             status_code=status,
         )
-    return TransportError(
+    error = TransportError(
         f"The provider refused the request with HTTP {status}{said}.",
         permanent=True,
         error_type=FailureKind.BAD_REQUEST,
         status_code=status,
     )
+    error.provider_body = body
+    return error
 
 
 def _json_body(body: bytes, content_type: str, status: int) -> Any:

@@ -97,6 +97,15 @@ class StrictUUIDField(serializers.UUIDField):
         return super().to_internal_value(data)
 
 
+class AppliedRuleOutput(serializers.Serializer):
+    parameter = serializers.CharField(
+        help_text="A run parameter (max_tokens) or a key of the runner's (stream_options)."
+    )
+    action = serializers.ChoiceField(choices=["rename", "drop"])
+    to = serializers.CharField(allow_null=True, help_text="The wire name it went out under (rename), else null.")
+    rule = serializers.UUIDField(allow_null=True, help_text="The rule's id.")
+
+
 class RunOutputSerializer(serializers.Serializer):
     """Documents a run read for the schema; the JSON itself is runners.presenters.run_representation."""
 
@@ -115,7 +124,12 @@ class RunOutputSerializer(serializers.Serializer):
     )
     parameters = serializers.JSONField(help_text="The run's parameters, validated (before dropping).")
     dropped_parameters = serializers.ListField(
-        child=serializers.CharField(), help_text="Parameters not sent because the model does not support them."
+        child=serializers.CharField(),
+        help_text="Parameters not sent: the model does not support them, or a learned rule drops them.",
+    )
+    applied_rules = AppliedRuleOutput(
+        many=True,
+        help_text="The learned parameter rules this run applied (GET /integrations/{id}/parameter-rules lists them).",
     )
     output = serializers.SerializerMethodField(help_text="The answer; while running and streaming, the text so far.")
     finish_reason = serializers.CharField(allow_null=True)

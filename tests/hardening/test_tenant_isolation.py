@@ -20,7 +20,8 @@ from evaluations.models import Dataset, Evaluation, Metric
 from evaluations.services.datasets import dataset_create
 from evaluations.services.lifecycle import evaluation_create
 from evaluations.services.metrics import metric_create
-from integrations.models import Integration
+from integrations.models import Integration, ParameterRule
+from integrations.parameter_rules import parameter_rule_learn
 from organizations.models import Role
 from organizations.services import api_key_issue, user_create
 from prompts.models import Prompt, PromptLabel, PromptVersion
@@ -72,6 +73,15 @@ class Tenant:
         model = self.integration.models.get(alias=f"alias-{label}-q9")
         self.run = run_enqueue(model=model, user=self.admin, messages=[{"role": "user", "content": f"{marker}-prompt"}])
         self.job = integration_test_start(integration=self.integration, user=self.admin)
+        self.rule = parameter_rule_learn(
+            integration_id=self.integration.pk,
+            model_name=f"{marker}-model",
+            parameter="max_tokens",
+            action="rename",
+            to="max_completion_tokens",
+            reason=f"{marker}-refusal",
+            run_id=str(self.run.pk),
+        )
         self.dataset = dataset_create(
             organization=self.organization,
             user=self.admin,
@@ -131,6 +141,8 @@ class Tenant:
             "prompt_id": str(self.prompt.pk),
             "number": "1",
             "label": "production",
+            "integration_id": str(self.integration.uuid),
+            "rule_id": str(self.rule.uuid),
         }
 
     def snapshot(self):
@@ -145,6 +157,7 @@ class Tenant:
             list(Prompt.objects.filter(organization=org).values_list("id", "name", "updated_at")),
             list(PromptVersion.objects.filter(prompt__organization=org).values_list("id", "number", "messages")),
             list(PromptLabel.objects.filter(prompt__organization=org).values_list("name", "version_id")),
+            list(ParameterRule.objects.filter(integration__organization=org).values_list("uuid", "action", "to")),
         ]
 
 
@@ -161,6 +174,8 @@ MISSING = {
     "prompt_id": str(uuid.UUID(int=1)),
     "number": "1",
     "label": "production",
+    "integration_id": str(uuid.UUID(int=1)),
+    "rule_id": str(uuid.UUID(int=1)),
 }
 PARAMETER = re.compile(r"<(?:\w+:)?(\w+)>|\(\?P<(\w+)>[^)]*\)")
 # The catch-all patterns: a path each of them answers.

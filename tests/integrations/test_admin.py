@@ -91,3 +91,22 @@ def test_adding_in_the_admin_never_replaces_an_existing_integration(staff_client
     assert "already exists" in response.content.decode()
     existing.refresh_from_db()
     assert existing.endpoint == "https://provider.example/v1"
+
+
+def test_the_admin_change_form_lists_learned_parameter_rules(staff_client, org):
+    from integrations.parameter_rules import parameter_rule_learn
+
+    integration = make_integration(organization=org, document=api_key_document())
+    parameter_rule_learn(
+        integration_id=integration.pk,
+        model_name="gpt-5.2",
+        parameter="max_tokens",
+        action="rename",
+        to="max_completion_tokens",
+        reason="Unsupported parameter: 'max_tokens'",
+        run_id=None,
+    )
+
+    page = staff_client.get(f"/admin/integrations/integration/{integration.pk}/change/").content.decode()
+
+    assert "Parameter rules" in page and "max_completion_tokens" in page

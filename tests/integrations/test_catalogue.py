@@ -55,4 +55,4 @@ def test_models_carry_the_parameters_they_really_accept(alias, has, lacks):
 
 def test_the_catalogue_is_one_data_file():
     data = json.loads((Path(__file__).resolve().parents[2] / "integrations" / "builtin_models.json").read_text())
-    assert {"parameter_profiles", "providers"} == set(data)
+    assert {"parameter_profiles", "parameter_names", "providers"} == set(data)

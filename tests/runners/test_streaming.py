@@ -26,11 +26,13 @@ def test_a_streamed_answer_is_assembled_into_the_output(execute, openai_server, 
     assert run.finish_reason == "stop"
     (received,) = openai_server.completion_requests
     assert received.json["stream"] is True
-    assert "stream_options" not in received.json
+    # Usage comes in a last chunk only when asked for (OpenAI's stream_options.include_usage).
+    assert received.json["stream_options"] == {"include_usage": True}
     assert sent_headers(received)["accept"] == "text/event-stream"
     assert run.request["body"] == received.json
     assert run.response["choices"][0]["message"] == {"role": "assistant", "content": "echo: Hello there"}
-    assert run.response["streamed_chunks"] == 5
+    assert run.response["streamed_chunks"] == 6
+    assert run.usage == {"prompt_tokens": 2, "completion_tokens": 3, "total_tokens": 5}
 
 
 def test_usage_reported_in_the_stream_is_recorded(execute, openai_server, integrate, enqueue):
