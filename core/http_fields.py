@@ -35,7 +35,7 @@ def header_value_problem(value: str) -> str | None:
     for position, character in enumerate(value, start=1):
         if character in "\r\n":
             return f"Character {position} is a line break: header values are one line (RFC 9110 section 5.5)."
-        if ord(character) > 0x7E:
+        if ord(character) > 0x7F:
             return (
                 f"Character {position} is not ASCII: the HTTP client sends header values as ASCII only. Check for a "
                 "typographic quote or dash pasted with the value, or percent-encode it if the server expects that."

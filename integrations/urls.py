@@ -9,4 +9,9 @@ urlpatterns = [
     path("settings/integrations/custom/new", views.integration_create, name="create"),
     path("settings/integrations/custom/<slug:name>/edit", views.integration_edit, name="edit"),
     path("settings/integrations/custom/<slug:name>/delete", views.integration_delete_view, name="delete"),
+    path(
+        "settings/integrations/custom/<slug:name>/oauth2-method/pin",
+        views.integration_oauth2_method_pin_view,
+        name="pin-oauth2-method",
+    ),
 ]

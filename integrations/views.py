@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from integrations.catalogue import builtin_models_by_provider
@@ -17,7 +18,8 @@ from integrations.editor import annotate_errors
 from integrations.forms import IntegrationDocumentForm
 from integrations.permissions import DELETE, UPDATE, can_create_integrations, integration_permissions
 from integrations.selectors import integration_get, integration_list
-from integrations.services import integration_delete
+from core.problems import Invalid
+from integrations.services import IntegrationChanged, integration_delete, integration_oauth2_method_pin
 
 # Built-in providers, in the order the cards show them, with what their catalogue is for.
 PROVIDER_CARDS = [
@@ -215,3 +217,21 @@ def integration_delete_view(request, name):
         messages.success(request, f"Deleted integration “{name}”.")
         return redirect("integrations:settings")
     return render(request, "integrations/confirm_delete.html", {"integration": integration})
+
+
+@login_required
+@require_http_methods(["POST"])
+def integration_oauth2_method_pin_view(request, name):
+    """Pin the OAuth2 client authentication method the token endpoint accepted into the document."""
+    integration = _integration_or_404(request, name)
+    _require(UPDATE, integration, request.user)
+    try:
+        integration_oauth2_method_pin(integration=integration, user=request.user)
+    except Invalid as exc:
+        messages.error(request, " ".join(error.message for error in exc.errors))
+    except IntegrationChanged:
+        messages.error(request, f"“{name}” was saved by someone else meanwhile; look at it again and retry.")
+    else:
+        method = integration.oauth2_token_auth_method_learned
+        messages.success(request, f"“{name}” now names oauth2_token_auth_method “{method}” in its document.")
+    return redirect(f"{reverse('integrations:settings')}#integration-{name}")
