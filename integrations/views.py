@@ -13,12 +13,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from core.problems import Invalid
 from integrations.catalogue import builtin_models_by_provider
 from integrations.editor import annotate_errors
 from integrations.forms import IntegrationDocumentForm
 from integrations.permissions import DELETE, UPDATE, can_create_integrations, integration_permissions
 from integrations.selectors import integration_get, integration_list
-from core.problems import Invalid
 from integrations.services import IntegrationChanged, integration_delete, integration_oauth2_method_pin
 
 # Built-in providers, in the order the cards show them, with what their catalogue is for.
