@@ -18,6 +18,7 @@ instead of each asking for a token.
 
 import hashlib
 import json
+import logging
 import time
 import uuid
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from urllib.parse import quote_plus
 import pydantic
 from django.conf import settings
 from django.core.cache import cache
+from django.db import DatabaseError
 
 from integrations.encryption import secrets_cipher
 from integrations.services import integration_oauth2_method_learn
@@ -39,6 +41,7 @@ from runners.transport import Timeouts, TransportError, post_form, provider_deta
 DEFAULT_TOKEN_LIFETIME = 300  # when the token endpoint does not say
 LOCK_POLL_INTERVAL = 0.02
 FAILURE_MEMORY = 5  # seconds a failed token request is remembered, so the runs waiting on it fail with its error
+logger = logging.getLogger(__name__)
 CLIENT_SECRET_POST, CLIENT_SECRET_BASIC = "client_secret_post", "client_secret_basic"
 METHOD_MEMORY = 30 * 24 * 3600  # seconds the shared cache keeps the method that worked (the database keeps it too)
 
@@ -267,7 +270,14 @@ def _remember_method(credentials: ClientCredentials, method: str) -> None:
         return
     cache.set(f"{credentials.cache_key}:method", method, timeout=METHOD_MEMORY)
     if credentials.integration_id is not None and method != credentials.learned_method:
-        integration_oauth2_method_learn(integration_id=credentials.integration_id, method=method)
+        try:
+            integration_oauth2_method_learn(integration_id=credentials.integration_id, method=method)
+        except DatabaseError:  # the run has its token: what the page shows can wait for the next token
+            logger.warning(
+                "Could not record the OAuth2 client authentication method of integration %s.",
+                credentials.integration_id,
+                exc_info=True,
+            )
 
 
 def access_token(

@@ -110,7 +110,12 @@ def test_a_fragment_is_refused():
 
 # -- item 10: header values ------------------------------------------------------------------------------------------
 
+# The first two are the commonest in peers' trackers: `Bearer ` with an empty variable after it (httpx
+# LocalProtocolError "Illegal header value b'Bearer '", reported as a connection error and retried), and a key read
+# from a file or a mounted secret with its newline.
 BAD_VALUES = {
+    "empty bearer credential": ("Bearer ", "ends with a space or tab"),
+    "key file newline": (f"{SECRET}\n", "Character 19 is a line break"),
     "trailing space": (f"{SECRET} ", "ends with a space or tab"),
     "leading tab": (f"\t{SECRET}", "starts with a space or tab"),
     "line feed": (f"{SECRET}\nX-Injected: 1", "Character 19 is a line break"),
