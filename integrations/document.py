@@ -50,7 +50,6 @@ RESERVED_HEADERS = {"host", "content-length", "transfer-encoding", "connection"}
 # case-insensitively. A URL is stored in clear, shown in reads and logged by proxies; a credential goes in a header.
 CREDENTIAL_QUERY_NAMES = {"api-key", "api_key", "apikey", "key", "token", "access_token", "sig"}
 COMPLETIONS_PATH = "/chat/completions"
-OAUTH2_TOKEN_AUTH_METHODS = ("client_secret_post", "client_secret_basic")
 # Form fields the token request itself sets (RFC 6749 sections 2.3.1 and 4.4.2), by what to use instead.
 OAUTH2_RESERVED_PARAMS = {
     "grant_type": "the grant is always client_credentials",

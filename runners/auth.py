@@ -21,7 +21,7 @@ import json
 import logging
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import quote_plus
 
 import pydantic
@@ -50,7 +50,7 @@ METHOD_MEMORY = 30 * 24 * 3600  # seconds the shared cache keeps the method that
 class ClientCredentials:
     token_url: str
     client_id: str
-    client_secret: str
+    client_secret: str = field(repr=False)
     scope: str
     auth_method: str = ""  # the document's oauth2_token_auth_method; "" = not given
     params: tuple[tuple[str, str], ...] = ()  # oauth2_token_params
