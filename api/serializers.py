@@ -107,7 +107,30 @@ class IntegrationReadSerializer(IntegrationSummarySerializer):
 
     document = serializers.SerializerMethodField()
     models = ModelOutputSerializer(many=True, source="models.all")
+    oauth2_token_auth_method_learned = serializers.SerializerMethodField(
+        help_text="OAuth2 only: the client authentication method the token endpoint accepted when the document names "
+        "none (the runners try client_secret_post, then client_secret_basic after an invalid_client), and when; "
+        'null before the first token or for other authentication types. Pin it with "oauth2_token_auth_method".'
+    )
 
     @extend_schema_field({"$ref": "#/components/schemas/IntegrationDocument"})
     def get_document(self, integration) -> dict:
         return integration_document(integration=integration, reveal_secrets=False)
+
+    @extend_schema_field(
+        {
+            "type": ["object", "null"],
+            "properties": {
+                "method": {"type": "string", "enum": ["client_secret_post", "client_secret_basic"]},
+                "learned_at": {"type": "string", "format": "date-time"},
+            },
+            "required": ["method", "learned_at"],
+        }
+    )
+    def get_oauth2_token_auth_method_learned(self, integration) -> dict | None:
+        if integration.authentication_type != "oauth2" or not integration.oauth2_token_auth_method_learned:
+            return None
+        return {
+            "method": integration.oauth2_token_auth_method_learned,
+            "learned_at": TimestampField().to_representation(integration.oauth2_token_auth_method_learned_at),
+        }

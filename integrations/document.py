@@ -11,11 +11,12 @@ import json
 import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import pydantic
 from pydantic import BaseModel, ConfigDict
 
+from core.http_fields import header_value_problem
 from core.network_policy import url_blocked_reason
 from core.problems import Invalid, Problem, unstorable_strings
 from integrations.catalogue import (
@@ -48,6 +49,19 @@ IDENTIFIER_RE = re.compile(r"\A[A-Za-z_][A-Za-z0-9_]*\Z")
 NON_ASCII_DOTS = {"\u3002": "U+3002", "\uff0e": "U+FF0E", "\uff61": "U+FF61"}
 # Headers that the HTTP client owns; setting them breaks the request.
 RESERVED_HEADERS = {"host", "content-length", "transfer-encoding", "connection"}
+# Query parameters that carry a credential (Azure's `api-key`, Google's `key`, `token`, a SAS `sig`...): compared
+# case-insensitively. A URL is stored in clear, shown in reads and logged by proxies; a credential goes in a header.
+CREDENTIAL_QUERY_NAMES = {"api-key", "api_key", "apikey", "key", "token", "access_token", "sig"}
+COMPLETIONS_PATH = "/chat/completions"
+# Form fields the token request itself sets (RFC 6749 sections 2.3.1 and 4.4.2), by what to use instead.
+OAUTH2_RESERVED_PARAMS = {
+    "grant_type": "the grant is always client_credentials",
+    "client_id": "the client id comes from token",
+    "client_secret": "the client secret comes from token",
+    "scope": "use authentication_scope",
+}
+MAX_TOKEN_PARAMS = 20
+MAX_TOKEN_PARAM_LENGTH = 2048
 
 
 class _Strict(BaseModel):
@@ -82,6 +96,9 @@ class IntegrationDocumentIn(_Strict):
     custom_header_mapping: dict[str, str] | None = None
     headers: dict[str, str] | None = None
     custom_llm_config: CustomLLMConfigIn | None = None
+    # Extensions of the product page's document (README: "The integration document").
+    oauth2_token_auth_method: Literal["client_secret_post", "client_secret_basic"] | None = None
+    oauth2_token_params: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -110,6 +127,8 @@ class ParsedDocument:
     custom_header_mapping: dict[str, str] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
     custom_llm_config: dict | None = None
+    oauth2_token_auth_method: str = ""  # "" when not given: the runner finds the method (runners.auth)
+    oauth2_token_params: dict[str, str] = field(default_factory=dict)
 
 
 ALLOWED_KEYS = {
@@ -190,6 +209,8 @@ _AUTHENTICATION_KEYS = {
     "oauth2_token_url",
     "authentication_scope",
     "token",
+    "oauth2_token_auth_method",
+    "oauth2_token_params",
 }
 # What a missing required property stands in as while the rules check the rest (its own error is already listed).
 _PLACEHOLDERS = {"endpoint": "https://placeholder.invalid/v1", "model_properties": [], "name": "", "class_name": ""}
@@ -268,6 +289,60 @@ def _check_url(value: str, loc: tuple, errors: list[Problem]) -> None:
         )
     elif reason := url_blocked_reason(value):
         errors.append(Problem(loc, reason, "blocked_address"))
+    elif parts.fragment:
+        errors.append(Problem(loc, "Remove the #fragment: it is never sent to the server.", "url_fragment"))
+    elif names := _credential_query_names(parts.query):
+        errors.append(
+            Problem(
+                loc,
+                f"The query string carries a credential ({', '.join(names)}): a URL is stored in clear, shown to "
+                "every member and logged by proxies. Remove it from the URL and send it as a header instead: "
+                'authentication_type "api_key" with api_key_header "api-key" (Azure OpenAI) or the header your '
+                "provider documents, or a headers entry (header values are encrypted).",
+                "url_credential",
+            )
+        )
+
+
+def _credential_query_names(query: str) -> list[str]:
+    names = {name for name, _ in parse_qsl(query, keep_blank_values=True)}
+    return sorted(name for name in names if name.lower() in CREDENTIAL_QUERY_NAMES)
+
+
+def _check_endpoint(value: str, errors: list[Problem]) -> None:
+    """The endpoint's own rules, after _check_url: it is a base URL that /chat/completions goes onto.
+
+    Azure OpenAI's deployment URLs (`/openai/deployments/NAME`) answer 404 without `api-version` (Azure OpenAI
+    REST reference, "Data plane - inference"), so that form needs one.
+    """
+    loc = ("endpoint",)
+    before = len(errors)
+    _check_url(value, loc, errors)
+    if len(errors) > before:
+        return
+    parts = urlsplit(value)
+    path = parts.path.rstrip("/")
+    if path.lower().endswith(COMPLETIONS_PATH):
+        base = urlunsplit(parts._replace(path=path[: -len(COMPLETIONS_PATH)] or "/"))
+        errors.append(
+            Problem(
+                loc,
+                f"The endpoint is the API's base URL: {COMPLETIONS_PATH} is added to it when a request goes out. "
+                f"Remove {COMPLETIONS_PATH} from the end: {base}",
+                "url_completions_path",
+            )
+        )
+    elif "/openai/deployments/" in path.lower() and not any(
+        name.lower() == "api-version" for name, _ in parse_qsl(parts.query, keep_blank_values=True)
+    ):
+        errors.append(
+            Problem(
+                loc,
+                "Azure OpenAI deployment URLs need an API version: add it as a query string, such as "
+                f"{urlunsplit(parts._replace(query='api-version=2024-10-21'))}",
+                "url_api_version",
+            )
+        )
 
 
 def _check_header_name(name: str, loc: tuple, errors: list[Problem]) -> None:
@@ -282,10 +357,11 @@ def _check_header_name(name: str, loc: tuple, errors: list[Problem]) -> None:
 
 
 def _check_header_value(value: str, loc: tuple, errors: list[Problem]) -> None:
-    if any(ch in value for ch in "\r\n\x00"):
-        errors.append(Problem(loc, "Header values must not contain line breaks or NUL.", "header_value"))
-    elif len(value) > MAX_SECRET_LENGTH:
+    """A value the runner puts in a header as it is (core.http_fields): refused, never trimmed or re-encoded."""
+    if len(value) > MAX_SECRET_LENGTH:
         errors.append(Problem(loc, f"Longer than {MAX_SECRET_LENGTH} characters.", "too_long"))
+    elif problem := header_value_problem(value):
+        errors.append(Problem(loc, problem, "header_value"))
 
 
 def _required_text(value: str | None, loc: tuple, why: str, errors: list[Problem]) -> bool:
@@ -314,7 +390,11 @@ def _check_authentication(doc: IntegrationDocumentIn, errors: list[Problem]) -> 
             _check_header_name(doc.api_key_header, ("api_key_header",), errors)
         if _required_text(doc.api_key_value, ("api_key_value",), why, errors):
             _check_header_value(doc.api_key_value, ("api_key_value",), errors)
-        _not_used(doc, ("oauth2_token_url", "authentication_scope", "token"), errors)
+        _not_used(
+            doc,
+            ("oauth2_token_url", "authentication_scope", "token", "oauth2_token_auth_method", "oauth2_token_params"),
+            errors,
+        )
     elif doc.authentication_type == "oauth2":
         if doc.oauth2_token_url is not None:
             _check_url(doc.oauth2_token_url, ("oauth2_token_url",), errors)
@@ -322,9 +402,34 @@ def _check_authentication(doc: IntegrationDocumentIn, errors: list[Problem]) -> 
             _check_oauth2_token(doc.token, errors)
         if doc.authentication_scope is not None and len(doc.authentication_scope) > 1024:
             errors.append(Problem(("authentication_scope",), "Longer than 1024 characters.", "too_long"))
+        _check_oauth2_token_params(doc.oauth2_token_params, errors)
         _not_used(doc, ("api_key_header", "api_key_value"), errors)
     else:
-        _not_used(doc, ("api_key_header", "api_key_value", "oauth2_token_url", "authentication_scope", "token"), errors)
+        _not_used(doc, tuple(sorted(_AUTHENTICATION_KEYS - {"authentication_type"})), errors)
+
+
+def _check_oauth2_token_params(params: dict[str, str] | None, errors: list[Problem]) -> None:
+    """Extra form fields of the token request (`audience` for Auth0, `resource` for Azure AD v1): plain strings
+    that do not replace what the grant itself sends."""
+    if not params:
+        return
+    if len(params) > MAX_TOKEN_PARAMS:
+        errors.append(Problem(("oauth2_token_params",), f"At most {MAX_TOKEN_PARAMS} fields.", "too_long"))
+        return
+    for name, value in params.items():
+        loc = ("oauth2_token_params", name)
+        if name.lower() in OAUTH2_RESERVED_PARAMS:
+            errors.append(
+                Problem(
+                    loc,
+                    f'"{name}" is set by the token request itself ({OAUTH2_RESERVED_PARAMS[name.lower()]}); remove it.',
+                    "reserved_parameter",
+                )
+            )
+        elif not name.strip() or len(name) > MAX_HEADER_NAME_LENGTH:
+            errors.append(Problem(loc, f"Field names are 1 to {MAX_HEADER_NAME_LENGTH} characters.", "value_error"))
+        elif len(value) > MAX_TOKEN_PARAM_LENGTH:
+            errors.append(Problem(loc, f"Longer than {MAX_TOKEN_PARAM_LENGTH} characters.", "too_long"))
 
 
 def _check_oauth2_token(token: str, errors: list[Problem]) -> None:
@@ -584,7 +689,7 @@ def _check_custom_llm(doc: IntegrationDocumentIn, errors: list[Problem]) -> dict
 
 
 def _check_rules(doc: IntegrationDocumentIn, errors: list[Problem]) -> ParsedDocument:
-    _check_url(doc.endpoint, ("endpoint",), errors)
+    _check_endpoint(doc.endpoint, errors)
     _check_authentication(doc, errors)
     models = _check_models(doc, errors)
     default_model = doc.default_model
@@ -608,4 +713,6 @@ def _check_rules(doc: IntegrationDocumentIn, errors: list[Problem]) -> ParsedDoc
         custom_header_mapping=dict(doc.custom_header_mapping or {}),
         headers=dict(doc.headers or {}),
         custom_llm_config=custom_llm_config,
+        oauth2_token_auth_method=doc.oauth2_token_auth_method or "",
+        oauth2_token_params=dict(doc.oauth2_token_params or {}),
     )

@@ -42,6 +42,14 @@ class Integration(models.Model):
     custom_header_mapping = models.JSONField(default=dict, blank=True)
     headers = EncryptedField(default=dict, blank=True)
     custom_llm_config = models.JSONField(null=True, blank=True)
+    # Document extensions: how the OAuth2 client authenticates at the token endpoint ("" = not given: found by
+    # trying, see runners.auth) and extra form fields of the token request.
+    oauth2_token_auth_method = models.CharField(max_length=32, blank=True, default="")
+    oauth2_token_params = models.JSONField(default=dict, blank=True)
+    # Not part of the document: the method the token endpoint accepted when the document gave none (what the
+    # integration page offers to pin), and when the runners found it. Written without moving updated_at.
+    oauth2_token_auth_method_learned = models.CharField(max_length=32, blank=True, default="")
+    oauth2_token_auth_method_learned_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["organization", "name"], name="integration_name_unique_in_org")]

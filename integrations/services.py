@@ -7,6 +7,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from core.problems import Invalid, Problem
 from integrations.document import SECRET_PLACEHOLDER, ParsedDocument, load_json, parse_document
@@ -148,6 +149,10 @@ def _check_version(existing: Integration | None, if_match: Collection[str]) -> N
 
 def _save(parsed: ParsedDocument, *, organization, user, name, existing) -> Integration:
     integration = existing or Integration(organization=organization, name=name, created_by=user)
+    if existing is not None and _token_client_changed(existing, parsed):
+        # What another token endpoint or client accepted says nothing about this one.
+        integration.oauth2_token_auth_method_learned = ""
+        integration.oauth2_token_auth_method_learned_at = None
     integration.authentication_type = parsed.authentication_type
     integration.api_key_header = parsed.api_key_header
     integration.api_key_value = parsed.api_key_value
@@ -159,6 +164,8 @@ def _save(parsed: ParsedDocument, *, organization, user, name, existing) -> Inte
     integration.custom_header_mapping = parsed.custom_header_mapping
     integration.headers = parsed.headers
     integration.custom_llm_config = parsed.custom_llm_config
+    integration.oauth2_token_auth_method = parsed.oauth2_token_auth_method
+    integration.oauth2_token_params = parsed.oauth2_token_params
     integration.save()
     integration.models.all().delete()
     ModelProperty.objects.bulk_create(
@@ -179,6 +186,57 @@ def _save(parsed: ParsedDocument, *, organization, user, name, existing) -> Inte
     # Learned rules of models that left the document go with them.
     integration.parameter_rules.exclude(model_name__in=[model.name for model in parsed.models]).delete()
     return integration
+
+
+def _token_client_changed(existing: Integration, parsed: ParsedDocument) -> bool:
+    token_url = parsed.oauth2_token_url or parsed.endpoint
+    return (
+        existing.authentication_type != parsed.authentication_type
+        or existing.token_url != token_url
+        or existing.token != parsed.token
+    )
+
+
+def integration_oauth2_method_learn(*, integration_id: int, method: str) -> bool:
+    """Record the client authentication method the token endpoint accepted (runners.auth, when the document names
+    none). One conditional UPDATE, written only when it changes; `updated_at` does not move (the document did not
+    change, so its ETag and the workers' cached copies stay valid). Returns True if it was written."""
+    changed = (
+        Integration.objects.filter(pk=integration_id, oauth2_token_auth_method="")
+        .exclude(oauth2_token_auth_method_learned=method)
+        .update(oauth2_token_auth_method_learned=method, oauth2_token_auth_method_learned_at=timezone.now())
+    )
+    return bool(changed)
+
+
+def integration_oauth2_method_pin(*, integration: Integration, user, if_match: Collection[str] | None = None):
+    """Write the learned OAuth2 client authentication method into the document as `oauth2_token_auth_method`,
+    through integration_upsert (validation, ETag, secrets kept). Raises Invalid when nothing was learned or the
+    document already names a method, IntegrationChanged on a stale `if_match`."""
+    method = integration.oauth2_token_auth_method_learned
+    if integration.authentication_type != "oauth2" or not method:
+        raise Invalid(
+            [Problem(("oauth2_token_auth_method",), "No method has been learned for this integration yet.", "missing")]
+        )
+    if integration.oauth2_token_auth_method:
+        raise Invalid(
+            [
+                Problem(
+                    ("oauth2_token_auth_method",),
+                    f'The document already names "{integration.oauth2_token_auth_method}".',
+                    "already_set",
+                )
+            ]
+        )
+    document = integration_document(integration=integration)  # secrets as placeholders: the upsert keeps them
+    document["oauth2_token_auth_method"] = method
+    return integration_upsert(
+        organization=integration.organization,
+        user=user,
+        name=integration.name,
+        document=document,
+        if_match=if_match if if_match is not None else [integration_version(integration=integration)],
+    )
 
 
 def integration_delete(*, integration: Integration) -> None:
@@ -203,6 +261,10 @@ def integration_document(*, integration: Integration, reveal_secrets: bool = Fal
         document["token"] = secret(integration.token)
         if integration.authentication_scope:
             document["authentication_scope"] = integration.authentication_scope
+        if integration.oauth2_token_auth_method:
+            document["oauth2_token_auth_method"] = integration.oauth2_token_auth_method
+        if integration.oauth2_token_params:
+            document["oauth2_token_params"] = integration.oauth2_token_params
     document["model_properties"] = []
     for model in integration.models.all():
         entry = {"name": model.name, "alias": model.alias}

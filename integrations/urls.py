@@ -19,4 +19,9 @@ urlpatterns = [
         views.parameter_rule_pin_view,
         name="rule-pin",
     ),
+    path(
+        "settings/integrations/custom/<slug:name>/oauth2-method/pin",
+        views.integration_oauth2_method_pin_view,
+        name="pin-oauth2-method",
+    ),
 ]

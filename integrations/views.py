@@ -20,7 +20,7 @@ from integrations.forms import IntegrationDocumentForm
 from integrations.parameter_rules import parameter_rule_clear, parameter_rule_get, parameter_rule_pin
 from integrations.permissions import DELETE, UPDATE, can_create_integrations, integration_permissions
 from integrations.selectors import integration_get, integration_list
-from integrations.services import integration_delete
+from integrations.services import IntegrationChanged, integration_delete, integration_oauth2_method_pin
 
 # Built-in providers, in the order the cards show them, with what their catalogue is for.
 PROVIDER_CARDS = [
@@ -250,3 +250,21 @@ def parameter_rule_pin_view(request, name, rule_id):
     else:
         messages.success(request, f"Pinned the rule for “{rule.parameter}” of {rule.model_name} into the document.")
     return _back_to(name)
+
+
+@login_required
+@require_POST
+def integration_oauth2_method_pin_view(request, name):
+    """Pin the OAuth2 client authentication method the token endpoint accepted into the document."""
+    integration = _integration_or_404(request, name)
+    _require(UPDATE, integration, request.user)
+    try:
+        integration_oauth2_method_pin(integration=integration, user=request.user)
+    except Invalid as exc:
+        messages.error(request, " ".join(error.message for error in exc.errors))
+    except IntegrationChanged:
+        messages.error(request, f"“{name}” was saved by someone else meanwhile; look at it again and retry.")
+    else:
+        method = integration.oauth2_token_auth_method_learned
+        messages.success(request, f"“{name}” now names oauth2_token_auth_method “{method}” in its document.")
+    return redirect(f"{reverse('integrations:settings')}#integration-{name}")

@@ -1,9 +1,15 @@
 """Credentials for provider requests: API key headers and OAuth2 client-credentials tokens.
 
 OAuth2 (RFC 6749 §4.4): the token request is POSTed form-encoded to the
-integration's token URL with grant_type=client_credentials, client_id and
-client_secret in the body (client_secret_post, what the product page describes:
-the credentials "will be sent to the OAuth2 endpoint") and `scope` when set.
+integration's token URL with grant_type=client_credentials, `scope` when set and
+the document's `oauth2_token_params` (audience, resource...). The client
+authenticates as the document's `oauth2_token_auth_method` says (RFC 6749
+§2.3.1): client_secret_post (id and secret in the body, what the product page
+describes and the default) or client_secret_basic (`Authorization: Basic` of the
+form-urlencoded id and secret). When the document names none and the endpoint
+refuses one as `invalid_client` (§5.2, HTTP 400 or 401), the other is tried once;
+the one that worked is remembered for the integration (shared cache and
+`Integration.oauth2_token_auth_method_learned`) and tried first next time.
 Tokens are cached in the Django cache (Redis in production, so shared by every
 worker), encrypted with INTEGRATIONS_ENCRYPTION_KEYS, until shortly before
 `expires_in`. A cache lock makes a burst of runs wait for one token request
@@ -12,15 +18,19 @@ instead of each asking for a token.
 
 import hashlib
 import json
+import logging
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from urllib.parse import quote_plus
 
 import pydantic
 from django.conf import settings
 from django.core.cache import cache
+from django.db import DatabaseError
 
 from integrations.encryption import secrets_cipher
+from integrations.services import integration_oauth2_method_learn
 from runners.event_loop import submit
 from runners.failures import FailureKind
 from runners.metrics import observe_token_request
@@ -31,25 +41,50 @@ from runners.transport import Timeouts, TransportError, post_form, provider_deta
 DEFAULT_TOKEN_LIFETIME = 300  # when the token endpoint does not say
 LOCK_POLL_INTERVAL = 0.02
 FAILURE_MEMORY = 5  # seconds a failed token request is remembered, so the runs waiting on it fail with its error
+logger = logging.getLogger(__name__)
+CLIENT_SECRET_POST, CLIENT_SECRET_BASIC = "client_secret_post", "client_secret_basic"
+METHOD_MEMORY = 30 * 24 * 3600  # seconds the shared cache keeps the method that worked (the database keeps it too)
 
 
 @dataclass(frozen=True)
 class ClientCredentials:
     token_url: str
     client_id: str
-    client_secret: str
+    client_secret: str = field(repr=False)
     scope: str
+    auth_method: str = ""  # the document's oauth2_token_auth_method; "" = not given
+    params: tuple[tuple[str, str], ...] = ()  # oauth2_token_params
+    learned_method: str = ""  # what worked before, when auth_method is not given
+    integration_id: int | None = None
 
     def secret_values(self) -> list[str]:
-        """What a token endpoint's answer must not show: both components and the Basic value made of them."""
-        return [self.client_id, self.client_secret, basic_credentials(self.client_id, self.client_secret)]
+        """What a token endpoint's answer must not show: both components and the Basic values made of them."""
+        return [
+            self.client_id,
+            self.client_secret,
+            basic_credentials(self.client_id, self.client_secret),
+            self.basic_value,
+        ]
+
+    @property
+    def basic_value(self) -> str:
+        """client_secret_basic's credential: Base64 of the form-urlencoded id and secret (RFC 6749 section 2.3.1)."""
+        return basic_credentials(quote_plus(self.client_id), quote_plus(self.client_secret))
 
     @property
     def cache_key(self) -> str:
+        # Extra fields change the token (another audience is another token); the method does not.
         fingerprint = hashlib.sha256(
-            json.dumps([self.token_url, self.client_id, self.client_secret, self.scope]).encode()
+            json.dumps([self.token_url, self.client_id, self.client_secret, self.scope, *self.params]).encode()
         ).hexdigest()
         return f"runners:oauth2:{fingerprint}"
+
+    def methods_to_try(self) -> list[str]:
+        """The document's method alone; else the one that worked last (or client_secret_post), then the other."""
+        if self.auth_method:
+            return [self.auth_method]
+        first = cache.get(f"{self.cache_key}:method") or self.learned_method or CLIENT_SECRET_POST
+        return [first, CLIENT_SECRET_BASIC if first == CLIENT_SECRET_POST else CLIENT_SECRET_POST]
 
 
 class _TokenAnswer(pydantic.BaseModel):
@@ -70,13 +105,35 @@ class _TokenAnswer(pydantic.BaseModel):
 class TokenRequestError(TransportError):
     """A failed token request; `outcome` says how it failed, for the metrics (runners.metrics)."""
 
-    def __init__(self, message: str, *, outcome: str, **kwargs) -> None:
+    def __init__(self, message: str, *, outcome: str, invalid_client: bool = False, **kwargs) -> None:
         super().__init__(message, **kwargs)
         self.outcome = outcome
+        self.invalid_client = invalid_client  # RFC 6749 section 5.2: the client's authentication was refused
 
 
-def client_credentials(*, token_url: str, token_document: str | None, scope: str) -> ClientCredentials:
-    """The credentials from the integration's `token` JSON string (validated at save time)."""
+def _invalid_client(status: int, body: bytes) -> bool:
+    """RFC 6749 section 5.2: `{"error": "invalid_client"}` with HTTP 400, or 401 when the client used Basic."""
+    if status not in (400, 401):
+        return False
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return False
+    return isinstance(data, dict) and data.get("error") == "invalid_client"
+
+
+def client_credentials(
+    *,
+    token_url: str,
+    token_document: str | None,
+    scope: str,
+    auth_method: str = "",
+    params: dict[str, str] | None = None,
+    learned_method: str = "",
+    integration_id: int | None = None,
+) -> ClientCredentials:
+    """The credentials from the integration's `token` JSON string (validated at save time) and its token request
+    settings (`oauth2_token_auth_method`, `oauth2_token_params`, the method learned before)."""
     try:
         data = json.loads(token_document or "")
         client_id, client_secret = str(data["client_id"]), str(data["client_secret"])
@@ -86,7 +143,16 @@ def client_credentials(*, token_url: str, token_document: str | None, scope: str
             permanent=True,
             error_type=FailureKind.TOKEN_ENDPOINT_ERROR,
         ) from None
-    return ClientCredentials(token_url=token_url, client_id=client_id, client_secret=client_secret, scope=scope)
+    return ClientCredentials(
+        token_url=token_url,
+        client_id=client_id,
+        client_secret=client_secret,
+        scope=scope,
+        auth_method=auth_method,
+        params=tuple(sorted((params or {}).items())),
+        learned_method=learned_method,
+        integration_id=integration_id,
+    )
 
 
 def _cache_lifetime(expires_in: float | None) -> float:
@@ -115,18 +181,24 @@ def _store_token(credentials: ClientCredentials, token: str, expires_in: float |
     cache.set(credentials.cache_key, stored, timeout=max(1, int(lifetime) + 1))
 
 
-async def request_token(credentials: ClientCredentials, timeouts: Timeouts) -> tuple[str, float | None]:
-    """One client-credentials token request: (access_token, expires_in)."""
+async def request_token(
+    credentials: ClientCredentials, timeouts: Timeouts, *, method: str = CLIENT_SECRET_POST
+) -> tuple[str, float | None]:
+    """One client-credentials token request, the client authenticating with `method`: (access_token, expires_in).
+
+    Raises TokenRequestError (token_endpoint_error; `invalid_client` set when the endpoint refused the client).
+    """
     what = "the OAuth2 token endpoint"
-    form = {
-        "grant_type": "client_credentials",
-        "client_id": credentials.client_id,
-        "client_secret": credentials.client_secret,
-    }
+    form = {"grant_type": "client_credentials"}
+    headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+    if method == CLIENT_SECRET_BASIC:
+        headers["Authorization"] = f"Basic {credentials.basic_value}"
+    else:
+        form.update(client_id=credentials.client_id, client_secret=credentials.client_secret)
     if credentials.scope:
         form["scope"] = credentials.scope
+    form.update(credentials.params)  # validated at save: never one of the fields above
     try:
-        headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
         answer = await post_form(
             credentials.token_url,
             data=form,
@@ -155,6 +227,7 @@ async def request_token(credentials: ClientCredentials, timeouts: Timeouts) -> t
             error_type=FailureKind.TOKEN_ENDPOINT_ERROR,
             status_code=answer.status_code,
             outcome="http_error",
+            invalid_client=_invalid_client(answer.status_code, answer.body),
         )
     try:
         token = _TokenAnswer.model_validate_json(answer.body)
@@ -167,6 +240,44 @@ async def request_token(credentials: ClientCredentials, timeouts: Timeouts) -> t
             outcome="invalid_response",
         ) from None
     return token.access_token, token.expires_in
+
+
+async def request_token_negotiated(
+    credentials: ClientCredentials, timeouts: Timeouts, methods: list[str]
+) -> tuple[str, float | None, str]:
+    """A token, trying the client authentication `methods` in turn (ClientCredentials.methods_to_try): the next only
+    when one was refused as invalid_client. Returns (access_token, expires_in, the method that worked)."""
+    for index, method in enumerate(methods):
+        try:
+            token, expires_in = await request_token(credentials, timeouts, method=method)
+        except TokenRequestError as exc:
+            if exc.invalid_client and index + 1 < len(methods):
+                continue
+            # Not the methods' names: they contain the words of the `token` JSON, which scrubbing hides.
+            if exc.invalid_client and len(methods) > 1:
+                exc.message += " It refused the client both with the credentials in the form and with HTTP Basic."
+            elif exc.invalid_client:
+                how = "HTTP Basic" if method == CLIENT_SECRET_BASIC else "the credentials in the form"
+                exc.message += f" The client authenticated with {how}, as oauth2_token_auth_method says."
+            raise
+        return token, expires_in, method
+    raise AssertionError("unreachable: methods_to_try is never empty")
+
+
+def _remember_method(credentials: ClientCredentials, method: str) -> None:
+    """Share the method that worked (when the document names none) and record it on the integration."""
+    if credentials.auth_method:
+        return
+    cache.set(f"{credentials.cache_key}:method", method, timeout=METHOD_MEMORY)
+    if credentials.integration_id is not None and method != credentials.learned_method:
+        try:
+            integration_oauth2_method_learn(integration_id=credentials.integration_id, method=method)
+        except DatabaseError:  # the run has its token: what the page shows can wait for the next token
+            logger.warning(
+                "Could not record the OAuth2 client authentication method of integration %s.",
+                credentials.integration_id,
+                exc_info=True,
+            )
 
 
 def access_token(
@@ -209,9 +320,9 @@ def access_token(
 
 
 def _fetch_and_store(credentials: ClientCredentials, *, timeouts: Timeouts, deadline: float, failure_key: str) -> str:
-    future = submit(request_token(credentials, timeouts))
+    future = submit(request_token_negotiated(credentials, timeouts, credentials.methods_to_try()))
     try:
-        token, expires_in = future.result(timeout=max(0.001, deadline - time.monotonic()))
+        token, expires_in, method = future.result(timeout=max(0.001, deadline - time.monotonic()))
     except TimeoutError:
         future.cancel()
         observe_token_request(outcome="timeout")
@@ -228,4 +339,5 @@ def _fetch_and_store(credentials: ClientCredentials, *, timeouts: Timeouts, dead
     observe_token_request(outcome="ok")
     cache.delete(failure_key)
     _store_token(credentials, token, expires_in)
+    _remember_method(credentials, method)
     return token

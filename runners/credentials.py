@@ -46,6 +46,10 @@ def credentials_for(integration: IntegrationConfig) -> Credentials:
             token_url=integration.token_url,
             token_document=integration.token_document,
             scope=integration.authentication_scope,
+            auth_method=integration.oauth2_token_auth_method,
+            params=integration.oauth2_token_params,
+            learned_method=integration.oauth2_token_auth_method_learned,
+            integration_id=integration.integration_id,
         )
     )
 

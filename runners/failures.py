@@ -16,6 +16,7 @@ class FailureKind(models.TextChoices):
     TLS_ERROR = "tls_error", "the TLS handshake failed"
     BLOCKED_ADDRESS = "blocked_address", "the network policy refuses the address"
     INVALID_URL = "invalid_url", "the URL cannot be parsed"
+    INVALID_HEADER = "invalid_header", "a header value the HTTP client refuses to send"
     # The provider's answer
     AUTH_REJECTED = "auth_rejected", "the provider answered 401 or 403"
     MODEL_NOT_FOUND = "model_not_found", "the provider answered 404"

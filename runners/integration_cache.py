@@ -64,4 +64,8 @@ def _read(integration_id: int) -> IntegrationConfig | None:
         custom_llm_config=integration.custom_llm_config,
         supported_parameters=supported,
         parameter_names=names,
+        integration_id=integration.pk,
+        oauth2_token_auth_method=integration.oauth2_token_auth_method,
+        oauth2_token_auth_method_learned=integration.oauth2_token_auth_method_learned,
+        oauth2_token_params=dict(integration.oauth2_token_params or {}),
     )

@@ -5,7 +5,7 @@ import contextlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote_plus
+from urllib.parse import quote_plus, urlsplit, urlunsplit
 
 from integrations.models import AuthenticationType
 from runners.applied_rules import STREAM_OPTIONS, dropped_by_rules, effective_names
@@ -35,6 +35,12 @@ class IntegrationConfig:
     supported_parameters: dict[str, list[str]]
     # Model name -> its parameter names in effect (run parameter -> wire name).
     parameter_names: dict[str, dict[str, str]] = field(default_factory=dict)
+    # OAuth2 client authentication (runners.auth): the document's method ("" = not given), the one the token
+    # endpoint accepted before (a hint when none is given), and extra token form fields.
+    integration_id: int | None = None
+    oauth2_token_auth_method: str = ""
+    oauth2_token_auth_method_learned: str = ""
+    oauth2_token_params: dict[str, str] = field(default_factory=dict)
 
     def secret_values(self) -> list[str]:
         """Every secret a run of this integration could leak, for scrubbing (runners.redaction.scrub adds the
@@ -139,7 +145,16 @@ class ProviderRequest:
 
 
 def completions_url(endpoint: str) -> str:
-    return endpoint.rstrip("/") + "/chat/completions"
+    """The Chat Completions URL of an endpoint: `/chat/completions` goes onto the end of its path; the query string
+    (Azure OpenAI's `?api-version=...`) stays a query string, and a trailing slash makes no double slash.
+
+    https://r.openai.azure.com/openai/deployments/gpt-4o?api-version=2024-10-21
+    -> https://r.openai.azure.com/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21
+
+    The path is joined as the endpoint spells it (percent-escapes kept, so `%2F` stays `%2F`).
+    """
+    parts = urlsplit(endpoint)
+    return urlunsplit(parts._replace(path=parts.path.rstrip("/") + "/chat/completions", fragment=""))
 
 
 def request_headers(target: RunTarget, *, access_token: str | None, base: dict[str, str]) -> Headers:

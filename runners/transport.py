@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from core.http_fields import header_value_problem
 from core.network_policy import BlockedAddress, url_blocked_reason
 from runners.completion import (
     MalformedCompletion,
@@ -150,6 +151,30 @@ def invalid_url(url: str) -> TransportError:
     if reason:
         return TransportError(reason, permanent=True, error_type=FailureKind.BLOCKED_ADDRESS)
     return TransportError(f"{display_url(url)} is not a valid URL.", permanent=True, error_type=FailureKind.INVALID_URL)
+
+
+def refused_header(headers: dict[str, str]) -> TransportError | None:
+    """A permanent invalid_header failure naming the first header whose value the HTTP client would refuse
+    (core.http_fields: what h11 and httpx refuse, and RFC 9110's control characters), or None. The document is
+    checked at save; this catches what was stored before that and what arrives at run time (an access token)."""
+    for name, value in headers.items():
+        if problem := header_value_problem(value):
+            return TransportError(
+                f'The request header "{name}" cannot be sent as it is: {problem}',
+                permanent=True,
+                error_type=FailureKind.INVALID_HEADER,
+            )
+    return None
+
+
+def client_refused_header() -> TransportError:
+    """The same failure when the HTTP client itself refused a header (its message quotes the value: not kept)."""
+    return TransportError(
+        "The HTTP client refused a request header value (a character HTTP does not allow, or white space at either "
+        "end): check the integration's api_key_value and headers.",
+        permanent=True,
+        error_type=FailureKind.INVALID_HEADER,
+    )
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
@@ -400,6 +425,8 @@ async def send_completion(
     than `max_response_bytes` of the answer are read (TransportError response_too_large beyond).
     """
     content = json.dumps(body).encode()
+    if refused := refused_header(headers):
+        raise refused
     answering = False  # a 2xx answer's body has begun: from then on the request is never sent again
 
     def begin() -> None:
@@ -427,6 +454,8 @@ async def send_completion(
         return await exchange()
     except httpx.InvalidURL:
         raise invalid_url(url) from None
+    except (httpx.LocalProtocolError, UnicodeEncodeError):
+        raise client_refused_header() from None
     except httpx.HTTPError as exc:
         error = connection_failure(exc, url, timeouts)
         if accumulator is not None and accumulator.began:
@@ -475,5 +504,7 @@ async def post_form(
         ) from None
     except httpx.InvalidURL:
         raise invalid_url(url) from None
+    except (httpx.LocalProtocolError, UnicodeEncodeError):
+        raise client_refused_header() from None
     except httpx.HTTPError as exc:
         raise connection_failure(exc, url, timeouts, what=what) from None

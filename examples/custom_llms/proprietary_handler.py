@@ -12,6 +12,7 @@ integration (its credential, custom_header_mapping and static headers) as `heade
 """
 
 import asyncio
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from litellm import CustomLLM
@@ -33,7 +34,9 @@ class ProprietaryLLMHandler(CustomLLM):
     async def acompletion(self, model: str, messages: list, api_base: str, custom_llm_provider: str, **kwargs):
         payload = self._transform_request(messages, **kwargs)
         headers = {"Content-Type": "application/json", **(kwargs.get("headers") or {})}
-        url = f"{api_base.rstrip('/')}/generate"
+        # The endpoint may carry a query string (?api-version=...): the path goes onto its path, the query stays.
+        parts = urlsplit(api_base)
+        url = urlunsplit(parts._replace(path=parts.path.rstrip("/") + "/generate"))
         async with httpx.AsyncClient(timeout=self.timeout) as client:
             for attempt in range(self.retry_count + 1):
                 try:

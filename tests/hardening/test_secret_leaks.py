@@ -129,7 +129,8 @@ def test_planted_secrets_appear_nowhere_in_clear(
     run_ids.append(start_run("canary-oauth", "oauth-echo"))
     assert wait_for_run(run_ids[-1], timeout=20).error_type == "auth_rejected"
     description = f"client_secret {CLIENT_SECRET} does not match"
-    oauth2_server.enqueue(Reply(status=401, json={"error": "invalid_client", "error_description": description}))
+    # Twice: after an invalid_client the runner tries the other client authentication method once.
+    oauth2_server.enqueue(*[Reply(status=401, json={"error": "invalid_client", "error_description": description})] * 2)
     run_ids.append(start_run("canary-token-fails", "token-fails-echo"))
     assert wait_for_run(run_ids[-1], timeout=20).error_type == "token_endpoint_error"
     scan.secrets += oauth2_server.issued_tokens

@@ -118,9 +118,12 @@ def test_rejected_client_credentials_are_reported_without_the_secret(
     assert run.error_type == "token_endpoint_error"
     assert run.error_message == (
         "The OAuth2 token endpoint answered HTTP 401: 'Client authentication failed.'. Check oauth2_token_url, "
-        "the client id and secret and the scope."
+        "the client id and secret and the scope. It refused the client both with the credentials in the form and "
+        "with HTTP Basic."
     )
     assert run.attempts == 1  # a 4xx from the token endpoint is not retried
+    # invalid_client with no oauth2_token_auth_method: the other method was tried once, then the run failed.
+    assert [r.auth_method for r in oauth2_server.token_requests] == ["client_secret_post", "client_secret_basic"]
     assert "wrong-secret-value-99" not in json.dumps(run.request)
 
 
