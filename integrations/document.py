@@ -26,6 +26,7 @@ from integrations.catalogue import (
     builtin_models,
     canonical_parameter,
 )
+from integrations.tls import ParsedTLS, TLSIn, check_tls
 
 SECRET_PLACEHOLDER = "********"
 HEADER_MAPPING_FIELDS = ("job_id", "user_id", "project_id", "run_id")
@@ -77,6 +78,7 @@ class IntegrationDocumentIn(_Strict):
     custom_header_mapping: dict[str, str] | None = None
     headers: dict[str, str] | None = None
     custom_llm_config: CustomLLMConfigIn | None = None
+    tls: TLSIn | None = None
 
 
 @dataclass(frozen=True)
@@ -102,12 +104,14 @@ class ParsedDocument:
     custom_header_mapping: dict[str, str] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
     custom_llm_config: dict | None = None
+    tls: ParsedTLS | None = None
 
 
 ALLOWED_KEYS = {
     (): list(IntegrationDocumentIn.model_fields),
     ("model_properties",): list(ModelPropertyIn.model_fields),
     ("custom_llm_config",): list(CustomLLMConfigIn.model_fields),
+    ("tls",): list(TLSIn.model_fields),
 }
 
 _TYPE_NAMES = {
@@ -537,6 +541,7 @@ def _check_rules(doc: IntegrationDocumentIn, errors: list[Problem]) -> ParsedDoc
         errors.append(Problem(("default_model",), f'"{default_model}" is not the name of a model; use one of {names}.'))
     _check_headers(doc, errors)
     custom_llm_config = _check_custom_llm(doc, errors)
+    tls = check_tls(doc.tls, errors)
     return ParsedDocument(
         authentication_type=doc.authentication_type,
         api_key_header=doc.api_key_header or "",
@@ -550,4 +555,5 @@ def _check_rules(doc: IntegrationDocumentIn, errors: list[Problem]) -> ParsedDoc
         custom_header_mapping=dict(doc.custom_header_mapping or {}),
         headers=dict(doc.headers or {}),
         custom_llm_config=custom_llm_config,
+        tls=tls,
     )

@@ -42,6 +42,10 @@ class Integration(models.Model):
     custom_header_mapping = models.JSONField(default=dict, blank=True)
     headers = EncryptedField(default=dict, blank=True)
     custom_llm_config = models.JSONField(null=True, blank=True)
+    # The document's `tls` key (integrations.tls): PEM text; the private key is a secret.
+    tls_ca_bundle = models.TextField(blank=True, default="")
+    tls_client_certificate = models.TextField(blank=True, default="")
+    tls_client_key = EncryptedField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["organization", "name"], name="integration_name_unique_in_org")]

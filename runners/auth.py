@@ -26,6 +26,7 @@ from runners.failures import FailureKind
 from runners.metrics import observe_token_request
 from runners.redaction import basic_credentials
 from runners.request_building import USER_AGENT
+from runners.tls import TLSConfig
 from runners.transport import Timeouts, TransportError, post_form, provider_detail
 
 DEFAULT_TOKEN_LIFETIME = 300  # when the token endpoint does not say
@@ -39,6 +40,9 @@ class ClientCredentials:
     client_id: str
     client_secret: str
     scope: str
+    # The integration's TLS settings, for the token URL too; with a client certificate the token may be bound
+    # to it (RFC 8705), so it is part of the cache key.
+    tls: TLSConfig | None = None
 
     def secret_values(self) -> list[str]:
         """What a token endpoint's answer must not show: both components and the Basic value made of them."""
@@ -47,7 +51,9 @@ class ClientCredentials:
     @property
     def cache_key(self) -> str:
         fingerprint = hashlib.sha256(
-            json.dumps([self.token_url, self.client_id, self.client_secret, self.scope]).encode()
+            json.dumps(
+                [self.token_url, self.client_id, self.client_secret, self.scope, self.tls and self.tls.digest]
+            ).encode()
         ).hexdigest()
         return f"runners:oauth2:{fingerprint}"
 
@@ -75,7 +81,9 @@ class TokenRequestError(TransportError):
         self.outcome = outcome
 
 
-def client_credentials(*, token_url: str, token_document: str | None, scope: str) -> ClientCredentials:
+def client_credentials(
+    *, token_url: str, token_document: str | None, scope: str, tls: TLSConfig | None = None
+) -> ClientCredentials:
     """The credentials from the integration's `token` JSON string (validated at save time)."""
     try:
         data = json.loads(token_document or "")
@@ -86,7 +94,9 @@ def client_credentials(*, token_url: str, token_document: str | None, scope: str
             permanent=True,
             error_type=FailureKind.TOKEN_ENDPOINT_ERROR,
         ) from None
-    return ClientCredentials(token_url=token_url, client_id=client_id, client_secret=client_secret, scope=scope)
+    return ClientCredentials(
+        token_url=token_url, client_id=client_id, client_secret=client_secret, scope=scope, tls=tls
+    )
 
 
 def _cache_lifetime(expires_in: float | None) -> float:
@@ -134,6 +144,7 @@ async def request_token(credentials: ClientCredentials, timeouts: Timeouts) -> t
             timeouts=timeouts,
             what=what,
             max_response_bytes=settings.RUNNERS_MAX_RESPONSE_BYTES,
+            tls=credentials.tls,
         )
     except TransportError as exc:
         raise TokenRequestError(

@@ -46,6 +46,7 @@ def credentials_for(integration: IntegrationConfig) -> Credentials:
             token_url=integration.token_url,
             token_document=integration.token_document,
             scope=integration.authentication_scope,
+            tls=integration.tls,
         )
     )
 

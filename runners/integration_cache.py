@@ -14,6 +14,7 @@ from typing import Any
 
 from integrations.models import Integration
 from runners.request_building import IntegrationConfig
+from runners.tls import TLSConfig
 
 MAX_INTEGRATIONS = 256  # per worker process; least recently used first out
 
@@ -61,4 +62,9 @@ def _read(integration_id: int) -> IntegrationConfig | None:
         static_headers=dict(integration.headers or {}),
         custom_llm_config=integration.custom_llm_config,
         supported_parameters=supported,
+        tls=TLSConfig.of(
+            ca_bundle=integration.tls_ca_bundle,
+            client_certificate=integration.tls_client_certificate,
+            client_key=integration.tls_client_key,
+        ),
     )

@@ -10,6 +10,7 @@ from urllib.parse import quote_plus
 from integrations.models import AuthenticationType
 from runners.parameters import split_supported, to_wire
 from runners.redaction import REDACTED, basic_credentials, redact_url
+from runners.tls import TLSConfig
 
 USER_AGENT = "custom-model-integrations-runner/1.0"
 
@@ -32,6 +33,8 @@ class IntegrationConfig:
     custom_llm_config: dict[str, Any] | None
     # Model name -> its supported parameters (the first model by position, if a name repeats).
     supported_parameters: dict[str, list[str]]
+    # The document's `tls` key (None: the shared clients' trust, no client certificate).
+    tls: TLSConfig | None = None
 
     def secret_values(self) -> list[str]:
         """Every secret a run of this integration could leak, for scrubbing (runners.redaction.scrub adds the
@@ -54,6 +57,8 @@ class IntegrationConfig:
                 # RFC 6749 section 2.3.1: Basic of the form-encoded id and secret (the same when nothing needs it).
                 values.append(basic_credentials(client_id, client_secret))
                 values.append(basic_credentials(quote_plus(client_id), quote_plus(client_secret)))
+        if self.tls is not None:
+            values.extend(self.tls.secret_values())
         return [value for value in values if value]
 
 
