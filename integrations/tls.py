@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import dh
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from pydantic import BaseModel, ConfigDict
 
 from core.problems import Problem
@@ -129,8 +129,12 @@ def _private_key(pem: str, loc: tuple, errors: list[Problem]):
             )
         )
         return None
-    if isinstance(key, dh.DHPrivateKey):
-        errors.append(Problem(loc, "A Diffie-Hellman key cannot sign a TLS handshake.", "pem_invalid"))
+    if not isinstance(
+        key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey
+    ):
+        errors.append(
+            Problem(loc, "TLS client keys are RSA, EC, Ed25519 or Ed448 keys; this one is not.", "pem_invalid")
+        )
         return None
     return key
 

@@ -39,7 +39,7 @@ class TLSConfig:
     client_key: str | None = field(default=None, repr=False)
 
     @classmethod
-    def of(cls, *, ca_bundle: str | None, client_certificate: str | None, client_key: str | None):
+    def of(cls, *, ca_bundle: str | None = None, client_certificate: str | None = None, client_key: str | None = None):
         """A TLSConfig, or None when nothing is set (the shared clients then serve the integration)."""
         if not (ca_bundle or client_certificate or client_key):
             return None

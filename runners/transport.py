@@ -379,7 +379,7 @@ async def send_completion(
         ) from None
     except httpx.InvalidURL:
         raise invalid_url(url) from None
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, ssl.SSLError) as exc:  # httpcore lets a TLS alert read after the handshake through
         raise connection_failure(exc, url, timeouts, tls=tls) from None
 
 
@@ -423,5 +423,5 @@ async def post_form(
         ) from None
     except httpx.InvalidURL:
         raise invalid_url(url) from None
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, ssl.SSLError) as exc:
         raise connection_failure(exc, url, timeouts, what=what, tls=tls) from None
