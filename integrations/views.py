@@ -18,6 +18,7 @@ from integrations.forms import IntegrationDocumentForm
 from integrations.permissions import DELETE, UPDATE, can_create_integrations, integration_permissions
 from integrations.selectors import integration_get, integration_list
 from integrations.services import integration_delete
+from integrations.tls import certificate_summaries
 
 # Built-in providers, in the order the cards show them, with what their catalogue is for.
 PROVIDER_CARDS = [
@@ -137,6 +138,9 @@ def integration_settings(request):
         {
             "integration": integration,
             "permissions": integration_permissions(integration=integration, user=request.user),
+            "certificates": certificate_summaries(
+                ca_bundle=integration.tls_ca_bundle, client_certificate=integration.tls_client_certificate
+            ),
         }
         for integration in integrations
     ]
