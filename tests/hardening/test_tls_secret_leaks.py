@@ -94,6 +94,6 @@ def test_the_client_key_appears_nowhere_in_clear(celery_worker, https_servers, a
     scan.check("logs", "\n".join(f"{r.name} {r.getMessage()} {r.exc_text or ''}" for r in caplog.records))
 
     assert scan.leaks == []
-    assert scan.places >= 17
+    assert scan.places == 20
     definition = api.get("/api/v2/integrations/custom/good/definition").json()
     assert definition["tls"]["client_key"] == pem_text(client.private_key_pem)
