@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from core.problems import Problem
 
@@ -27,9 +27,13 @@ EXPIRY_WARNING_DAYS = 30
 class TLSIn(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    ca_bundle: str | None = None
-    client_certificate: str | None = None
-    client_key: str | None = None
+    ca_bundle: str | None = Field(None, description="CA certificates (PEM) trusted in addition to the system's.")
+    client_certificate: str | None = Field(
+        None, description="The client certificate (PEM, leaf first) presented for mutual TLS; needs client_key."
+    )
+    client_key: str | None = Field(
+        None, description='Its unencrypted private key (PEM); a secret, read back as "********".'
+    )
 
 
 @dataclass(frozen=True)
