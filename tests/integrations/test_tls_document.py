@@ -160,3 +160,21 @@ def test_summaries_give_subject_and_expiry_and_warn_30_days_ahead(ca):
     assert client_summary.role == "client certificate" and "CN=soon@example.test" in client_summary.subject
     assert client_summary.days_left() in (9, 10) and client_summary.expires_soon()
     assert ca_summary.role == "CA" and not ca_summary.expires_soon()
+
+
+def test_key_rotation_re_encrypts_the_client_key(org, settings, ca, client):
+    from django.core.management import call_command
+
+    from integrations.encryption import InvalidToken
+
+    save(org, tls_key(ca=ca, client=client))
+    old_keys = settings.INTEGRATIONS_ENCRYPTION_KEYS
+    settings.INTEGRATIONS_ENCRYPTION_KEYS = ["a-new-key-for-the-tls-rotation-test-4f7c2a", *old_keys]
+
+    call_command("rotate_encryption_key")
+
+    settings.INTEGRATIONS_ENCRYPTION_KEYS = settings.INTEGRATIONS_ENCRYPTION_KEYS[:1]
+    assert Integration.objects.get(name="secure").tls_client_key == pem_text(client.private_key_pem)
+    settings.INTEGRATIONS_ENCRYPTION_KEYS = old_keys
+    with pytest.raises(InvalidToken):
+        Integration.objects.get(name="secure").tls_client_key  # noqa: B018
