@@ -125,11 +125,27 @@ class EgressTransport(httpx.AsyncBaseTransport):
         reason = proxied_host_blocked_reason(host)
         if reason:
             raise httpx.ConnectError(reason, request=request) from BlockedAddress(reason)
-        return await self._proxied.handle_async_request(request)
+        try:
+            return await self._proxied.handle_async_request(request)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            if _caused_by(exc, ssl.SSLError):  # the TLS handshake with the endpoint, through the tunnel
+                raise
+            # Every TCP connection goes to the proxy: failing to open one means the proxy is unreachable.
+            raise httpx.ProxyError(f"the proxy could not be reached: {type(exc).__name__}", request=request) from exc
 
     async def aclose(self) -> None:
         await self._proxied.aclose()
         await self._direct.aclose()
+
+
+def _caused_by(exc: BaseException | None, kind: type[BaseException]) -> bool:
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, kind):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def egress_client(*, limits: httpx.Limits, verify: ssl.SSLContext | bool = True) -> httpx.AsyncClient:

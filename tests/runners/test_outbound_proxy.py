@@ -151,6 +151,19 @@ def test_a_proxy_that_cannot_reach_the_endpoint_says_so(through_proxy, integrate
     assert "The outbound proxy (RUNNERS_HTTPS_PROXY) did not open a connection to 127.0.0.1:9" in run.error["message"]
 
 
+def test_a_proxy_that_cannot_be_reached_is_named_as_the_cause(
+    settings, fresh_clients, openai_server, integrate, enqueue, execute
+):
+    settings.RUNNERS_PROXY = ProxySettings(url="http://127.0.0.1:9")  # nothing listens there
+
+    run = execute(enqueue(integrate(provider_document(openai_server.url))))
+
+    assert run.error_type == "connection_error"
+    assert "The outbound proxy (RUNNERS_HTTPS_PROXY)" in run.error["message"]
+    assert "the proxy could not be reached" in run.error["message"]
+    assert openai_server.completion_requests == []
+
+
 def test_the_environments_proxy_variables_are_ignored(
     monkeypatch, fresh_clients, openai_server, integrate, enqueue, execute
 ):
