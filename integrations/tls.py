@@ -11,6 +11,7 @@ message here ever quotes it.
 """
 
 import datetime
+import math
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -55,12 +56,14 @@ class CertificateSummary:
     not_valid_after: datetime.datetime
 
     def days_left(self, now: datetime.datetime | None = None) -> int:
-        now = now or datetime.datetime.now(datetime.UTC)
-        return (self.not_valid_after - now).days
+        """Whole days until the end of validity, a started day counted (19.2 days: 20); negative once expired."""
+        remaining = self.not_valid_after - (now or datetime.datetime.now(datetime.UTC))
+        return math.ceil(remaining.total_seconds() / 86400)
 
     def expires_soon(self, now: datetime.datetime | None = None) -> bool:
         """True within EXPIRY_WARNING_DAYS of the end of validity (and after it)."""
-        return self.days_left(now) < EXPIRY_WARNING_DAYS
+        remaining = self.not_valid_after - (now or datetime.datetime.now(datetime.UTC))
+        return remaining < datetime.timedelta(days=EXPIRY_WARNING_DAYS)
 
 
 def _certificates(pem: str, loc: tuple, what: str, errors: list[Problem]) -> list[x509.Certificate]:

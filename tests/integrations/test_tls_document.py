@@ -158,7 +158,9 @@ def test_summaries_give_subject_and_expiry_and_warn_30_days_ahead(ca):
     )
     client_summary, ca_summary = summaries
     assert client_summary.role == "client certificate" and "CN=soon@example.test" in client_summary.subject
-    assert client_summary.days_left() in (9, 10) and client_summary.expires_soon()
+    assert client_summary.days_left() == 10 and client_summary.expires_soon()
+    assert client_summary.days_left(now() + datetime.timedelta(days=11)) == -1
+    assert not client_summary.expires_soon(now() - datetime.timedelta(days=21))
     assert ca_summary.role == "CA" and not ca_summary.expires_soon()
 
 
