@@ -4,6 +4,7 @@ configuration (bounded, never stale)."""
 
 import asyncio
 import datetime
+import json
 
 import pytest
 import trustme
@@ -66,6 +67,67 @@ def test_a_client_certificate_is_presented_to_an_endpoint_that_requires_one(
     assert run.status == "succeeded", run.error
     (arrived,) = server.completion_requests
     assert arrived.client_certificate == "runner@example.test"
+
+
+def test_a_streamed_run_presents_the_same_client_certificate(
+    https_servers, server_ca, client_ca, client, integrate, enqueue, execute
+):
+    # LiteLLM #10717, #14396: one request path got the custom CA or client certificate, another did not.
+    server = https_servers.openai(server_tls(server_ca, client_ca=client_ca))
+
+    run = execute(
+        enqueue(integrate(provider_document(server.url, tls=tls_key(ca=server_ca, client=client))), stream=True)
+    )
+
+    assert run.status == "succeeded", run.error
+    assert run.output == "echo: Hello there"
+    (arrived,) = server.completion_requests
+    assert arrived.json["stream"] is True and arrived.client_certificate == "runner@example.test"
+
+
+def test_tls_settings_configure_the_connection_never_the_request(
+    https_servers, server_ca, client_ca, client, integrate, enqueue, execute
+):
+    # LiteLLM #19616, #38178: ssl_verify for OpenAI-compatible endpoints went into the JSON body instead of TLS.
+    server = https_servers.openai(server_tls(server_ca, client_ca=client_ca))
+
+    run = execute(enqueue(integrate(provider_document(server.url, tls=tls_key(ca=server_ca, client=client)))))
+
+    (arrived,) = server.completion_requests
+    assert set(arrived.json) == {"model", "messages"}
+    assert "tls" not in run.request and "BEGIN" not in json.dumps(run.request)
+    assert not any("certificate" in name or "tls" in name for name in arrived.headers)
+
+
+def test_a_client_certificate_from_an_intermediate_ca_is_sent_with_its_chain(
+    https_servers, server_ca, client_ca, integrate, enqueue, execute
+):
+    # The server trusts the root only: the intermediate in client_certificate must go out with the leaf.
+    intermediate = client_ca.create_child_ca()
+    server = https_servers.openai(server_tls(server_ca, client_ca=client_ca))
+    leaf = client_leaf(intermediate, "via-intermediate@example.test")
+    assert len(leaf.cert_chain_pems) == 2
+
+    run = execute(enqueue(integrate(provider_document(server.url, tls=tls_key(ca=server_ca, client=leaf)))))
+
+    assert run.status == "succeeded", run.error
+    assert server.completion_requests[0].client_certificate == "via-intermediate@example.test"
+
+
+def test_pem_text_as_tools_export_it_is_accepted(
+    https_servers, server_ca, client_ca, client, integrate, enqueue, execute
+):
+    # openssl pkcs12 writes "Bag Attributes" before each block; Windows tools write CRLF line ends.
+    server = https_servers.openai(server_tls(server_ca, client_ca=client_ca))
+    tls = tls_key(ca=server_ca, client=client)
+    exported = {
+        key: ("Bag Attributes\n    friendlyName: exported\n" + value).replace("\n", "\r\n")
+        for key, value in tls.items()
+    }
+
+    run = execute(enqueue(integrate(provider_document(server.url, tls=exported))))
+
+    assert run.status == "succeeded", run.error
 
 
 def test_without_a_client_certificate_the_run_says_one_is_required(
