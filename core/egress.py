@@ -62,7 +62,9 @@ class ProxySettings:
         address = literal_address(host)
         if address is not None:
             return any(address in network for network in self.bypass_networks if network.version == address.version)
-        return any(host == entry or (entry.startswith(".") and host.endswith(entry)) for entry in self.bypass_hosts)
+        return any(
+            host == entry.lstrip(".") or (entry.startswith(".") and host.endswith(entry)) for entry in self.bypass_hosts
+        )
 
 
 def parse_proxy_bypass(entries: Sequence[str]) -> tuple[tuple[str, ...], tuple[Network, ...]]:

@@ -193,4 +193,6 @@ def test_the_setting_is_off_by_default_and_refuses_bad_values_without_echoing_th
     proxy = envproxy("RUNNERS_HTTPS_PROXY", "RUNNERS_PROXY_BYPASS")
     assert proxy.bypassed("llm.corp.example") and proxy.bypassed("api.svc.cluster.local")
     assert proxy.bypassed("10.20.3.4") and not proxy.bypassed("10.21.0.1")
+    assert proxy.bypassed("svc.cluster.local")  # a domain and its subdomains
     assert not proxy.bypassed("corp.example") and not proxy.bypassed("evil-llm.corp.example.attacker.test")
+    assert not proxy.bypassed("notsvc.cluster.local.attacker.test") and not proxy.bypassed("xsvc.cluster.local")
