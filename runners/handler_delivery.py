@@ -117,6 +117,8 @@ async def _handler_reply(
             permanent=True,
             error_type=FailureKind.HANDLER_ERROR,
         ) from None
+    finally:
+        await client.aclose()  # the handler's wrapper only: the worker's client stays open
     if isinstance(result, ModelResponse):
         data = result.model_dump()
     elif isinstance(result, dict):

@@ -245,6 +245,19 @@ def test_a_changed_client_certificate_is_used_at_once_never_a_stale_connection(
     ]
 
 
+def test_clients_with_tls_settings_keep_the_address_policy(
+    https_servers, server_ca, settings, integrate, enqueue, execute
+):
+    server = https_servers.openai(server_tls(server_ca))
+    integration = integrate(provider_document(server.url.replace("127.0.0.1", "localhost"), tls=tls_key(ca=server_ca)))
+    settings.RUNNERS_BLOCK_PRIVATE_NETWORKS = True
+
+    run = execute(enqueue(integration))
+
+    assert run.error_type == "blocked_address"
+    assert server.completion_requests == []
+
+
 def test_clients_per_tls_configuration_are_bounded_and_evicted_ones_closed(server_ca, client_ca):
     configurations = [TLSConfig.of(**tls_key(client=client_leaf(client_ca, f"c{i}@example.test"))) for i in range(3)]
 
