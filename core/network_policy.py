@@ -16,6 +16,7 @@ same rule for literal addresses, used when a document is saved.
 
 import ipaddress
 import socket
+import ssl
 import typing
 from collections.abc import Awaitable, Callable, Iterable
 from urllib.parse import urlsplit
@@ -226,8 +227,12 @@ class PolicyNetworkBackend(httpcore.AsyncNetworkBackend):
         await self._backend.sleep(seconds)
 
 
-def policy_transport(*, limits: httpx.Limits, resolver: Resolver = system_resolver) -> httpx.AsyncHTTPTransport:
-    """An httpx transport whose connections go through the policy (no proxy: a proxy would hide the address)."""
-    transport = httpx.AsyncHTTPTransport(limits=limits)
+def policy_transport(
+    *, limits: httpx.Limits, resolver: Resolver = system_resolver, verify: ssl.SSLContext | bool = True
+) -> httpx.AsyncHTTPTransport:
+    """An httpx transport whose connections go through the policy (no proxy: a proxy would hide the address; see
+    core.egress for the operator's proxy). `verify`: the SSL context (an integration's own trust and client
+    certificate, runners.tls), or True for httpx's default."""
+    transport = httpx.AsyncHTTPTransport(limits=limits, verify=verify)
     transport._pool._network_backend = PolicyNetworkBackend(resolver=resolver)  # httpcore has no public setter
     return transport

@@ -29,6 +29,7 @@ from integrations.catalogue import (
     builtin_models,
     canonical_parameter,
 )
+from integrations.tls import ParsedTLS, TLSIn, check_tls
 
 SECRET_PLACEHOLDER = "********"
 HEADER_MAPPING_FIELDS = ("job_id", "user_id", "project_id", "run_id")
@@ -99,6 +100,7 @@ class IntegrationDocumentIn(_Strict):
     # Extensions of the product page's document (README: "The integration document").
     oauth2_token_auth_method: Literal["client_secret_post", "client_secret_basic"] | None = None
     oauth2_token_params: dict[str, str] | None = None
+    tls: TLSIn | None = None
 
 
 @dataclass(frozen=True)
@@ -129,12 +131,14 @@ class ParsedDocument:
     custom_llm_config: dict | None = None
     oauth2_token_auth_method: str = ""  # "" when not given: the runner finds the method (runners.auth)
     oauth2_token_params: dict[str, str] = field(default_factory=dict)
+    tls: ParsedTLS | None = None
 
 
 ALLOWED_KEYS = {
     (): list(IntegrationDocumentIn.model_fields),
     ("model_properties",): list(ModelPropertyIn.model_fields),
     ("custom_llm_config",): list(CustomLLMConfigIn.model_fields),
+    ("tls",): list(TLSIn.model_fields),
 }
 
 _TYPE_NAMES = {
@@ -700,6 +704,7 @@ def _check_rules(doc: IntegrationDocumentIn, errors: list[Problem]) -> ParsedDoc
         errors.append(Problem(("default_model",), f'"{default_model}" is not the name of a model; use one of {names}.'))
     _check_headers(doc, errors)
     custom_llm_config = _check_custom_llm(doc, errors)
+    tls = check_tls(doc.tls, errors)
     return ParsedDocument(
         authentication_type=doc.authentication_type,
         api_key_header=doc.api_key_header or "",
@@ -715,4 +720,5 @@ def _check_rules(doc: IntegrationDocumentIn, errors: list[Problem]) -> ParsedDoc
         custom_llm_config=custom_llm_config,
         oauth2_token_auth_method=doc.oauth2_token_auth_method or "",
         oauth2_token_params=dict(doc.oauth2_token_params or {}),
+        tls=tls,
     )

@@ -50,6 +50,10 @@ class Integration(models.Model):
     # integration page offers to pin), and when the runners found it. Written without moving updated_at.
     oauth2_token_auth_method_learned = models.CharField(max_length=32, blank=True, default="")
     oauth2_token_auth_method_learned_at = models.DateTimeField(null=True, blank=True)
+    # The document's `tls` key (integrations.tls): PEM text; the private key is a secret.
+    tls_ca_bundle = models.TextField(blank=True, default="")
+    tls_client_certificate = models.TextField(blank=True, default="")
+    tls_client_key = EncryptedField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["organization", "name"], name="integration_name_unique_in_org")]

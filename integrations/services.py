@@ -64,6 +64,9 @@ def _restore_secrets(raw: dict, existing: Integration | None) -> list[Problem]:
     for key in ("api_key_value", "token"):
         if raw.get(key) == SECRET_PLACEHOLDER:
             raw[key] = stored_or_error((key,), getattr(existing, key, None) if existing else None)
+    tls = raw.get("tls")
+    if isinstance(tls, dict) and tls.get("client_key") == SECRET_PLACEHOLDER:
+        tls["client_key"] = stored_or_error(("tls", "client_key"), existing.tls_client_key if existing else None)
     headers = raw.get("headers")
     if isinstance(headers, dict):
         stored_headers = (existing.headers or {}) if existing else {}
@@ -166,6 +169,9 @@ def _save(parsed: ParsedDocument, *, organization, user, name, existing) -> Inte
     integration.custom_llm_config = parsed.custom_llm_config
     integration.oauth2_token_auth_method = parsed.oauth2_token_auth_method
     integration.oauth2_token_params = parsed.oauth2_token_params
+    integration.tls_ca_bundle = (parsed.tls and parsed.tls.ca_bundle) or ""
+    integration.tls_client_certificate = (parsed.tls and parsed.tls.client_certificate) or ""
+    integration.tls_client_key = parsed.tls.client_key if parsed.tls else None
     integration.save()
     integration.models.all().delete()
     ModelProperty.objects.bulk_create(
@@ -283,6 +289,13 @@ def integration_document(*, integration: Integration, reveal_secrets: bool = Fal
         document["headers"] = {name: secret(value) for name, value in integration.headers.items()}
     if integration.custom_llm_config:
         document["custom_llm_config"] = integration.custom_llm_config
+    tls = {
+        "ca_bundle": integration.tls_ca_bundle or None,
+        "client_certificate": integration.tls_client_certificate or None,
+        "client_key": secret(integration.tls_client_key),
+    }
+    if any(tls.values()):
+        document["tls"] = {key: value for key, value in tls.items() if value is not None}
     return document
 
 

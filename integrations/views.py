@@ -21,6 +21,7 @@ from integrations.parameter_rules import parameter_rule_clear, parameter_rule_ge
 from integrations.permissions import DELETE, UPDATE, can_create_integrations, integration_permissions
 from integrations.selectors import integration_get, integration_list
 from integrations.services import IntegrationChanged, integration_delete, integration_oauth2_method_pin
+from integrations.tls import certificate_summaries
 
 # Built-in providers, in the order the cards show them, with what their catalogue is for.
 PROVIDER_CARDS = [
@@ -139,7 +140,17 @@ def integration_settings(request):
     rows = []
     for integration in integrations:
         permissions = integration_permissions(integration=integration, user=request.user)
-        rows.append({"integration": integration, "permissions": permissions, "can_update": UPDATE in permissions})
+        certificates = certificate_summaries(
+            ca_bundle=integration.tls_ca_bundle, client_certificate=integration.tls_client_certificate
+        )
+        rows.append(
+            {
+                "integration": integration,
+                "permissions": permissions,
+                "can_update": UPDATE in permissions,
+                "certificates": certificates,
+            }
+        )
     providers = [
         {"name": name, "description": description, "models": catalogue.get(name, [])}
         for name, description in PROVIDER_CARDS

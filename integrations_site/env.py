@@ -83,3 +83,28 @@ def weak_key_reason(key: str, *, secret_key: str | None = None) -> str | None:
     if key == secret_key:
         return "it is DJANGO_SECRET_KEY"
     return None
+
+
+def envproxy(name: str, bypass_name: str):
+    """The runners' outbound proxy (`http://proxy.internal:3128`, credentials in the URL allowed) and the hosts
+    that bypass it, as core.egress.ProxySettings; None when `name` is unset or empty (the default)."""
+    from urllib.parse import urlsplit
+
+    from core.egress import ProxySettings, parse_proxy_bypass
+
+    raw = (os.environ.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        parts = urlsplit(raw)
+        parts.port  # noqa: B018 (raises ValueError on a bad port)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        # Never echo the value: it may carry the proxy's credentials.
+        raise ImproperlyConfigured(f"{name} must be an http:// or https:// URL with a host, such as http://proxy:3128")
+    try:
+        hosts, networks = parse_proxy_bypass(envlist(bypass_name, []))
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{bypass_name}: {exc}") from None
+    return ProxySettings(url=raw, bypass_hosts=hosts, bypass_networks=networks)

@@ -10,7 +10,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from integrations_site.env import envbool, envint, envlist, envnetworks, envrate, envstr, weak_key_reason
+from integrations_site.env import envbool, envint, envlist, envnetworks, envproxy, envrate, envstr, weak_key_reason
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(envstr("INTEGRATIONS_VAR_DIR", str(BASE_DIR / "var")))
@@ -237,6 +237,9 @@ RUNNERS_REAP_AFTER_SECONDS = envint("RUNNERS_REAP_AFTER_SECONDS", 0)
 # debug so that the quickstart reaches a local model; the listed CIDRs stay reachable while blocking.
 RUNNERS_BLOCK_PRIVATE_NETWORKS = envbool("RUNNERS_BLOCK_PRIVATE_NETWORKS", not DEBUG)
 RUNNERS_ALLOWED_NETWORKS = envnetworks("RUNNERS_ALLOWED_NETWORKS")
+# The operator's outbound proxy for every runner connection (core/egress.py), off by default; the hosts, domains
+# (.example.com) and CIDRs in RUNNERS_PROXY_BYPASS connect directly, under the address policy.
+RUNNERS_PROXY = envproxy("RUNNERS_HTTPS_PROXY", "RUNNERS_PROXY_BYPASS")
 
 # The queue runs are published to and workers consume (one per deployment sharing a broker).
 CELERY_TASK_DEFAULT_QUEUE = envstr("RUNNERS_QUEUE", "celery")

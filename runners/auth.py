@@ -36,6 +36,7 @@ from runners.failures import FailureKind
 from runners.metrics import observe_token_request
 from runners.redaction import basic_credentials
 from runners.request_building import USER_AGENT
+from runners.tls import TLSConfig
 from runners.transport import Timeouts, TransportError, post_form, provider_detail
 
 DEFAULT_TOKEN_LIFETIME = 300  # when the token endpoint does not say
@@ -56,6 +57,9 @@ class ClientCredentials:
     params: tuple[tuple[str, str], ...] = ()  # oauth2_token_params
     learned_method: str = ""  # what worked before, when auth_method is not given
     integration_id: int | None = None
+    # The integration's TLS settings, for the token URL too; with a client certificate the token may be bound
+    # to it (RFC 8705), so it is part of the cache key.
+    tls: TLSConfig | None = None
 
     def secret_values(self) -> list[str]:
         """What a token endpoint's answer must not show: both components and the Basic values made of them."""
@@ -75,7 +79,9 @@ class ClientCredentials:
     def cache_key(self) -> str:
         # Extra fields change the token (another audience is another token); the method does not.
         fingerprint = hashlib.sha256(
-            json.dumps([self.token_url, self.client_id, self.client_secret, self.scope, *self.params]).encode()
+            json.dumps(
+                [self.token_url, self.client_id, self.client_secret, self.scope, *self.params, self.tls and self.tls.digest]
+            ).encode()
         ).hexdigest()
         return f"runners:oauth2:{fingerprint}"
 
@@ -131,9 +137,10 @@ def client_credentials(
     params: dict[str, str] | None = None,
     learned_method: str = "",
     integration_id: int | None = None,
+    tls: TLSConfig | None = None,
 ) -> ClientCredentials:
     """The credentials from the integration's `token` JSON string (validated at save time) and its token request
-    settings (`oauth2_token_auth_method`, `oauth2_token_params`, the method learned before)."""
+    settings (`oauth2_token_auth_method`, `oauth2_token_params`, the method learned before) and TLS settings."""
     try:
         data = json.loads(token_document or "")
         client_id, client_secret = str(data["client_id"]), str(data["client_secret"])
@@ -152,6 +159,7 @@ def client_credentials(
         params=tuple(sorted((params or {}).items())),
         learned_method=learned_method,
         integration_id=integration_id,
+        tls=tls,
     )
 
 
@@ -206,6 +214,7 @@ async def request_token(
             timeouts=timeouts,
             what=what,
             max_response_bytes=settings.RUNNERS_MAX_RESPONSE_BYTES,
+            tls=credentials.tls,
         )
     except TransportError as exc:
         raise TokenRequestError(

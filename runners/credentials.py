@@ -50,6 +50,7 @@ def credentials_for(integration: IntegrationConfig) -> Credentials:
             params=integration.oauth2_token_params,
             learned_method=integration.oauth2_token_auth_method_learned,
             integration_id=integration.integration_id,
+            tls=integration.tls,
         )
     )
 

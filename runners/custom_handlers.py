@@ -94,8 +94,12 @@ async def call_handler(
     headers: dict[str, str],
     api_key: str | None,
     timeout: float,
+    http_client=None,
 ):
-    """Await the handler's acompletion with what LiteLLM would pass it, plus the parameters as keywords."""
+    """Await the handler's acompletion with what LiteLLM would pass it, plus the parameters as keywords, plus
+    `http_client`: an httpx.AsyncClient for the handler's own calls, configured as the runners' are (the address
+    policy, the operator's proxy, the integration's `tls` trust and client certificate, no redirects followed).
+    Handlers that take **kwargs or name `http_client` receive it."""
     from litellm.types.utils import ModelResponse
 
     arguments: dict[str, Any] = {
@@ -117,6 +121,7 @@ async def call_handler(
         "headers": dict(headers),
         "timeout": timeout,
         "client": None,
+        "http_client": http_client,
     }
     result = handler.acompletion(**acompletion_arguments(handler, arguments))
     return await result if inspect.isawaitable(result) else result

@@ -145,6 +145,7 @@ def _exchange(
             accumulator=accumulator,
             secrets=secrets,
             max_response_bytes=settings.RUNNERS_MAX_RESPONSE_BYTES,
+            tls=target.integration.tls,
         )
     )
     reply = wait_for_result(future, deadline=deadline, run_id=target.run_id, accumulator=accumulator, secrets=secrets)

@@ -14,8 +14,10 @@ from collections.abc import Coroutine
 from concurrent.futures import Future
 
 import httpx
+from django.conf import settings
 
-from core.network_policy import policy_transport
+from core.egress import egress_client
+from runners.tls import TLSClients, TLSConfig
 
 # Sized for hundreds of runs in flight per worker process.
 CLIENT_LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=200, keepalive_expiry=30)
@@ -31,6 +33,7 @@ class _LoopThread:
         self.pid = os.getpid()
         self.loop = asyncio.new_event_loop()
         self.clients: list[httpx.AsyncClient] = []
+        self.tls_clients = TLSClients(retire_after=float(settings.RUNNERS_MAX_RUN_SECONDS))
         self.turn = itertools.count()
         self.thread = threading.Thread(target=self._run, name="runners-event-loop", daemon=True)
         self.thread.start()
@@ -58,17 +61,18 @@ def submit(coroutine: Coroutine) -> Future:
     return asyncio.run_coroutine_threadsafe(coroutine, _loop_thread().loop)
 
 
-def http_client() -> httpx.AsyncClient:
-    """The process's shared client. Only coroutines running on the shared loop may call this."""
+def http_client(tls: TLSConfig | None = None) -> httpx.AsyncClient:
+    """The process's shared client, or the client for an integration's own `tls` settings (runners.tls). Only
+    coroutines running on the shared loop may call this."""
     current = _current
     if current is None or asyncio.get_running_loop() is not current.loop:
         raise RuntimeError("http_client() is for coroutines submitted with runners.event_loop.submit()")
+    if tls is not None:
+        return current.tls_clients.get(tls)
     if not current.clients:
-        # Every connection goes through the SSRF policy (core.network_policy); redirects are reported, not followed.
-        current.clients = [
-            httpx.AsyncClient(transport=policy_transport(limits=CLIENT_LIMITS), follow_redirects=False)
-            for _ in range(CLIENT_SHARDS)
-        ]
+        # Every connection goes through the SSRF policy (core.network_policy), or the operator's proxy (core.egress);
+        # redirects are reported, not followed.
+        current.clients = [egress_client(limits=CLIENT_LIMITS) for _ in range(CLIENT_SHARDS)]
     return current.clients[next(current.turn) % CLIENT_SHARDS]
 
 
@@ -83,6 +87,7 @@ def shutdown(timeout: float = 5) -> None:
     async def close_client() -> None:
         for client in current.clients:
             await client.aclose()
+        await current.tls_clients.aclose()
 
     try:
         asyncio.run_coroutine_threadsafe(close_client(), current.loop).result(timeout)

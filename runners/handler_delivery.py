@@ -7,6 +7,7 @@ One attempt (a handler makes its own HTTP calls and retries); its answer is pars
 import asyncio
 import time
 
+import httpx
 from django.conf import settings
 from django.utils import timezone
 
@@ -14,12 +15,13 @@ from runners.completion import MalformedCompletion, Reply, parse_completion, rep
 from runners.credentials import credentials_for, handler_api_key
 from runners.custom_handlers import HandlerConfigError, call_handler, handler_instance
 from runners.delivery import delivery_timeouts, wait_for_result
-from runners.event_loop import submit
+from runners.event_loop import http_client, submit
 from runners.failures import FailureKind
 from runners.outcome import Outcome, attempt_record
 from runners.parameters import to_wire
 from runners.redaction import redact_url, shorten
 from runners.request_building import RunTarget, request_headers
+from runners.tls import TLSConfig
 from runners.transport import TransportError
 
 
@@ -56,6 +58,7 @@ def deliver_to_handler(target: RunTarget, *, deadline: float) -> Outcome:
                 api_key=handler_api_key(target.integration, token=token),
                 timeout=float(settings.RUNNERS_REQUEST_TIMEOUT),
                 secrets=[*target.secret_values(), *outcome.secrets],
+                tls=target.integration.tls,
             )
         )
         outcome.reply = wait_for_result(future, deadline=deadline, run_id=target.run_id)
@@ -70,11 +73,37 @@ def deliver_to_handler(target: RunTarget, *, deadline: float) -> Outcome:
     return outcome
 
 
-async def _handler_reply(handler, class_name: str, *, timeout: float, secrets: list[str], **arguments) -> Reply:
+class _LentClient(httpx.AsyncBaseTransport):
+    """A worker's shared client lent to a handler's own httpx.AsyncClient: closing that one leaves it open."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self._client = client
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self._client.send(request, stream=True)
+
+    async def aclose(self) -> None:
+        pass
+
+
+def handler_http_client(tls: TLSConfig | None, *, timeout: float) -> httpx.AsyncClient:
+    """The client a handler gets as `http_client`: the worker's client for the integration's `tls` settings (or the
+    shared one), with the run's timeout. Only on the shared loop."""
+    return httpx.AsyncClient(
+        transport=_LentClient(http_client(tls)), timeout=timeout, follow_redirects=False, trust_env=False
+    )
+
+
+async def _handler_reply(
+    handler, class_name: str, *, timeout: float, secrets: list[str], tls: TLSConfig | None, **arguments
+) -> Reply:
     from litellm.types.utils import ModelResponse
 
+    client = handler_http_client(tls, timeout=timeout)
     try:
-        result = await asyncio.wait_for(call_handler(handler, timeout=timeout, **arguments), timeout)
+        result = await asyncio.wait_for(
+            call_handler(handler, timeout=timeout, http_client=client, **arguments), timeout
+        )
     except TimeoutError:
         raise TransportError(
             f"The custom handler {class_name} did not answer within {timeout:g} s (RUNNERS_REQUEST_TIMEOUT).",
@@ -88,6 +117,8 @@ async def _handler_reply(handler, class_name: str, *, timeout: float, secrets: l
             permanent=True,
             error_type=FailureKind.HANDLER_ERROR,
         ) from None
+    finally:
+        await client.aclose()  # the handler's wrapper only: the worker's client stays open
     if isinstance(result, ModelResponse):
         data = result.model_dump()
     elif isinstance(result, dict):

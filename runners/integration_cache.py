@@ -14,6 +14,7 @@ from typing import Any
 
 from integrations.models import Integration
 from runners.request_building import IntegrationConfig
+from runners.tls import TLSConfig
 
 MAX_INTEGRATIONS = 256  # per worker process; least recently used first out
 
@@ -68,4 +69,9 @@ def _read(integration_id: int) -> IntegrationConfig | None:
         oauth2_token_auth_method=integration.oauth2_token_auth_method,
         oauth2_token_auth_method_learned=integration.oauth2_token_auth_method_learned,
         oauth2_token_params=dict(integration.oauth2_token_params or {}),
+        tls=TLSConfig.of(
+            ca_bundle=integration.tls_ca_bundle,
+            client_certificate=integration.tls_client_certificate,
+            client_key=integration.tls_client_key,
+        ),
     )

@@ -11,6 +11,7 @@ from integrations.models import AuthenticationType
 from runners.applied_rules import STREAM_OPTIONS, dropped_by_rules, effective_names
 from runners.parameters import split_supported, to_wire
 from runners.redaction import REDACTED, basic_credentials, redact_url
+from runners.tls import TLSConfig
 
 USER_AGENT = "custom-model-integrations-runner/1.0"
 
@@ -41,6 +42,8 @@ class IntegrationConfig:
     oauth2_token_auth_method: str = ""
     oauth2_token_auth_method_learned: str = ""
     oauth2_token_params: dict[str, str] = field(default_factory=dict)
+    # The document's `tls` key (None: the shared clients' trust, no client certificate).
+    tls: TLSConfig | None = None
 
     def secret_values(self) -> list[str]:
         """Every secret a run of this integration could leak, for scrubbing (runners.redaction.scrub adds the
@@ -63,6 +66,8 @@ class IntegrationConfig:
                 # RFC 6749 section 2.3.1: Basic of the form-encoded id and secret (the same when nothing needs it).
                 values.append(basic_credentials(client_id, client_secret))
                 values.append(basic_credentials(quote_plus(client_id), quote_plus(client_secret)))
+        if self.tls is not None:
+            values.extend(self.tls.secret_values())
         return [value for value in values if value]
 
 

@@ -33,6 +33,7 @@ from runners.failures import FailureKind
 from runners.provider_errors import EmbeddedError, embedded_error
 from runners.redaction import display_url, host_and_port, shorten
 from runners.storable import load_json
+from runners.tls import TLSConfig, tls_failure_message
 
 MAX_DETAIL_LENGTH = 300
 
@@ -87,8 +88,11 @@ def _exception_chain(exc: BaseException) -> Iterator[BaseException]:
         exc = exc.__cause__ or exc.__context__
 
 
-def connection_failure(exc: Exception, url: str, timeouts: Timeouts, *, what: str = "the provider") -> TransportError:
-    """A TransportError for an httpx exception raised before a response arrived."""
+def connection_failure(
+    exc: Exception, url: str, timeouts: Timeouts, *, what: str = "the provider", tls: TLSConfig | None = None
+) -> TransportError:
+    """A TransportError for an httpx exception raised before a response arrived (`tls`: the integration's own TLS
+    settings, which the advice on a failed handshake depends on)."""
     target = host_and_port(url)
     host = target.rsplit(":", 1)[0]
     if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
@@ -110,6 +114,13 @@ def connection_failure(exc: Exception, url: str, timeouts: Timeouts, *, what: st
             permanent=False,
             error_type=FailureKind.TIMEOUT,
         )
+    if isinstance(exc, httpx.ProxyError):
+        return TransportError(
+            f"The outbound proxy (RUNNERS_HTTPS_PROXY) did not open a connection to {target} "
+            f"({shorten(str(exc), 100, ())}): ask the operator whether the proxy lets the runners reach it.",
+            permanent=False,
+            error_type=FailureKind.CONNECTION_ERROR,
+        )
     for cause in _exception_chain(exc):
         if isinstance(cause, BlockedAddress):
             return TransportError(
@@ -119,10 +130,13 @@ def connection_failure(exc: Exception, url: str, timeouts: Timeouts, *, what: st
                 error_type=FailureKind.BLOCKED_ADDRESS,
             )
         if isinstance(cause, ssl.SSLError):
-            reason = getattr(cause, "reason", None) or type(cause).__name__
             return TransportError(
-                f"TLS handshake with {target} failed ({reason}): check that the endpoint really serves https "
-                "and that its certificate is valid for this host name.",
+                tls_failure_message(
+                    cause,
+                    target,
+                    has_ca_bundle=bool(tls and tls.ca_bundle),
+                    has_client_certificate=bool(tls and tls.client_certificate),
+                ),
                 permanent=True,
                 error_type=FailureKind.TLS_ERROR,
             )
@@ -418,8 +432,10 @@ async def send_completion(
     accumulator: StreamAccumulator | None = None,
     secrets: Sequence[str] = (),
     max_response_bytes: int = 8 * 1024 * 1024,
+    tls: TLSConfig | None = None,
 ) -> Reply:
-    """POST one Chat Completions request; `accumulator` set means a streamed answer is expected.
+    """POST one Chat Completions request; `accumulator` set means a streamed answer is expected; `tls`: the
+    integration's own TLS settings (runners.tls), None for the shared client.
 
     `secrets` are scrubbed from the provider's words before they are shortened into an error message. No more
     than `max_response_bytes` of the answer are read (TransportError response_too_large beyond).
@@ -434,7 +450,7 @@ async def send_completion(
         answering = True
 
     async def exchange() -> Reply:
-        client = http_client()
+        client = http_client(tls)
         async with client.stream(
             "POST", url, headers=headers, content=content, timeout=timeouts.for_httpx()
         ) as response:
@@ -456,8 +472,8 @@ async def send_completion(
         raise invalid_url(url) from None
     except (httpx.LocalProtocolError, UnicodeEncodeError):
         raise client_refused_header() from None
-    except httpx.HTTPError as exc:
-        error = connection_failure(exc, url, timeouts)
+    except (httpx.HTTPError, ssl.SSLError) as exc:  # httpcore lets a TLS alert read after the handshake through
+        error = connection_failure(exc, url, timeouts, tls=tls)
         if accumulator is not None and accumulator.began:
             raise error.keep_partial(accumulator.reply()) from None
         if answering:
@@ -481,13 +497,15 @@ async def post_form(
     timeouts: Timeouts,
     what: str,
     max_response_bytes: int = 1024 * 1024,
+    tls: TLSConfig | None = None,
 ) -> FormAnswer:
     """POST a form (the OAuth2 token request); connection failures and answers over `max_response_bytes` become
     TransportErrors."""
 
     async def exchange() -> FormAnswer:
-        request = http_client().build_request("POST", url, data=data, headers=headers, timeout=timeouts.for_httpx())
-        response = await http_client().send(request, stream=True)
+        client = http_client(tls)
+        request = client.build_request("POST", url, data=data, headers=headers, timeout=timeouts.for_httpx())
+        response = await client.send(request, stream=True)
         try:
             body = await read_bounded(response, max_response_bytes)
         finally:
@@ -506,5 +524,5 @@ async def post_form(
         raise invalid_url(url) from None
     except (httpx.LocalProtocolError, UnicodeEncodeError):
         raise client_refused_header() from None
-    except httpx.HTTPError as exc:
-        raise connection_failure(exc, url, timeouts, what=what) from None
+    except (httpx.HTTPError, ssl.SSLError) as exc:
+        raise connection_failure(exc, url, timeouts, what=what, tls=tls) from None

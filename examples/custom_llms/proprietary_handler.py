@@ -8,7 +8,9 @@ Deploy: copy this file into GALILEO_CUSTOM_LLMS_DIRECTORY, set GALILEO_CUSTOM_LL
                           "init_kwargs": {"timeout": 60, "retry_count": 3}}
 The runner calls `acompletion` with the integration's endpoint as `api_base`, the run parameters the
 model supports as keyword arguments (and in `optional_params`), and the request headers of the
-integration (its credential, custom_header_mapping and static headers) as `headers`.
+integration (its credential, custom_header_mapping and static headers) as `headers`, and `http_client`: an
+httpx.AsyncClient set up as the runners' own (the integration's "tls" CA and client certificate, the address
+policy, the operator's proxy). This handler uses it, so mutual TLS needs nothing here.
 """
 
 import asyncio
@@ -37,26 +39,35 @@ class ProprietaryLLMHandler(CustomLLM):
         # The endpoint may carry a query string (?api-version=...): the path goes onto its path, the query stays.
         parts = urlsplit(api_base)
         url = urlunsplit(parts._replace(path=parts.path.rstrip("/") + "/generate"))
-        async with httpx.AsyncClient(timeout=self.timeout) as client:
-            for attempt in range(self.retry_count + 1):
-                try:
-                    response = await client.post(url, json=payload, headers=headers)
-                except httpx.TransportError as exc:
-                    if attempt == self.retry_count:
-                        raise ProprietaryAPIError(f"cannot reach the API ({type(exc).__name__})") from None
-                    await asyncio.sleep(0.2 * 2**attempt)
-                    continue
-                if response.status_code >= 500 and attempt < self.retry_count:
-                    await asyncio.sleep(0.2 * 2**attempt)
-                    continue
-                if response.status_code != 200:
-                    raise ProprietaryAPIError(f"the API answered HTTP {response.status_code}")
-                break
+        client = kwargs.get("http_client")
+        if client is None:  # called outside the runners (a test, a script)
+            async with httpx.AsyncClient(timeout=self.timeout) as own_client:
+                response = await self._post(own_client, url, payload, headers)
+        else:
+            response = await self._post(client, url, payload, headers)
         try:
             data = response.json()
         except ValueError:
             raise ProprietaryAPIError("the API answered with a body that is not JSON") from None
         return self._transform_response(data, model)
+
+    async def _post(self, client: httpx.AsyncClient, url: str, payload: dict, headers: dict) -> httpx.Response:
+        """POST with `retry_count` retries on connection failures and 5xx answers."""
+        for attempt in range(self.retry_count + 1):
+            try:
+                response = await client.post(url, json=payload, headers=headers, timeout=self.timeout)
+            except httpx.TransportError as exc:
+                if attempt == self.retry_count:
+                    raise ProprietaryAPIError(f"cannot reach the API ({type(exc).__name__})") from None
+                await asyncio.sleep(0.2 * 2**attempt)
+                continue
+            if response.status_code >= 500 and attempt < self.retry_count:
+                await asyncio.sleep(0.2 * 2**attempt)
+                continue
+            if response.status_code != 200:
+                raise ProprietaryAPIError(f"the API answered HTTP {response.status_code}")
+            return response
+        raise AssertionError("unreachable")
 
     def _transform_request(self, messages: list, **kwargs) -> dict:
         """LiteLLM messages and parameters to the provider's format."""

@@ -165,7 +165,7 @@ FAULTS = [
     ),
     Fault(
         "TLS to a plain-http server", "failed", "tls_error", 1,
-        "TLS handshake with 127.0.0.1:{port} failed (…",
+        "127.0.0.1:{port} does not speak TLS on this port: if it serves plain HTTP, the endpoint must be http://.",
         lambda ctx: provider_document(ctx.openai.url.replace("http://", "https://")),
     ),
     Fault(

@@ -6,9 +6,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import trustme
 
 from runners.custom_handlers import HandlerConfigError, resolve_handler_path
-from tests.fixtures.servers import Reply
+from tests.fixtures.certificates import client_leaf, tls_key
+from tests.fixtures.servers import Reply, server_tls
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "custom_llms" / "proprietary_handler.py"
 CONFIG = {"file_name": "proprietary_handler.py", "class_name": "ProprietaryLLMHandler", "init_kwargs": {"timeout": 5}}
@@ -250,3 +252,45 @@ def test_an_edited_handler_file_is_reloaded(execute, openai_server, handlers_dir
 
     write_handler(handlers_dir, "versioned.py", source.replace("VERSION", "v2"))
     assert execute(enqueue(integration)).output == "v2"
+
+
+def test_the_example_handler_reaches_a_mutual_tls_api_through_the_http_client_it_is_given(
+    execute, https_servers, handlers_dir, integrate, enqueue
+):
+    server_ca, client_ca = trustme.CA(), trustme.CA()
+    server = https_servers.openai(server_tls(server_ca, client_ca=client_ca))
+    server.enqueue_generate(Reply(json={"id": "g-1", "output": "over mTLS", "input_tokens": 1, "output_tokens": 2}))
+    document = handler_document(server, tls=tls_key(ca=server_ca, client=client_leaf(client_ca)))
+
+    run = execute(enqueue(integrate(document)))
+
+    assert run.status == "succeeded", run.error
+    assert run.output == "over mTLS"
+    (arrived,) = server.generate_requests
+    assert arrived.client_certificate == "runner@example.test"
+
+
+def test_a_handler_that_closes_its_http_client_leaves_the_workers_client_open(
+    execute, openai_server, handlers_dir, integrate, enqueue
+):
+    write_handler(
+        handlers_dir,
+        "closing.py",
+        """
+        from litellm import CustomLLM
+        from litellm.types.utils import ModelResponse
+
+
+        class Closing(CustomLLM):
+            async def acompletion(self, model, messages, api_base, custom_llm_provider, **kwargs):
+                async with kwargs["http_client"] as client:
+                    answer = await client.post(f"{api_base}/generate", json={"prompt": messages})
+                return ModelResponse(choices=[{"message": {"role": "assistant", "content": answer.json()["output"]}}])
+        """,
+    )
+    for _ in range(2):
+        openai_server.enqueue_generate(Reply(json={"id": "g", "output": "fine"}))
+    integration = integrate(handler_document(openai_server, {"file_name": "closing.py", "class_name": "Closing"}))
+
+    assert [execute(enqueue(integration)).output for _ in range(2)] == ["fine", "fine"]
+    assert len(openai_server.generate_requests) == 2
