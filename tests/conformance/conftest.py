@@ -42,3 +42,6 @@ def api_read(admin_user):
         return response.json()
 
     return read
+
+
+from tests.conformance.litellm_proxy import litellm_proxy  # noqa: E402, F401 (session fixture)

@@ -35,7 +35,6 @@ Sources (read when each profile was written; the shapes below are theirs):
 
 import asyncio
 import json
-import time
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -816,7 +815,3 @@ class TGI(Profile):
 
 
 PROFILES: list[type[Profile]] = [OpenAIReasoning, AzureOpenAI, VLLM, Ollama, OpenRouter, Groq, TGI]
-
-
-def now() -> int:
-    return int(time.time())
