@@ -502,9 +502,19 @@ class VLLM(Profile):
             }
 
         frames = [chunk({"role": "assistant", "content": ""})]
-        frames += [chunk({"reasoning_content": piece}) for piece in REASONING_PIECES]
-        frames += [chunk({"content": piece}) for piece in ANSWER_PIECES]
-        frames.append(chunk({"content": ""}, "stop", stop_reason=None))
+        if tool:
+            # The tool parser sends the id, type and name first, then the arguments in pieces.
+            first = {"id": self.tool_call_id, "type": "function", "index": 0, "function": {"name": "get_weather"}}
+            frames.append(chunk({"tool_calls": [first]}))
+            frames += [
+                chunk({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]})
+                for piece in TOOL_ARGUMENT_PIECES
+            ]
+            frames.append(chunk({"content": ""}, "tool_calls", stop_reason=None))
+        else:
+            frames += [chunk({"reasoning_content": piece}) for piece in REASONING_PIECES]
+            frames += [chunk({"content": piece}) for piece in ANSWER_PIECES]
+            frames.append(chunk({"content": ""}, "stop", stop_reason=None))
         if include_usage(body):
             frames.append({**base, "choices": [], "usage": USAGE})
         return sse(frames)
@@ -569,9 +579,14 @@ class Ollama(Profile):
                 "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
             }
 
-        frames = [chunk({"role": "assistant", "content": ANSWER_PIECES[0]})]
-        frames += [chunk({"content": piece}) for piece in ANSWER_PIECES[1:]]
-        frames.append(chunk({}, "stop"))
+        if tool:
+            # One delta carries the whole call; finish_reason "tool_calls" comes in its own chunk.
+            calls = [{"index": 0, **call} for call in self.expected_tool_calls()]
+            frames = [chunk({"role": "assistant", "content": "", "tool_calls": calls}), chunk({}, "tool_calls")]
+        else:
+            frames = [chunk({"role": "assistant", "content": ANSWER_PIECES[0]})]
+            frames += [chunk({"content": piece}) for piece in ANSWER_PIECES[1:]]
+            frames.append(chunk({}, "stop"))
         if include_usage(body):
             frames.append({**self.base(), "object": "chat.completion.chunk", "choices": [], "usage": USAGE})
         return sse(frames)
@@ -722,11 +737,14 @@ class Groq(Profile):
             }
 
         frames = [chunk({"role": "assistant", "content": ""}, x_groq={"id": "req_01kconformance"})]
-        frames += [chunk({"content": piece}) for piece in ANSWER_PIECES]
+        if tool:
+            frames.append(chunk({"tool_calls": [{"index": 0, **call} for call in self.expected_tool_calls()]}))
+        else:
+            frames += [chunk({"content": piece}) for piece in ANSWER_PIECES]
         last_extra: dict[str, Any] = {"x_groq": {"id": "req_01kconformance", "usage": self.GROQ_USAGE}}
         if include_usage(body):
             last_extra["usage"] = self.GROQ_USAGE
-        frames.append(chunk({}, "stop", **last_extra))
+        frames.append(chunk({}, "tool_calls" if tool else "stop", **last_extra))
         return sse(frames)
 
 
@@ -815,3 +833,5 @@ class TGI(Profile):
 
 
 PROFILES: list[type[Profile]] = [OpenAIReasoning, AzureOpenAI, VLLM, Ollama, OpenRouter, Groq, TGI]
+# Profiles that also stream a tool call: in fragments (OpenAI, vLLM) or whole in one delta (Ollama, Groq).
+STREAMED_TOOL_CALL_PROFILES: list[type[Profile]] = [OpenAIReasoning, VLLM, Ollama, Groq]

@@ -10,11 +10,13 @@ from core.problems import Invalid
 from tests.conformance.profiles import (
     ANSWER_PIECES,
     MESSAGES,
+    STREAMED_TOOL_CALL_PROFILES,
     TGI,
     TOOL_ARGUMENTS,
     VLLM,
     WEATHER_TOOL,
     AzureOpenAI,
+    Groq,
     Ollama,
     OpenAIReasoning,
     OpenRouter,
@@ -96,11 +98,17 @@ def test_openai_parameter_names_in_the_document_send_max_completion_tokens_at_on
     assert received.json == {"model": "gpt-5.2", "messages": MESSAGES, "max_completion_tokens": 64}
 
 
-def test_openai_streamed_tool_call_fragments_are_merged_into_one_call(openai_run, api_read):
-    """Item 5: OpenAI streams a tool call as an id-and-name fragment, then argument pieces, all with `index` 0."""
-    _, run = openai_run({"tools": [WEATHER_TOOL], "tool_choice": "auto"}, stream=True)
+@pytest.mark.parametrize("profile_class", STREAMED_TOOL_CALL_PROFILES, ids=lambda profile: profile.name)
+def test_a_streamed_tool_call_is_merged_into_one_whole_call(
+    profile_class, serve, integrate, enqueue, execute, openai_server, api_read
+):
+    """Item 5: OpenAI and vLLM stream a tool call as an id-and-name fragment then argument pieces, all `index` 0;
+    Ollama and Groq send it whole in one delta. Either way one call in OpenAI's shape, and a success."""
+    profile = serve(profile_class)
+    integration = integrate(profile.document(openai_server.base_url))
+    run = execute(enqueue(integration, **{**profile.run_kwargs("tool_call"), "stream": True}))
 
-    expected = OpenAIReasoning().expected_tool_calls()
+    expected = profile.expected_tool_calls()
     assert expected[0]["function"]["arguments"] == TOOL_ARGUMENTS
     assert (run.status, run.finish_reason) == ("succeeded", "tool_calls"), run.error_message
     assert run.tool_calls == expected
@@ -231,6 +239,20 @@ def test_openrouter_an_error_inside_a_200_is_a_failure_retried_like_its_code(
     assert "Provider returned error" in run.error_message
     assert len(openai_server.completion_requests) == 3  # RUNNERS_MAX_RETRIES = 2 in these tests
     assert run.attempts == 3
+
+
+# -- Groq ----------------------------------------------------------------------------------------------------------
+def test_groq_seed_and_parallel_tool_calls_go_out_as_given(serve, integrate, enqueue, execute, openai_server):
+    """Item 14: the run parameters `seed` and `parallel_tool_calls` (both in Groq's chat completions reference)."""
+    profile = serve(Groq)
+    document = profile.document(openai_server.base_url)
+    document["model_properties"][0]["supported_parameters"] += ["seed", "parallel_tool_calls"]
+    parameters = {"seed": 42, "parallel_tool_calls": False, "tools": [WEATHER_TOOL]}
+    run = execute(enqueue(integrate(document), messages=MESSAGES, parameters=parameters))
+
+    (received,) = openai_server.completion_requests
+    assert received.json == {"model": profile.model, "messages": MESSAGES, **parameters}
+    assert (run.status, run.finish_reason) == ("succeeded", "tool_calls"), run.error_message
 
 
 # -- TGI -----------------------------------------------------------------------------------------------------------
