@@ -14,6 +14,7 @@ dependencies do not change. It is started once per session with a config file on
 cost map, no telemetry and no database, and stopped at the end of the session.
 """
 
+import atexit
 import os
 import signal
 import socket
@@ -138,6 +139,7 @@ def start_proxy(upstream_url: str, directory: Path) -> LiteLLMProxy:
             start_new_session=True,
         )
     proxy = LiteLLMProxy(process, port, master_key, upstream_key, log_path, 0.0)
+    atexit.register(proxy.stop)  # also when the session ends without its fixtures' teardown
     deadline = started + START_TIMEOUT
     while True:
         if process.poll() is not None:
