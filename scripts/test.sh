@@ -23,7 +23,7 @@ if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/
 fi
 
 # The LiteLLM proxy of tests/conformance runs from its own virtualenv, so the product's dependencies do not change;
-# (re)created when missing or when its requirements changed (pip from the registry; about a minute).
+# (re)created when missing or when its requirements changed (pip from the registry; one to three minutes).
 PROXY_VENV=.venv-litellm-proxy
 PROXY_REQUIREMENTS=tests/conformance/litellm-proxy-requirements.txt
 PROXY_STAMP="$PROXY_VENV/requirements.sha256"
