@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('runners', '0004_job_template_run_prompt_version'),
+        ('runners', '0005_run_tool_calls_reasoning'),
     ]
 
     operations = [

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integrations', '0004_integration_uuid'),
+        ('integrations', '0006_oauth2_token_auth_method_and_params'),
     ]
 
     operations = [

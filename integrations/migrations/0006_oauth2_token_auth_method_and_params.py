@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integrations', '0004_integration_uuid'),
+        ('integrations', '0005_model_parameter_names_parameter_rule'),
     ]
 
     operations = [
