@@ -80,7 +80,14 @@ class ClientCredentials:
         # Extra fields change the token (another audience is another token); the method does not.
         fingerprint = hashlib.sha256(
             json.dumps(
-                [self.token_url, self.client_id, self.client_secret, self.scope, *self.params, self.tls and self.tls.digest]
+                [
+                    self.token_url,
+                    self.client_id,
+                    self.client_secret,
+                    self.scope,
+                    *self.params,
+                    self.tls and self.tls.digest,
+                ]
             ).encode()
         ).hexdigest()
         return f"runners:oauth2:{fingerprint}"

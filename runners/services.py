@@ -15,8 +15,8 @@ from integrations.models import ModelProperty
 from integrations.parameter_rules import parameter_rules_applied
 from organizations.models import Project
 from organizations.services import default_project
-from runners.conversation import conversation_problems
 from runners.applied_rules import dropped_by_rules, rules_applying
+from runners.conversation import conversation_problems
 from runners.models import Job, Run, RunStatus
 from runners.parameters import split_supported, validate_parameters
 
