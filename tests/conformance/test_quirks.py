@@ -172,7 +172,7 @@ def test_azure_endpoints_the_runner_cannot_use_as_given_are_refused_at_save(endp
     with pytest.raises(Invalid) as refused:
         integrate(document, name="azure")
 
-    assert [problem.loc for problem in refused.value.problems] == [("endpoint",)]
+    assert [problem.loc for problem in refused.value.errors] == [("endpoint",)]
 
 
 # -- vLLM ----------------------------------------------------------------------------------------------------------
