@@ -268,6 +268,8 @@ async def request_token_negotiated(
             token, expires_in = await request_token(credentials, timeouts, method=method)
         except TokenRequestError as exc:
             if exc.invalid_client and index + 1 < len(methods):
+                # Counted here: the metric counts token endpoint requests, and this one is not the last.
+                observe_token_request(outcome=exc.outcome)
                 continue
             # Not the methods' names: they contain the words of the `token` JSON, which scrubbing hides.
             if exc.invalid_client and len(methods) > 1:

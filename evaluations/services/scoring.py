@@ -19,6 +19,7 @@ from evaluations.judging import (
     parse_verdict,
     prompt_variables,
     render_input,
+    render_output,
 )
 from evaluations.models import (
     Evaluation,
@@ -86,7 +87,7 @@ def judges_enqueue(*, evaluation: Evaluation, run_id: str | None = None) -> int:
                 messages = judge_messages(
                     prompt=metric.prompt,
                     input=render_input(score.result.run.messages),
-                    output=score.result.run.output or "",
+                    output=render_output(score.result.run.output, score.result.run.tool_calls),
                     row=score.result.row.values,
                 )
                 model = judge_models[metric.pk]
@@ -230,7 +231,10 @@ def run_scores_request(*, organization: Organization, user, metric: Metric, runs
                 specs, links = [], []
                 for score, run in zip(scores, new, strict=True):
                     messages = judge_messages(
-                        prompt=metric.prompt, input=render_input(run.messages), output=run.output or "", row={}
+                        prompt=metric.prompt,
+                        input=render_input(run.messages),
+                        output=render_output(run.output, run.tool_calls),
+                        row={},
                     )
                     parameters = judge_parameters(
                         parameters=metric.parameters, supported_parameters=judge_model.supported_parameters
