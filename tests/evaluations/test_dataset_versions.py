@@ -8,6 +8,7 @@ import threading
 
 import pytest
 from django.db import connection, connections
+from django.db.migrations.executor import MigrationExecutor
 from django.test.utils import CaptureQueriesContext
 
 from core.problems import Invalid
@@ -453,3 +454,29 @@ def test_two_additions_at_once_to_one_version_make_one_version_and_a_conflict(or
     assert sorted(map(str, outcomes)) == ["2", "conflict with v2"]
     assert Dataset.objects.filter(lineage=dataset.uuid).count() == 2
     assert DatasetRow.objects.filter(dataset__version=2).count() == 51
+
+
+# ---- The migration -------------------------------------------------------------------------------------------------
+
+
+def _migrate(targets) -> MigrationExecutor:
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(targets)
+    return executor
+
+
+@pytest.mark.django_db(transaction=True)
+def test_existing_datasets_become_the_first_version_of_their_own_lineage(org, member_user):
+    before = [("evaluations", "0006_evaluation_idempotency_key")]
+    apps = _migrate(before).loader.project_state(before).apps
+    try:
+        old = apps.get_model("evaluations", "Dataset")
+        for index in range(2):
+            old.objects.create(organization_id=org.pk, name=f"old-{index}", columns=["q"], source_format="csv")
+        _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+        datasets = list(Dataset.objects.order_by("pk"))
+        assert [(d.lineage, d.version) for d in datasets] == [(d.uuid, 1) for d in datasets]
+        assert set(dataset_latest_list(organization=org)) == set(datasets)
+    finally:
+        _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
