@@ -29,7 +29,7 @@ from evaluations.services.datasets import (
     dataset_add_rows,
     dataset_create,
     dataset_delete,
-    row_from_run,
+    dataset_row_from_run,
 )
 from evaluations.services.permissions import can_delete
 
@@ -232,7 +232,7 @@ class DatasetRowsApi(OrganizationApi):
         rows = data.get("rows")
         if "from_run" in data:
             rows = [
-                row_from_run(
+                dataset_row_from_run(
                     dataset=dataset,
                     organization=self.organization,
                     run_id=data["from_run"],

@@ -133,7 +133,9 @@ def _latest_version(dataset: Dataset) -> Dataset:
     return Dataset.objects.filter(lineage=dataset.lineage).order_by("-version").first()
 
 
-def row_from_run(*, dataset: Dataset, organization: Organization, run_id: Any, output_column: Any) -> dict[str, Any]:
+def dataset_row_from_run(
+    *, dataset: Dataset, organization: Organization, run_id: Any, output_column: Any
+) -> dict[str, Any]:
     """A row for `dataset` from a Playground run: the values of its variables (its Job's `variables`) and its answer
     (the run's `output`) under `output_column` (a column of the dataset, such as "expected").
 

@@ -15,7 +15,7 @@ from core.problems import Invalid
 from evaluations.dataset_selectors import dataset_latest_list, dataset_rows_page, dataset_versions
 from evaluations.datasets import MAX_ROWS
 from evaluations.models import Dataset, DatasetRow, Evaluation
-from evaluations.services.datasets import NotLatestVersion, dataset_add_rows, dataset_create, row_from_run
+from evaluations.services.datasets import NotLatestVersion, dataset_add_rows, dataset_create, dataset_row_from_run
 from runners.models import Job, Run
 from tests.api.conftest import client_for
 from tests.evaluations.conftest import csv_text, logged_in
@@ -166,7 +166,7 @@ def test_a_dataset_stays_within_the_row_limit(make_dataset, member_user):
 def test_a_playground_runs_variables_and_answer_make_a_row(org, make_dataset, member_user):
     dataset = make_dataset(1)
     run = playground_run(org, member_user, variables={"question": "Capital of France?"}, output="Paris")
-    row = row_from_run(dataset=dataset, organization=org, run_id=str(run.pk), output_column="expected")
+    row = dataset_row_from_run(dataset=dataset, organization=org, run_id=str(run.pk), output_column="expected")
     assert row == {"question": "Capital of France?", "expected": "Paris"}
     version = dataset_add_rows(dataset=dataset, user=member_user, rows=[row])
     assert rows_of(version)[-1] == row
@@ -177,7 +177,7 @@ def test_a_run_that_does_not_fit_the_dataset_says_where(org, other_org, make_dat
 
     def problems(run_id, output_column="expected"):
         with pytest.raises(Invalid) as caught:
-            row_from_run(dataset=dataset, organization=org, run_id=run_id, output_column=output_column)
+            dataset_row_from_run(dataset=dataset, organization=org, run_id=run_id, output_column=output_column)
         return loc_messages(caught)
 
     others = playground_run(other_org, other_admin, variables={"question": "Q"})
