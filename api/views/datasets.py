@@ -27,9 +27,9 @@ from evaluations.services.datasets import (
     DEFAULT_OUTPUT_COLUMN,
     NotLatestVersion,
     dataset_add_rows,
+    dataset_add_run_row,
     dataset_create,
     dataset_delete,
-    dataset_row_from_run,
 )
 from evaluations.services.permissions import can_delete
 
@@ -229,18 +229,13 @@ class DatasetRowsApi(OrganizationApi):
         data = self.validated(self.RowsInput, request.data, where="body")
         if ("rows" in data) == ("from_run" in data):
             raise Unprocessable([problem(["body"], "Send either rows or from_run.", "missing")])
-        rows = data.get("rows")
-        if "from_run" in data:
-            rows = [
-                dataset_row_from_run(
-                    dataset=dataset,
-                    organization=self.organization,
-                    run_id=data["from_run"],
-                    output_column=data["output_column"],
-                )
-            ]
         try:
-            version = dataset_add_rows(dataset=dataset, user=request.user, rows=rows)
+            if "from_run" in data:
+                version = dataset_add_run_row(
+                    dataset=dataset, user=request.user, run_id=data["from_run"], output_column=data["output_column"]
+                )
+            else:
+                version = dataset_add_rows(dataset=dataset, user=request.user, rows=data["rows"])
         except NotLatestVersion as exc:
             return Response({"detail": str(exc), "latest": str(exc.latest.uuid)}, status=status.HTTP_409_CONFLICT)
         return Response(

@@ -203,3 +203,22 @@ def _run_of(organization: Organization, run_id: Any) -> Run | None:
     except ValueError:
         return None
     return Run.objects.select_related("job").filter(organization=organization, pk=run_id).first()
+
+
+def dataset_add_run_row(*, dataset: Dataset, user, run_id: Any, output_column: Any) -> Dataset:
+    """dataset_add_rows with the one row dataset_row_from_run makes; a problem with one of its values (such as an
+    answer longer than an upload's cell may be) is reported at ("from_run", column)."""
+    row = dataset_row_from_run(
+        dataset=dataset, organization=dataset.organization, run_id=run_id, output_column=output_column
+    )
+    try:
+        return dataset_add_rows(dataset=dataset, user=user, rows=[row])
+    except Invalid as exc:
+        raise Invalid(
+            [
+                Problem(("from_run", *error.loc[2:]), error.message.replace("rows[0]: ", "", 1), error.type)
+                if error.loc[:2] == ("rows", 0)
+                else error
+                for error in exc.errors
+            ]
+        ) from None

@@ -322,6 +322,21 @@ def test_api_add_a_row_from_a_playground_run(member_api, org, member_user, make_
     }
 
 
+def test_api_an_answer_too_long_for_a_cell_is_refused_at_from_run(member_api, org, member_user, make_dataset):
+    dataset = make_dataset(1)
+    run = playground_run(org, member_user, variables={"question": "Write a lot"}, output="word " * 10_001)
+    refused = member_api.post(f"/api/v2/datasets/{dataset.uuid}/rows", {"from_run": str(run.pk)}, format="json")
+    assert refused.status_code == 422
+    assert refused.json()["detail"] == [
+        {
+            "loc": ["body", "from_run", "expected"],
+            "msg": "column 'expected' is longer than 50000 characters.",
+            "type": "too_long",
+        }
+    ]
+    assert Dataset.objects.count() == 1
+
+
 def test_api_another_organisation_gets_404_and_its_runs_are_not_found(
     member_api, other_api, other_org, other_admin, make_dataset
 ):
