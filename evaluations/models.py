@@ -44,6 +44,9 @@ class DatasetRow(models.Model):
     # 1-based, as in the error messages and the preview ("row 3").
     index = models.PositiveIntegerField()
     values = models.JSONField()
+    # The Playground run a row was made from (its variables and answer), kept through later versions; a plain id so
+    # that the row outlives the run.
+    source_run_id = models.UUIDField(null=True, blank=True)
 
     class Meta:
         ordering = ["dataset", "index"]

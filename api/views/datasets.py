@@ -80,6 +80,9 @@ class DatasetDetailOutput(DatasetOutput):
 class DatasetRowOutput(serializers.Serializer):
     index = serializers.IntegerField(help_text="The row's number, from 1.")
     values = serializers.JSONField(help_text="Column name to value, as stored (JSON Lines objects and lists kept).")
+    source_run = serializers.UUIDField(
+        source="source_run_id", allow_null=True, help_text="The Playground run the row was made from, if any."
+    )
 
 
 class DatasetRowsPageOutput(serializers.Serializer):

@@ -31,6 +31,11 @@ class Migration(migrations.Migration):
             name="version",
             field=models.PositiveIntegerField(default=1, editable=False),
         ),
+        migrations.AddField(
+            model_name="datasetrow",
+            name="source_run_id",
+            field=models.UUIDField(blank=True, null=True),
+        ),
         migrations.AddConstraint(
             model_name="dataset",
             constraint=models.UniqueConstraint(fields=("lineage", "version"), name="dataset_version_unique"),

@@ -85,12 +85,13 @@ def dataset_delete(*, dataset: Dataset) -> None:
     dataset.delete()
 
 
-def dataset_add_rows(*, dataset: Dataset, user, rows: Any) -> Dataset:
+def dataset_add_rows(*, dataset: Dataset, user, rows: Any, source_run_id: uuid.UUID | None = None) -> Dataset:
     """The next version of `dataset`: its rows (same indexes) followed by `rows`, in one transaction.
 
     `rows` is a list of objects with exactly the dataset's columns, validated as an upload's values
-    (evaluations.datasets.check_new_rows). Raises Invalid (loc ("rows", index, column)) or NotLatestVersion when a
-    later version exists (also when another request made one meanwhile), so that versions form one line and no
+    (evaluations.datasets.check_new_rows); `source_run_id` is recorded on them when they come from a run. Raises
+    Invalid (loc ("rows", index, column)) or NotLatestVersion when a later version exists (also when another request
+    made one meanwhile), so that versions form one line and no
     added row is lost. The dataset itself is not changed.
     """
     with transaction.atomic():
@@ -114,14 +115,12 @@ def dataset_add_rows(*, dataset: Dataset, user, rows: Any) -> Dataset:
                 )
         except IntegrityError:  # dataset_version_unique: another request made this version first
             raise NotLatestVersion(locked, _latest_version(locked)) from None
-        copied = (
-            DatasetRow(dataset=version, index=index, values=stored)
-            for index, stored in locked.rows.order_by("index").values_list("index", "values").iterator(1000)
-        )
+        stored = locked.rows.order_by("index").values_list("index", "values", "source_run_id").iterator(1000)
+        copied = (DatasetRow(dataset=version, index=index, values=row, source_run_id=run) for index, row, run in stored)
         DatasetRow.objects.bulk_create(copied, batch_size=1000)
         DatasetRow.objects.bulk_create(
             [
-                DatasetRow(dataset=version, index=index, values=row)
+                DatasetRow(dataset=version, index=index, values=row, source_run_id=source_run_id)
                 for index, row in enumerate(values, start=locked.row_count + 1)
             ],
             batch_size=1000,
@@ -212,7 +211,7 @@ def dataset_add_run_row(*, dataset: Dataset, user, run_id: Any, output_column: A
         dataset=dataset, organization=dataset.organization, run_id=run_id, output_column=output_column
     )
     try:
-        return dataset_add_rows(dataset=dataset, user=user, rows=[row])
+        return dataset_add_rows(dataset=dataset, user=user, rows=[row], source_run_id=uuid.UUID(str(run_id)))
     except Invalid as exc:
         raise Invalid(
             [

@@ -256,7 +256,11 @@ def test_api_nested_values_are_kept_in_rows(member_api, org, member_user):
     dataset = dataset_create(organization=org, user=member_user, name="Geo", text=JSONL, format="jsonl")
     rows = member_api.get(f"/api/v2/datasets/{dataset.uuid}/rows").json()["results"]
     assert rows == [
-        {"index": 1, "values": {"q": {"text": "Capital of France?", "tags": ["geo"]}, "n": "3", "expected": "Paris"}}
+        {
+            "index": 1,
+            "values": {"q": {"text": "Capital of France?", "tags": ["geo"]}, "n": "3", "expected": "Paris"},
+            "source_run": None,
+        }
     ]
 
 
@@ -310,6 +314,12 @@ def test_api_add_a_row_from_a_playground_run(member_api, org, member_user, make_
     assert answer.status_code == 201, answer.content
     version = Dataset.objects.get(uuid=answer.json()["id"])
     assert rows_of(version)[-1] == {"question": "Capital of France?", "expected": "Paris"}
+    # The row keeps the run it came from, through later versions too.
+    later = dataset_add_rows(dataset=version, user=member_user, rows=[{"question": "Q", "expected": "A"}])
+    rows = member_api.get(f"/api/v2/datasets/{later.uuid}/rows").json()["results"]
+    assert [row["source_run"] for row in rows] == [None, str(run.pk), None]
+    html = logged_in(member_user).get(f"/evaluations/datasets/{later.uuid}").content.decode()
+    assert html.count("/playground?run=") == 1 and f'href="/playground?run={run.pk}"' in html
 
     other = playground_run(org, member_user, variables={"topic": "x"})
     refused = member_api.post(
