@@ -5,7 +5,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
-from api.views.datasets import DatasetDetailApi, DatasetsApi
+from api.views.datasets import DatasetDetailApi, DatasetDownloadApi, DatasetRowsApi, DatasetsApi
 from api.views.evaluations import (
     EvaluationCancelApi,
     EvaluationDetailApi,
@@ -70,6 +70,8 @@ urlpatterns = [
     path("runs/<uuid:run_id>", RunDetailApi.as_view(), name="api-run"),
     path("datasets", DatasetsApi.as_view(), name="api-datasets"),
     path("datasets/<uuid:dataset_id>", DatasetDetailApi.as_view(), name="api-dataset"),
+    path("datasets/<uuid:dataset_id>/rows", DatasetRowsApi.as_view(), name="api-dataset-rows"),
+    path("datasets/<uuid:dataset_id>/download", DatasetDownloadApi.as_view(), name="api-dataset-download"),
     path("metrics", MetricsApi.as_view(), name="api-metrics"),
     path("metrics/<uuid:metric_id>", MetricDetailApi.as_view(), name="api-metric"),
     path("metrics/<uuid:metric_id>/scores", MetricScoresApi.as_view(), name="api-metric-scores"),

@@ -9,10 +9,18 @@ from organizations.models import Organization
 
 
 class Dataset(models.Model):
-    """Rows of prompt variables; the column names are the variable names."""
+    """Rows of prompt variables; the column names are the variable names.
 
+    A dataset is one version of a lineage: its rows never change once stored, so every evaluation of it is over the
+    same rows. Adding rows makes the next version (a new Dataset with the rows copied and the new ones appended,
+    `version` + 1, the same `lineage`); evaluations keep pointing at the version they ran on.
+    """
+
+    # The versions of one dataset share its first version's uuid here. (Before `uuid`, which hides the module.)
+    lineage = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     # The id users and scripts see; the sequential primary key stays internal.
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    version = models.PositiveIntegerField(default=1, editable=False)
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="datasets")
     name = models.CharField(max_length=200)
     created_by = models.ForeignKey(
@@ -25,9 +33,10 @@ class Dataset(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["lineage", "version"], name="dataset_version_unique")]
 
     def __str__(self) -> str:
-        return self.name
+        return f"{self.name} v{self.version}"
 
 
 class DatasetRow(models.Model):
@@ -35,6 +44,9 @@ class DatasetRow(models.Model):
     # 1-based, as in the error messages and the preview ("row 3").
     index = models.PositiveIntegerField()
     values = models.JSONField()
+    # The Playground run a row was made from (its variables and answer), kept through later versions; a plain id so
+    # that the row outlives the run.
+    source_run_id = models.UUIDField(null=True, blank=True)
 
     class Meta:
         ordering = ["dataset", "index"]

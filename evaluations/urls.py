@@ -9,6 +9,7 @@ urlpatterns = [
     path("evaluations/new", views.evaluation_new_page, name="new"),
     path("evaluations/datasets", views.datasets_page, name="datasets"),
     path("evaluations/datasets/<uuid:dataset_id>", views.dataset_page, name="dataset"),
+    path("evaluations/datasets/<uuid:dataset_id>/download", views.dataset_download_view, name="dataset-download"),
     path("evaluations/datasets/<uuid:dataset_id>/delete", views.dataset_delete_view, name="dataset-delete"),
     path("evaluations/metrics", views.metrics_page, name="metrics"),
     path("evaluations/metrics/<uuid:metric_id>/scores", views.metric_scores_view, name="metric-scores"),

@@ -12,13 +12,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.problems import Invalid, problem, problem_response, problems_from_errors
 from evaluations.charts import latency_histogram, score_histogram
+from evaluations.dataset_export import dataset_download_response
+from evaluations.dataset_selectors import dataset_latest_list, dataset_rows_page, dataset_versions
 from evaluations.export import csv_response
 from evaluations.forms import DatasetForm, EvaluationForm, MetricForm
 from evaluations.payloads import score_payload
 from evaluations.selectors import (
     dataset_get,
     dataset_list,
-    dataset_preview,
     evaluation_get,
     evaluation_list,
     evaluation_progress,
@@ -43,6 +44,7 @@ from integrations.views import membership_of
 from prompts.selectors import prompt_version_choices
 
 RESULTS_PER_PAGE = 100
+DATASET_ROWS_PER_PAGE = 50
 
 
 def _organization(request):
@@ -98,7 +100,7 @@ def datasets_page(request):
     return render(
         request,
         "evaluations/datasets.html",
-        {"datasets": dataset_list(organization=organization), "form": form, "errors": form.summary()},
+        {"datasets": dataset_latest_list(organization=organization), "form": form, "errors": form.summary()},
         status=422 if form.errors else 200,
     )
 
@@ -106,16 +108,28 @@ def datasets_page(request):
 @login_required
 @require_GET
 def dataset_page(request, dataset_id):
+    """The dataset's rows a page at a time (?page=, DATASET_ROWS_PER_PAGE rows), its versions and downloads."""
     dataset = _dataset_or_404(request, dataset_id)
+    pages = Paginator(range(dataset.row_count), DATASET_ROWS_PER_PAGE)  # only for the page number's validation
+    number = pages.get_page(request.GET.get("page")).number
+    versions = dataset_versions(dataset=dataset)
     return render(
         request,
         "evaluations/dataset.html",
         {
             "dataset": dataset,
-            "preview": dataset_preview(dataset=dataset),
+            "rows_page": dataset_rows_page(dataset=dataset, page=number, size=DATASET_ROWS_PER_PAGE),
+            "versions": versions,
+            "latest": versions[0],
             "can_delete": can_delete(user=request.user, obj=dataset),
         },
     )
+
+
+@login_required
+@require_GET
+def dataset_download_view(request, dataset_id):
+    return dataset_download_response(_dataset_or_404(request, dataset_id))
 
 
 @login_required

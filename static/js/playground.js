@@ -458,6 +458,7 @@ import { fetchRun, messagePreview, pollRun, runDone } from "./playground/runs.js
   function renderResult(column, runData) {
     const result = column.querySelector("[data-result]");
     result.hidden = false;
+    result.setAttribute("data-run-id", runData.id);  // ./playground/dataset-rows.js adds this run to a dataset
     result.setAttribute("data-status", runData.status);
     result.setAttribute("aria-busy", runDone(runData) ? "false" : "true");
     const status = result.querySelector("[data-status]");

@@ -45,7 +45,7 @@ def test_members_see_the_pages_with_labelled_fields(member_user, path):
     assert b'<nav class="eval-nav"' in response.content
 
 
-def test_uploading_a_csv_file_shows_its_preview(member_user):
+def test_uploading_a_csv_file_shows_its_rows(member_user):
     client = logged_in(member_user)
     upload = SimpleUploadedFile("sums.csv", csv_text(25).encode(), content_type="text/csv")
     response = client.post("/evaluations/datasets", {"name": "", "format": "auto", "file": upload}, follow=True)
@@ -53,8 +53,8 @@ def test_uploading_a_csv_file_shows_its_preview(member_user):
     assert response.redirect_chain[-1][0] == f"/evaluations/datasets/{dataset.uuid}"
     assert dataset.name == "sums.csv" and dataset.row_count == 25
     html = response.content.decode()
-    assert "Preview: the first 20 rows" in html
-    assert "What is 20 plus 20?" in html and "What is 21 plus 21?" not in html
+    assert "Rows 1–25 of 25" in html
+    assert "What is 1 plus 1?" in html and "What is 25 plus 25?" in html
 
 
 def test_pasted_data_with_errors_shows_them_by_row_and_keeps_the_text(member_user):
