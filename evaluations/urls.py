@@ -1,12 +1,14 @@
 from django.urls import path
 
-from evaluations import views
+from evaluations import comparison_views, views
 
 app_name = "evaluations"
 
 urlpatterns = [
     path("evaluations", views.evaluation_list_page, name="list"),
     path("evaluations/new", views.evaluation_new_page, name="new"),
+    path("evaluations/compare", comparison_views.evaluation_compare_page, name="compare"),
+    path("evaluations/compare.csv", comparison_views.evaluation_compare_csv_view, name="compare-csv"),
     path("evaluations/datasets", views.datasets_page, name="datasets"),
     path("evaluations/datasets/<uuid:dataset_id>", views.dataset_page, name="dataset"),
     path("evaluations/datasets/<uuid:dataset_id>/delete", views.dataset_delete_view, name="dataset-delete"),
