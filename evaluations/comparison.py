@@ -2,7 +2,7 @@
 
 A comparison's columns are every (evaluation, model) pair in the order asked, the first evaluation's first model
 being the baseline. Rows are the dataset's rows (the same Dataset, so the same rows in every evaluation). For each
-metric and each other column, a row's change is the sign of (its score − the baseline's score) when both were
+metric and each other column, a row's change is the sign of (its score - the baseline's score) when both were
 scored, and the column's change is the mean of those paired differences with a paired t-interval
 (evaluations.statistics). Five queries whatever the number of rows.
 """
@@ -66,7 +66,7 @@ class CompareRow:
         return cell.score(metric_id) if cell else None
 
     def difference(self, metric_id: uuid.UUID, position: int) -> float | None:
-        """This column's score − the baseline's, when both were scored."""
+        """This column's score - the baseline's, when both were scored."""
         other, base = self.score(metric_id, position), self.score(metric_id, 0)
         return None if other is None or base is None else other - base
 

@@ -119,8 +119,10 @@ def comparison_summary_lines(comparison: Comparison) -> Iterator[str]:
     """One line per metric x column: its mean and, against the baseline, the paired change with its 95 % CI."""
     writer = csv.writer(_Echo())
     yield writer.writerow(
-        ["metric", "evaluation", "model", "baseline", "mean", "scored", "paired", "change", "ci_low", "ci_high"]
-        + ["better", "worse", "unchanged"]
+        [
+            *("metric", "evaluation", "model", "baseline", "mean", "scored", "paired", "change", "ci_low"),
+            *("ci_high", "better", "worse", "unchanged"),
+        ]
     )
     for item in comparison.stats:
         for column, stats in zip(comparison.columns, item.columns, strict=True):

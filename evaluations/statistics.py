@@ -56,7 +56,7 @@ def t_quantile(probability: float, df: int) -> float:
 
 @dataclass(frozen=True)
 class PairedChange:
-    """Mean of the paired differences (other − baseline) over `n` rows scored in both, with its confidence interval
+    """Mean of the paired differences (other - baseline) over `n` rows scored in both, with its confidence interval
     (None below 2 pairs); `better`, `worse`, `same` count the rows by the sign of their difference."""
 
     n: int
@@ -69,7 +69,7 @@ class PairedChange:
 
 
 def paired_change(differences: list[float], confidence: float = CONFIDENCE) -> PairedChange:
-    """mean ± t(1 − α/2, n − 1) · s / √n, s the sample standard deviation of the differences (n − 1 denominator)."""
+    """mean ± t(1 - alpha/2, n - 1) · s / √n, s the sample standard deviation of the differences (n - 1 denominator)."""
     n = len(differences)
     better = sum(1 for d in differences if d > 0)
     worse = sum(1 for d in differences if d < 0)

@@ -139,7 +139,7 @@ def test_api_compares_and_its_numbers_are_the_pages(pair, admin_user):
 
 
 def test_csv_has_a_bom_escaped_formulas_and_the_summary(pair, admin_user):
-    baseline, candidate, metric, _ = pair
+    baseline, candidate, _, _ = pair
     api = client_for(admin_user)
     response = api.get(f"/api/v2/evaluations/compare.csv?ids={baseline.pk},{candidate.pk}")
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
