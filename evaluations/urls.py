@@ -13,6 +13,7 @@ urlpatterns = [
     path("evaluations/datasets/<uuid:dataset_id>", views.dataset_page, name="dataset"),
     path("evaluations/datasets/<uuid:dataset_id>/delete", views.dataset_delete_view, name="dataset-delete"),
     path("evaluations/metrics", views.metrics_page, name="metrics"),
+    path("evaluations/metrics/code", views.code_metric_create_view, name="metric-code"),
     path("evaluations/metrics/<uuid:metric_id>/scores", views.metric_scores_view, name="metric-scores"),
     path("evaluations/<uuid:evaluation_id>", views.evaluation_page, name="detail"),
     path("evaluations/<uuid:evaluation_id>/progress", views.evaluation_progress_view, name="progress"),

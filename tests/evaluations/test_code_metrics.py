@@ -263,3 +263,30 @@ def test_playground_scores_with_a_constant_and_refuses_a_column(org, admin_user,
     assert response.status_code == 202 and response.json()[0]["mean"] == 1.0
     playground = logged_in(admin_user).get("/playground").content.decode()
     assert "Exact (needs a dataset)" in playground
+
+
+def test_the_metrics_page_saves_a_code_check_or_shows_its_problems_by_field(org, admin_user, provider):
+    client = logged_in(admin_user)
+    page = client.get("/evaluations/metrics").content.decode()
+    assert 'id="code-metric-form"' in page and 'name="code-check"' in page
+    bad = client.post(
+        "/evaluations/metrics/code",
+        {"code-name": "Dates", "code-check": "regex", "code-value": "([0-9]", "code-match": "full"},
+    )
+    assert bad.status_code == 422
+    html = bad.content.decode()
+    assert 'id="id_code-value_error"' in html and "Not a valid regular expression" in html
+    assert 'data-path="code.reference.value"' in html
+    saved = client.post(
+        "/evaluations/metrics/code",
+        {"code-name": "Dates", "code-check": "regex", "code-value": r"^\d{4}$", "code-match": "full"},
+    )
+    assert saved.status_code == 302
+    from evaluations.models import Metric
+
+    metric = Metric.objects.get(name="Dates")
+    assert metric.code == {"check": "regex", "ignore_case": False, "match": "full", "reference": {"value": r"^\d{4}$"}}
+    listing = client.get("/evaluations/metrics").content.decode()
+    assert "Regular expression · ^\\d{4}$" in listing
+    new = client.get("/evaluations/new").content.decode()
+    assert "code check: Regular expression" in new
