@@ -53,7 +53,8 @@ def evaluation_compare_page(request):
             {
                 "comparison": None,
                 "errors": errors,
-                "candidates": list(candidates[:CANDIDATES]),
+                # Oldest first, so that the earlier evaluation (version A) is the baseline when ticked with B.
+                "candidates": list(candidates[:CANDIDATES])[::-1],
                 "selected": set(ids),
                 "chosen": chosen,
                 "max_compared": MAX_COMPARED,
