@@ -17,7 +17,7 @@ CHECK_OPTIONS = {
 
 
 class CodeMetricForm(ProblemsForm):
-    name = forms.CharField(label="Metric name", required=False, widget=forms.TextInput(attrs={"maxlength": 200}))
+    name = forms.CharField(label="Check name", required=False, widget=forms.TextInput(attrs={"maxlength": 200}))
     check = forms.ChoiceField(label="Check", choices=list(CHECKS.items()))
     column = forms.CharField(
         label="Reference column",
