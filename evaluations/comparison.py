@@ -110,17 +110,24 @@ class Comparison:
 def comparison_evaluations(*, organization, ids) -> list[Evaluation]:
     """The evaluations to compare, in the order of `ids` (a list of ids, or one comma-separated string).
 
-    Raises ComparisonNotFound for an id that is no evaluation of the organisation, Invalid (loc ("ids",) or
-    ("ids", i)) for fewer than MIN_COMPARED or more than MAX_COMPARED ids, a repeated id, or an evaluation of another
-    dataset than the first's.
+    Raises Invalid (loc ("ids",) or ("ids", i)) for fewer than MIN_COMPARED or more than MAX_COMPARED ids or one
+    that is no UUID, ComparisonNotFound for an id that is no evaluation of the organisation, Invalid for a repeated
+    id or an evaluation of another dataset than the first's.
     """
     if isinstance(ids, str):
         ids = [ids]
     raw = [part.strip() for item in (ids or []) for part in str(item).split(",") if part.strip()]
     if not MIN_COMPARED <= len(raw) <= MAX_COMPARED:
-        raise Invalid([Problem(("ids",), f"Pick {MIN_COMPARED} to {MAX_COMPARED} evaluations to compare.", "too_few")])
-    errors: list[Problem] = []
+        kind = "too_short" if len(raw) < MIN_COMPARED else "too_long"
+        raise Invalid([Problem(("ids",), f"Pick {MIN_COMPARED} to {MAX_COMPARED} evaluations to compare.", kind)])
     parsed: list[uuid.UUID | None] = [public_id(value) for value in raw]
+    errors: list[Problem] = [
+        Problem(("ids", index), "An evaluation id (a UUID).", "uuid_parsing")
+        for index, value in enumerate(parsed)
+        if value is None
+    ]
+    if errors:
+        raise Invalid(errors)
     found = {
         evaluation.pk: evaluation
         for evaluation in Evaluation.objects.filter(
@@ -131,7 +138,7 @@ def comparison_evaluations(*, organization, ids) -> list[Evaluation]:
     }
     evaluations: list[Evaluation] = []
     for index, value in enumerate(parsed):
-        if value is None or value not in found:
+        if value not in found:
             raise ComparisonNotFound(f"No evaluation {raw[index]!r} here.")
         if found[value] in evaluations:
             errors.append(Problem(("ids", index), "This evaluation is already in the comparison.", "duplicate"))

@@ -51,7 +51,8 @@ class EvaluationCompareApi(OrganizationApi):
             "Columns are every (evaluation, model) in the order given. Per metric and column: `mean` of the scored "
             "rows; against the baseline (column 0) `change`: the mean paired difference over rows scored in both, "
             "`ci_low`/`ci_high` (paired t-interval, 95 %), and the rows that got better, worse or stayed unchanged. "
-            "An id of another organisation is a 404; fewer than 2 ids, a repeated id or an evaluation of another "
+            "An id of another organisation is a 404; fewer than 2 or more than 8 ids, one that is no UUID, a "
+            "repeated id or an evaluation of another "
             'dataset is a 422 (`loc` `["query", "ids", 1]`).'
         ),
         parameters=PARAMETERS,

@@ -178,7 +178,10 @@ def test_errors_have_paths(pair, org, admin_user, other_admin, make_dataset, mak
     # Another organisation's evaluations are not found, not told apart.
     outsider = client_for(other_admin)
     assert outsider.get(f"/api/v2/evaluations/compare?ids={baseline.pk},{candidate.pk}").status_code == 404
-    assert api.get(f"/api/v2/evaluations/compare?ids={baseline.pk},not-an-id").status_code == 404
+    malformed = api.get(f"/api/v2/evaluations/compare?ids={baseline.pk},not-an-id")
+    assert malformed.status_code == 422 and malformed.json()["detail"][0]["loc"] == ["query", "ids", 1]
+    many = api.get("/api/v2/evaluations/compare?ids=" + ",".join([str(baseline.pk)] * 9))
+    assert many.status_code == 422 and many.json()["detail"][0]["type"] == "too_long"
     page = logged_in(admin_user).get(f"/evaluations/compare?ids={baseline.pk},{elsewhere.pk}")
     assert page.status_code == 200 and "not on" in page.content.decode()
 
