@@ -5,6 +5,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
+from api.views.comparisons import EvaluationCompareApi, EvaluationCompareCsvApi
 from api.views.datasets import DatasetDetailApi, DatasetDownloadApi, DatasetRowsApi, DatasetsApi
 from api.views.evaluations import (
     EvaluationCancelApi,
@@ -76,6 +77,8 @@ urlpatterns = [
     path("metrics/<uuid:metric_id>", MetricDetailApi.as_view(), name="api-metric"),
     path("metrics/<uuid:metric_id>/scores", MetricScoresApi.as_view(), name="api-metric-scores"),
     path("evaluations", EvaluationsApi.as_view(), name="api-evaluations"),
+    path("evaluations/compare", EvaluationCompareApi.as_view(), name="api-evaluations-compare"),
+    path("evaluations/compare.csv", EvaluationCompareCsvApi.as_view(), name="api-evaluations-compare-csv"),
     path("evaluations/<uuid:evaluation_id>", EvaluationDetailApi.as_view(), name="api-evaluation"),
     path("evaluations/<uuid:evaluation_id>/cancel", EvaluationCancelApi.as_view(), name="api-evaluation-cancel"),
     path("evaluations/<uuid:evaluation_id>/results", EvaluationResultsApi.as_view(), name="api-evaluation-results"),

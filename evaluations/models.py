@@ -56,8 +56,14 @@ class DatasetRow(models.Model):
         return f"{self.dataset} row {self.index}"
 
 
+class MetricKind(models.TextChoices):
+    LLM_JUDGE = "llm_judge", "LLM judge"
+    CODE = "code", "Code check"
+
+
 class Metric(models.Model):
-    """An LLM-as-judge metric: a judge prompt run by a model, N times per scored output, averaged."""
+    """A metric: an LLM judge (a judge prompt run by a model, N times per scored output, averaged) or a code check
+    (`code`, evaluations.code_metrics: deterministic, scored as the output finishes, no judge run)."""
 
     # The id users and scripts see; the sequential primary key stays internal.
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -66,10 +72,14 @@ class Metric(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    # The judge model by alias: integrations replace their model rows on update, aliases stay.
-    judge_model = models.CharField(max_length=255)
+    kind = models.CharField(max_length=16, choices=MetricKind.choices, default=MetricKind.LLM_JUDGE)
+    # The judge model by alias: integrations replace their model rows on update, aliases stay. Empty for code.
+    judge_model = models.CharField(max_length=255, blank=True)
+    # Judge runs per scored output; 0 for a code metric (so that Evaluation.judges_per_output counts judges only).
     judges = models.PositiveSmallIntegerField(default=1)
-    prompt = models.TextField()
+    prompt = models.TextField(blank=True)
+    # A code metric's check (evaluations.code_metrics.code_config_clean); empty for an LLM judge.
+    code = models.JSONField(default=dict, blank=True)
     parameters = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -79,6 +89,10 @@ class Metric(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_code(self) -> bool:
+        return self.kind == MetricKind.CODE
 
 
 class Evaluation(models.Model):

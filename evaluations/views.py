@@ -12,10 +12,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.problems import Invalid, problem, problem_response, problems_from_errors
 from evaluations.charts import latency_histogram, score_histogram
+from evaluations.code_metric_forms import CodeMetricForm
 from evaluations.dataset_export import dataset_download_response
 from evaluations.dataset_selectors import dataset_latest_list, dataset_rows_page, dataset_versions
 from evaluations.export import csv_response
 from evaluations.forms import DatasetForm, EvaluationForm, MetricForm
+from evaluations.models import MetricKind
 from evaluations.payloads import score_payload
 from evaluations.selectors import (
     dataset_get,
@@ -165,8 +167,47 @@ def metrics_page(request):
     return render(
         request,
         "evaluations/metrics.html",
-        {"metrics": metric_list(organization=organization), "form": form, "errors": form.summary()},
+        {
+            "metrics": metric_list(organization=organization),
+            "form": form,
+            "errors": form.summary(),
+            "code_form": CodeMetricForm(prefix="code"),
+        },
         status=422 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def code_metric_create_view(request):
+    """The metrics page's code metric form: saved, or the page again with its problems by field."""
+    organization = _organization(request)
+    code_form = CodeMetricForm(request.POST, prefix="code")
+    if code_form.is_valid():
+        try:
+            metric = metric_create(
+                organization=organization,
+                user=request.user,
+                name=code_form.cleaned_data["name"],
+                kind=MetricKind.CODE,
+                code=code_form.code(),
+            )
+        except Invalid as exc:
+            code_form.add_problems(exc)
+        else:
+            flash.success(request, f"Metric “{metric.name}” saved.")
+            return redirect("evaluations:metrics")
+    return render(
+        request,
+        "evaluations/metrics.html",
+        {
+            "metrics": metric_list(organization=organization),
+            "form": MetricForm(groups=model_groups(organization=organization)),
+            "errors": [],
+            "code_form": code_form,
+            "code_errors": code_form.summary(),
+        },
+        status=422,
     )
 
 

@@ -4,6 +4,7 @@ its path (appended to `errors`, so that one answer lists them all)."""
 from typing import Any
 
 from core.problems import Invalid, Problem
+from evaluations.code_metrics import code_columns
 from evaluations.judging import RESERVED_VARIABLES, prompt_variables
 from evaluations.models import Dataset, DatasetRow, Metric
 from evaluations.selectors import metric_get
@@ -55,7 +56,8 @@ def models_resolve(*, organization, raw: Any, errors: list[Problem]) -> list[tup
 
 
 def metrics_resolve(*, organization, raw: Any, dataset: Dataset | None, errors: list[Problem]) -> list[Metric]:
-    """Metrics by public id (UUID): each judge model must exist and each variable be a column of the dataset."""
+    """Metrics by public id (UUID): each judge model must exist and each variable (or a code metric's reference
+    column) be a column of the dataset."""
     if raw in (None, ""):
         return []
     if not isinstance(raw, list) or len(raw) > MAX_METRICS:
@@ -67,7 +69,7 @@ def metrics_resolve(*, organization, raw: Any, dataset: Dataset | None, errors: 
         if metric is None:
             errors.append(Problem(("metrics", index), "No such metric.", "unknown_metric"))
             continue
-        if model_get(organization=organization, alias=metric.judge_model) is None:
+        if not metric.is_code and model_get(organization=organization, alias=metric.judge_model) is None:
             errors.append(
                 Problem(
                     ("metrics", index), f'The judge model "{metric.judge_model}" no longer exists.', "unknown_model"
@@ -76,7 +78,7 @@ def metrics_resolve(*, organization, raw: Any, dataset: Dataset | None, errors: 
         if dataset is not None:
             unknown = [
                 name
-                for name in prompt_variables(metric.prompt)
+                for name in (code_columns(metric.code) if metric.is_code else prompt_variables(metric.prompt))
                 if name not in RESERVED_VARIABLES and variable_root(name) not in dataset.columns
             ]
             for name in unknown:

@@ -24,7 +24,7 @@ from evaluations.models import DatasetRow, Evaluation, EvaluationResult, MetricS
 from evaluations.selectors import dataset_get
 from evaluations.services.checks import metrics_resolve, models_resolve, rows_check
 from evaluations.services.common import CANCELLED, name_clean
-from evaluations.services.scoring import judges_enqueue, scores_record
+from evaluations.services.scoring import evaluation_scored, judges_enqueue, scores_record
 from organizations.models import Organization
 from organizations.services import default_project
 from prompts.selectors import prompt_version_get_by_id, prompt_version_parameters
@@ -298,7 +298,7 @@ def _finish_if_done(evaluation: Evaluation) -> bool:
     if MetricScore.objects.filter(result__evaluation=evaluation, status=ScoreStatus.PENDING).exists():
         return False
     if (
-        evaluation.judges_per_output
+        evaluation_scored(evaluation)
         and not evaluation.cancelled_at
         and EvaluationResult.objects.filter(
             evaluation=evaluation, judge_claim__isnull=True, run__status=RunStatus.SUCCEEDED
