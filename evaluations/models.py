@@ -103,6 +103,19 @@ class Evaluation(models.Model):
     # a repeated request with the same key gets this evaluation instead of a second one.
     idempotency_key = models.CharField(max_length=255, null=True, blank=True, editable=False)  # noqa: DJ001
     request_digest = models.CharField(max_length=64, blank=True, default="", editable=False)
+    # Null while a worker makes the runs (evaluations.tasks.create_evaluation_runs): the status is "creating".
+    runs_created_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Progress counters, kept as runs finish (evaluations.services.counters): a poll reads them instead of counting
+    # every run. Output runs by what they came to, judge runs as they are created and as their score is recorded.
+    outputs_succeeded = models.PositiveIntegerField(default=0, editable=False)
+    outputs_failed = models.PositiveIntegerField(default=0, editable=False)  # cancelled ones not included
+    outputs_cancelled = models.PositiveIntegerField(default=0, editable=False)
+    last_output_at = models.DateTimeField(null=True, blank=True, editable=False)  # the last executed output
+    judges_created = models.PositiveIntegerField(default=0, editable=False)
+    judges_scored = models.PositiveIntegerField(default=0, editable=False)
+    judges_unusable = models.PositiveIntegerField(default=0, editable=False)
+    judges_run_failed = models.PositiveIntegerField(default=0, editable=False)
+    judges_cancelled = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -122,7 +135,9 @@ class Evaluation(models.Model):
     def status(self) -> str:
         if self.cancelled_at:
             return "cancelled"
-        return "completed" if self.finished_at else "running"
+        if self.finished_at:
+            return "completed"
+        return "running" if self.runs_created_at else "creating"
 
     @property
     def model_aliases(self) -> list[str]:
@@ -138,8 +153,11 @@ class EvaluationResult(models.Model):
     run = models.OneToOneField("runners.Run", on_delete=models.RESTRICT, related_name="evaluation_result")
     # Set by the one caller that enqueues this output's judges (conditional UPDATE from NULL).
     judge_claim = models.UUIDField(null=True, blank=True)
+    # What the run came to once it is in the evaluation's counters (a conditional UPDATE from NULL counts it once).
+    counted_as = models.CharField(max_length=16, null=True, blank=True, editable=False)  # noqa: DJ001
 
     class Meta:
+        indexes = [models.Index(fields=["evaluation", "row"])]
         constraints = [
             models.UniqueConstraint(fields=["evaluation", "row", "model_alias"], name="evaluation_result_unique")
         ]
