@@ -31,7 +31,8 @@ def auto_high(largest: float | None, *, count: int = 10) -> float:
 def bin_edges(*, low: float, high: float, count: int) -> list[tuple[float, float]]:
     """(low, high) of each of `count` equal bins; a database counts the values in each (evaluations.results)."""
     width = (high - low) / count
-    return [(low + i * width, low + (i + 1) * width) for i in range(count)]
+    # Rounded so that a value written as 0.3 falls in the bin that starts at 0.3 (0.1 * 3 is 0.30000000000000004).
+    return [(round(low + i * width, 12), round(low + (i + 1) * width, 12)) for i in range(count)]
 
 
 def histogram_svg(*, bins: list[Bin], title: str, x_format: str = "{:g}", css_class: str = "") -> SafeString:

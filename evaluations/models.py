@@ -105,17 +105,6 @@ class Evaluation(models.Model):
     request_digest = models.CharField(max_length=64, blank=True, default="", editable=False)
     # Null while a worker makes the runs (evaluations.tasks.create_evaluation_runs): the status is "creating".
     runs_created_at = models.DateTimeField(null=True, blank=True, editable=False)
-    # Progress counters, kept as runs finish (evaluations.services.counters): a poll reads them instead of counting
-    # every run. Output runs by what they came to, judge runs as they are created and as their score is recorded.
-    outputs_succeeded = models.PositiveIntegerField(default=0, editable=False)
-    outputs_failed = models.PositiveIntegerField(default=0, editable=False)  # cancelled ones not included
-    outputs_cancelled = models.PositiveIntegerField(default=0, editable=False)
-    last_output_at = models.DateTimeField(null=True, blank=True, editable=False)  # the last executed output
-    judges_created = models.PositiveIntegerField(default=0, editable=False)
-    judges_scored = models.PositiveIntegerField(default=0, editable=False)
-    judges_unusable = models.PositiveIntegerField(default=0, editable=False)
-    judges_run_failed = models.PositiveIntegerField(default=0, editable=False)
-    judges_cancelled = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -142,6 +131,30 @@ class Evaluation(models.Model):
     @property
     def model_aliases(self) -> list[str]:
         return [entry["alias"] for entry in self.model_columns]
+
+
+class EvaluationCounters(models.Model):
+    """An evaluation's progress, kept as runs finish (evaluations.services.counters) so that a poll reads one row.
+
+    A row of its own, not fields of Evaluation: judge creation holds a shared lock on the evaluation's row
+    (against a cancel), and increments there would turn concurrent judge creations into deadlocks.
+    """
+
+    evaluation = models.OneToOneField(Evaluation, primary_key=True, on_delete=models.CASCADE, related_name="counters")
+    # Output runs by what they came to; failed does not include cancelled.
+    outputs_succeeded = models.PositiveIntegerField(default=0)
+    outputs_failed = models.PositiveIntegerField(default=0)
+    outputs_cancelled = models.PositiveIntegerField(default=0)
+    last_output_at = models.DateTimeField(null=True, blank=True)  # when the last executed output was counted
+    # Judge runs as they are created, and by JudgeOutcome as their score is recorded.
+    judges_created = models.PositiveIntegerField(default=0)
+    judges_scored = models.PositiveIntegerField(default=0)
+    judges_unusable = models.PositiveIntegerField(default=0)
+    judges_run_failed = models.PositiveIntegerField(default=0)
+    judges_cancelled = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"counters of {self.evaluation_id}"
 
 
 class EvaluationResult(models.Model):

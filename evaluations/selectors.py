@@ -29,6 +29,7 @@ COUNTERS = (
     "judges_run_failed",
     "judges_cancelled",
 )
+COUNTER_FIELDS = (*COUNTERS, "last_output_at")
 
 
 def dataset_list(*, organization) -> QuerySet[Dataset]:
@@ -70,7 +71,7 @@ def metric_get(*, organization, metric_id) -> Metric | None:
 def evaluation_list(*, organization) -> QuerySet[Evaluation]:
     return (
         Evaluation.objects.filter(organization=organization)
-        .select_related("dataset", "created_by")
+        .select_related("dataset", "created_by", "counters")
         .prefetch_related("metrics")
         .order_by("-created_at")
     )
@@ -144,9 +145,13 @@ def evaluation_progress(*, evaluation: Evaluation) -> Progress:
     the same two small queries at 20 or 20,000 runs. Judge runs are counted by what they came to (JudgeOutcome), so
     an answer that is no verdict never counts as scored. While its runs are being made ("creating") nothing is
     queued yet."""
-    fields = (*COUNTERS, "runs_created_at", "last_output_at", "cancelled_at", "finished_at")
-    for name, value in Evaluation.objects.filter(pk=evaluation.pk).values(*fields).first().items():
-        setattr(evaluation, name, value)
+    fresh = Evaluation.objects.select_related("counters").only(
+        "runs_created_at", "cancelled_at", "finished_at", *(f"counters__{name}" for name in COUNTER_FIELDS)
+    )
+    fresh = fresh.get(pk=evaluation.pk)
+    for name in ("runs_created_at", "cancelled_at", "finished_at"):
+        setattr(evaluation, name, getattr(fresh, name))
+    evaluation.counters = fresh.counters
     running = 0
     if evaluation.runs_created_at and not evaluation.finished_at:
         running = Run.objects.filter(job_id=evaluation.job_id, status=RunStatus.RUNNING).count()
@@ -170,7 +175,8 @@ def evaluations_progress(*, evaluations: list[Evaluation]) -> list[Progress]:
 
 
 def _progress(evaluation: Evaluation, *, running: int) -> Progress:
-    counts = {name: getattr(evaluation, name) for name in COUNTERS}
+    counters = evaluation.counters
+    counts = {name: getattr(counters, name) for name in COUNTERS}
     status = evaluation.status
     done, cancelled = counts["outputs_succeeded"], counts["outputs_cancelled"]
     failed = counts["outputs_failed"] + cancelled
@@ -180,7 +186,7 @@ def _progress(evaluation: Evaluation, *, running: int) -> Progress:
     rate = seconds_left = None
     started = evaluation.runs_created_at  # the runs are handed to the workers as soon as they exist
     if executed and started:
-        until = timezone.now() if remaining else (evaluation.last_output_at or timezone.now())
+        until = timezone.now() if remaining else (counters.last_output_at or timezone.now())
         elapsed = max((until - started).total_seconds(), 0.001)
         rate = executed / elapsed
         seconds_left = remaining / rate if remaining else 0.0

@@ -16,7 +16,7 @@ from integrations.catalogue import builtin_models_by_provider
 from integrations.editor import annotate_errors
 from integrations.forms import IntegrationDocumentForm
 from integrations.permissions import DELETE, UPDATE, can_create_integrations, integration_permissions
-from integrations.selectors import integration_get, integration_list
+from integrations.selectors import integration_get, integration_list_shown
 from integrations.services import integration_delete
 
 # Built-in providers, in the order the cards show them, with what their catalogue is for.
@@ -132,7 +132,7 @@ def _require(permission, integration, user):
 def integration_settings(request):
     membership = membership_of(request)
     catalogue = builtin_models_by_provider()
-    integrations = list(integration_list(organization=membership.organization))
+    integrations = list(integration_list_shown(organization=membership.organization, with_models=True))
     rows = [
         {
             "integration": integration,

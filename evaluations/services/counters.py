@@ -2,11 +2,11 @@
 
 Derived idempotently, not counted by whoever happens to see a run finish: an output run is counted by the caller
 whose conditional UPDATE sets its result's `counted_as` (from NULL), and that caller adds it to the evaluation's
-counters with F() expressions in the same transaction. A run_finished signal delivered twice, the periodic safety
-net and a cancel may all try to count the same run at once; exactly one of them wins the UPDATE, and if its
-transaction rolls back, neither the mark nor the increment stays. The runners store a run's outcome (and send
-run_finished) in their own transaction, which evaluations cannot join (runners sit below evaluations), so
-"increment in the run's own transaction" is not available; counting from the stored outcome is.
+counters (EvaluationCounters) with F() expressions in the same transaction. A run_finished signal delivered
+twice, the periodic safety net and a cancel may all try to count the same run at once; exactly one of them wins
+the UPDATE, and if its transaction rolls back, neither the mark nor the increment stays. The runners store a
+run's outcome (and send run_finished) in their own transaction, which evaluations cannot join (runners sit below
+evaluations), so "increment in the run's own transaction" is not available; counting from the stored outcome is.
 
 Judge runs are counted where they change state in evaluations' own transactions: `judges_created` with their
 creation (scoring.judges_enqueue), the outcome counters with the conditional UPDATE that records their score
@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from evaluations.models import Evaluation, EvaluationResult, JudgeOutcome
+from evaluations.models import EvaluationCounters, EvaluationResult, JudgeOutcome
 from evaluations.services.common import CANCELLED
 from runners.models import RunStatus
 
@@ -57,7 +57,7 @@ def outputs_count(*, evaluation_id, run_id=None) -> int:
                 changes = {counter: F(counter) + claimed}
                 if outcome != CANCELLED:
                     changes["last_output_at"] = timezone.now()
-                Evaluation.objects.filter(pk=evaluation_id).update(**changes)
+                EvaluationCounters.objects.filter(pk=evaluation_id).update(**changes)
         counted += claimed
     return counted
 
@@ -65,11 +65,11 @@ def outputs_count(*, evaluation_id, run_id=None) -> int:
 def judges_created_add(*, evaluation_id, count: int) -> None:
     """Add judge runs just created (call inside the transaction that creates them)."""
     if count:
-        Evaluation.objects.filter(pk=evaluation_id).update(judges_created=F("judges_created") + count)
+        EvaluationCounters.objects.filter(pk=evaluation_id).update(judges_created=F("judges_created") + count)
 
 
 def judge_outcomes_add(*, evaluation_id, outcomes: dict[str, int]) -> None:
     """Add the judge runs of a score just recorded, by JudgeOutcome (call inside the transaction that records it)."""
     changes = {JUDGE_COUNTERS[outcome]: F(JUDGE_COUNTERS[outcome]) + n for outcome, n in outcomes.items() if n}
     if changes:
-        Evaluation.objects.filter(pk=evaluation_id).update(**changes)
+        EvaluationCounters.objects.filter(pk=evaluation_id).update(**changes)

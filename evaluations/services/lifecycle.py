@@ -20,7 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.problems import Invalid, Problem
-from evaluations.models import Evaluation, EvaluationResult, MetricScore, ScoreStatus
+from evaluations.models import Evaluation, EvaluationCounters, EvaluationResult, MetricScore, ScoreStatus
 from evaluations.selectors import COUNTERS, dataset_get
 from evaluations.services.checks import metrics_resolve, models_resolve, rows_check
 from evaluations.services.common import CANCELLED, name_clean
@@ -193,6 +193,7 @@ def evaluation_create(
             request_digest=idempotency[1] if idempotency else "",
         )
         evaluation.metrics.set(metric_list)
+        EvaluationCounters.objects.create(evaluation=evaluation)
         evaluation_id = str(evaluation.pk)
         if evaluation.total_runs <= INLINE_RUNS_MAX:
             evaluation_runs_create(evaluation_id=evaluation_id)
@@ -219,7 +220,7 @@ def evaluation_runs_create(*, evaluation_id) -> bool:
     """
     with transaction.atomic():
         evaluation = (
-            Evaluation.objects.select_for_update()
+            Evaluation.objects.select_for_update(of=("self",))
             .select_related("organization", "dataset", "created_by")
             .filter(pk=evaluation_id)
             .first()
@@ -347,7 +348,7 @@ def _finish_if_done(evaluation: Evaluation) -> bool:
     if not evaluation.runs_created_at:
         return False  # evaluation_runs_create finishes one cancelled before its runs exist
     # The counters first: while outputs or judges are outstanding (nearly every call) one row read answers.
-    counts = Evaluation.objects.filter(pk=evaluation.pk).values(*COUNTERS).first()
+    counts = EvaluationCounters.objects.filter(pk=evaluation.pk).values(*COUNTERS).first()
     outputs = counts["outputs_succeeded"] + counts["outputs_failed"] + counts["outputs_cancelled"]
     judged = sum(counts[name] for name in JUDGE_COUNTERS.values())
     if outputs < evaluation.total_runs or judged < counts["judges_created"]:
