@@ -3,7 +3,8 @@
 - A page of rows (evaluation_results): the rows are sorted and sliced by the database, then the outputs and scores
   of that page's rows only are read (two queries).
 - Per-model summaries (results_summaries): counts, token sums, latency percentiles, score means and histogram bins
-  are aggregates in the database, a fixed number of queries whatever the number of rows. Percentiles are
+  are aggregates in the database, a fixed number of queries whatever the number of rows; kept in the cache until
+  the evaluation's counters move (results_summaries_cached). Percentiles are
   PostgreSQL's percentile_cont (linear interpolation, as numpy's "linear"); SQLite has no such aggregate, so there
   each percentile reads the one or two values around its rank with ORDER BY ... LIMIT 2 OFFSET k (two small queries
   per model, the same interpolation).
@@ -13,11 +14,14 @@
 
 import json
 import math
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import (
@@ -41,7 +45,16 @@ from django.db.models import (
 )
 
 from evaluations.charts import SCORE_BINS, Bin, auto_high, bin_edges
-from evaluations.models import DatasetRow, Evaluation, EvaluationResult, JudgeOutcome, JudgeRun, Metric, MetricScore
+from evaluations.models import (
+    DatasetRow,
+    Evaluation,
+    EvaluationCounters,
+    EvaluationResult,
+    JudgeOutcome,
+    JudgeRun,
+    Metric,
+    MetricScore,
+)
 from runners.models import RunStatus
 
 CANCELLED = "cancelled"
@@ -49,6 +62,17 @@ PAGE_SIZE = 100
 MAX_PAGE_SIZE = 500
 LATENCY_BIN_COUNT = 10
 STREAM_CHUNK = 500
+SUMMARY_CACHE_SECONDS = 24 * 3600
+COUNTER_NAMES = (
+    "outputs_succeeded",
+    "outputs_failed",
+    "outputs_cancelled",
+    "judges_created",
+    "judges_scored",
+    "judges_unusable",
+    "judges_run_failed",
+    "judges_cancelled",
+)
 
 
 @dataclass
@@ -274,13 +298,35 @@ def evaluation_results(
             ResultRow(index=row.index, values=row.values, cells=[cells.get((row.pk, alias)) for alias in models])
             for row in page_rows
         ],
-        summaries=results_summaries(evaluation=evaluation, models=models, metrics=metrics),
+        summaries=results_summaries_cached(evaluation=evaluation, models=models, metrics=metrics),
         sort=sort,
         page=shown,
     )
 
 
 # Summaries
+
+
+def results_summaries_cached(*, evaluation: Evaluation, models: list[str], metrics: list[Metric]) -> list[ModelSummary]:
+    """results_summaries, computed again only when the evaluation's counters have moved (an output or a score was
+    counted), and while it runs at most once every EVALUATIONS_SUMMARY_MAX_AGE seconds.
+
+    The aggregates read every output (linear in the evaluation's size); a page read between two changes, or many
+    reads of a running evaluation within that time, reuse them (Django's cache: Redis in production).
+    """
+    counters = EvaluationCounters.objects.filter(pk=evaluation.pk).values_list(*COUNTER_NAMES).first()
+    state = (counters, evaluation.finished_at, tuple(models), tuple(metric.pk for metric in metrics))
+    key = f"evaluations:summaries:{evaluation.pk}"
+    cached = cache.get(key)
+    now = time.time()
+    if cached is not None:
+        cached_state, computed_at, summaries = cached
+        fresh_enough = evaluation.finished_at is None and now - computed_at < settings.EVALUATIONS_SUMMARY_MAX_AGE
+        if cached_state == state or (fresh_enough and cached_state[2:] == state[2:]):
+            return summaries
+    summaries = results_summaries(evaluation=evaluation, models=models, metrics=metrics)
+    cache.set(key, (state, now, summaries), timeout=SUMMARY_CACHE_SECONDS)
+    return summaries
 
 
 def _bins_counts(expression: str, edges: list[tuple[float, float]], extra: Q) -> dict[str, Count]:
