@@ -5,7 +5,7 @@ the product's target; nothing here is a timed test. On PostgreSQL (its own datab
 --keep-db), with ANALYZE after each bulk load (autovacuum may be off).
 
 - Progress (`GET /evaluations/<id>/progress`, JSON) and the results page (`GET /evaluations/<id>`, HTML, page 2)
-  of a 2,000-run evaluation (1,000 rows x 2 models) and of a 20,000-run one (5,000 rows x 4 models, one metric):
+  of a 2,000-run evaluation (500 rows x 4 models) and of a 20,000-run one (5,000 rows x 4 models), one metric:
   p95 over --requests requests, while half of the outputs have finished ("running") and after all have ("done").
   The evaluations' state is written as the workers leave it: the runs' outcomes by UPDATE, then counted by
   evaluations.services.counters.outputs_count, the function the run_finished receiver calls; scores by
@@ -34,7 +34,8 @@ TARGET_FILTER_MS = 50.0
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(prog="python -m bench evaluations", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--small", default="1000x2", help="rows x models of the baseline evaluation")
+    # The same shape (4 models, so a page shows as many cells), a tenth of the rows: only the data grows.
+    parser.add_argument("--small", default="500x4", help="rows x models of the baseline evaluation")
     parser.add_argument("--large", default="5000x4", help="rows x models of the large evaluation")
     parser.add_argument("--runs-table", type=int, default=100_000, help="runs in the table for the filter figures")
     parser.add_argument("--requests", type=int, default=40, help="requests per p95")
@@ -281,11 +282,16 @@ def create_large(world: World, rows: int, models: int) -> dict[str, float]:
         response = world.api.post("/api/v2/evaluations", body, format="json")
         answered = time.perf_counter() - started
     assert response.status_code == 202, response.content[:300]
-    assert response.json()["status"] == "creating", response.json()["status"]
+    status = response.json()["status"]  # "creating" past INLINE_RUNS_MAX runs
     started = time.perf_counter()
     evaluation_runs_create(evaluation_id=response.json()["id"])
     made = time.perf_counter() - started
-    return {"create_answer_s": answered, "create_runs_in_background_s": made, "create_runs": rows * models}
+    return {
+        "create_answer_s": answered,
+        "create_status": status,
+        "create_runs_in_background_s": made,
+        "create_runs": rows * models,
+    }
 
 
 def main(argv=None) -> int:
@@ -377,7 +383,8 @@ def report(figures: dict) -> str:
     lines.append(
         f"{'create ' + str(create['create_runs']) + '-run evaluation (202)':<44} {create['create_answer_s']:>23.3f}s "
         f"{'':>6}  < {TARGET_CREATE_S:g} s {'ok' if ok else 'MISSED'}"
-        f"  (runs made in the background in {create['create_runs_in_background_s']:.1f} s)"
+        f"  (answered {create['create_status']!r}; runs made afterwards in "
+        f"{create['create_runs_in_background_s']:.1f} s)"
     )
     for key, value in figures["filters"].items():
         ok = value < TARGET_FILTER_MS

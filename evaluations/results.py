@@ -263,7 +263,7 @@ def _page_cells(evaluation: Evaluation, row_ids: list[int]) -> dict[tuple[int, s
         cell = _cell(values)
         cells[(values[2], cell.model_alias)] = cell
         by_result[values[0]] = cell
-    scores = MetricScore.objects.filter(result__evaluation=evaluation, result__row_id__in=row_ids).values_list(
+    scores = MetricScore.objects.filter(result_id__in=list(by_result)).values_list(
         "result_id", "metric__uuid", "status", "mean", "error", "judgements"
     )
     for result_id, metric_id, status, mean, error, judgements in scores:
