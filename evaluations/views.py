@@ -43,6 +43,7 @@ from integrations.views import membership_of
 from prompts.selectors import prompt_version_choices
 
 RESULTS_PER_PAGE = 100
+LIVE = ("creating", "running")  # statuses whose progress the page polls
 
 
 def _organization(request):
@@ -253,7 +254,7 @@ def evaluation_page(request, evaluation_id):
             "page": page,
             "summaries": summaries,
             "sort_links": sort_links,
-            "can_cancel": can_delete(user=request.user, obj=evaluation) and evaluation.status == "running",
+            "can_cancel": can_delete(user=request.user, obj=evaluation) and evaluation.status in LIVE,
         },
     )
 
@@ -271,7 +272,7 @@ def evaluation_progress_view(request, evaluation_id):
     if not request.headers.get("HX-Request"):
         return JsonResponse(progress.as_dict())
     response = render(request, "evaluations/_progress.html", {"evaluation": evaluation, "progress": progress})
-    if evaluation.status != "running":
+    if evaluation.status not in LIVE:
         response["HX-Refresh"] = "true"
     return response
 

@@ -342,3 +342,17 @@ def test_integration_lists_never_decrypt_secrets(member_user, member_api, org, p
     assert [m["alias"] for m in models.json()[0]["models"]] == ["model-a", "model-b"]
     page = logged_in(member_user).get("/settings/integrations")
     assert page.status_code == 200 and b"model-b" in page.content
+
+
+def test_the_page_of_an_evaluation_being_created_polls_and_says_so(
+    inline_max, member_user, org, integrations, make_dataset
+):
+    evaluation = start(org, member_user, make_dataset(20))
+    client = logged_in(member_user)
+    html = client.get(f"/evaluations/{evaluation.pk}").content.decode()
+    assert 'hx-trigger="every 1s"' in html and "Creating 40 runs…" in html
+    polled = client.get(f"/evaluations/{evaluation.pk}/progress", headers={"HX-Request": "true"})
+    assert "HX-Refresh" not in polled.headers and "Creating 40 runs…" in polled.content.decode()
+    create_evaluation_runs(str(evaluation.pk))
+    polled = client.get(f"/evaluations/{evaluation.pk}/progress", headers={"HX-Request": "true"})
+    assert "Creating" not in polled.content.decode() and "HX-Refresh" not in polled.headers
