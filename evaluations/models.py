@@ -129,6 +129,8 @@ class Evaluation(models.Model):
     # a repeated request with the same key gets this evaluation instead of a second one.
     idempotency_key = models.CharField(max_length=255, null=True, blank=True, editable=False)  # noqa: DJ001
     request_digest = models.CharField(max_length=64, blank=True, default="", editable=False)
+    # Null while a worker makes the runs (evaluations.tasks.create_evaluation_runs): the status is "creating".
+    runs_created_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -148,11 +150,37 @@ class Evaluation(models.Model):
     def status(self) -> str:
         if self.cancelled_at:
             return "cancelled"
-        return "completed" if self.finished_at else "running"
+        if self.finished_at:
+            return "completed"
+        return "running" if self.runs_created_at else "creating"
 
     @property
     def model_aliases(self) -> list[str]:
         return [entry["alias"] for entry in self.model_columns]
+
+
+class EvaluationCounters(models.Model):
+    """An evaluation's progress, kept as runs finish (evaluations.services.counters) so that a poll reads one row.
+
+    A row of its own, not fields of Evaluation: judge creation holds a shared lock on the evaluation's row
+    (against a cancel), and increments there would turn concurrent judge creations into deadlocks.
+    """
+
+    evaluation = models.OneToOneField(Evaluation, primary_key=True, on_delete=models.CASCADE, related_name="counters")
+    # Output runs by what they came to; failed does not include cancelled.
+    outputs_succeeded = models.PositiveIntegerField(default=0)
+    outputs_failed = models.PositiveIntegerField(default=0)
+    outputs_cancelled = models.PositiveIntegerField(default=0)
+    last_output_at = models.DateTimeField(null=True, blank=True)  # when the last executed output was counted
+    # Judge runs as they are created, and by JudgeOutcome as their score is recorded.
+    judges_created = models.PositiveIntegerField(default=0)
+    judges_scored = models.PositiveIntegerField(default=0)
+    judges_unusable = models.PositiveIntegerField(default=0)
+    judges_run_failed = models.PositiveIntegerField(default=0)
+    judges_cancelled = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"counters of {self.evaluation_id}"
 
 
 class EvaluationResult(models.Model):
@@ -164,8 +192,11 @@ class EvaluationResult(models.Model):
     run = models.OneToOneField("runners.Run", on_delete=models.RESTRICT, related_name="evaluation_result")
     # Set by the one caller that enqueues this output's judges (conditional UPDATE from NULL).
     judge_claim = models.UUIDField(null=True, blank=True)
+    # What the run came to once it is in the evaluation's counters (a conditional UPDATE from NULL counts it once).
+    counted_as = models.CharField(max_length=16, null=True, blank=True, editable=False)  # noqa: DJ001
 
     class Meta:
+        indexes = [models.Index(fields=["evaluation", "row"])]
         constraints = [
             models.UniqueConstraint(fields=["evaluation", "row", "model_alias"], name="evaluation_result_unique")
         ]

@@ -5,7 +5,6 @@ import json
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -19,13 +18,14 @@ from evaluations.export import csv_response
 from evaluations.forms import DatasetForm, EvaluationForm, MetricForm
 from evaluations.models import MetricKind
 from evaluations.payloads import score_payload
+from evaluations.results import evaluation_results, results_stream
 from evaluations.selectors import (
     dataset_get,
     dataset_list,
     evaluation_get,
     evaluation_list,
     evaluation_progress,
-    evaluation_results,
+    evaluations_progress,
     metric_get,
     metric_list,
     run_scores_get,
@@ -47,6 +47,7 @@ from prompts.selectors import prompt_version_choices
 
 RESULTS_PER_PAGE = 100
 DATASET_ROWS_PER_PAGE = 50
+LIVE = ("creating", "running")  # statuses whose progress the page polls
 
 
 def _organization(request):
@@ -72,7 +73,8 @@ def _evaluation_or_404(request, evaluation_id):
 def evaluation_list_page(request):
     organization = _organization(request)
     evaluations = list(evaluation_list(organization=organization)[:100])
-    rows = [{"evaluation": e, "progress": evaluation_progress(evaluation=e)} for e in evaluations]
+    progress = evaluations_progress(evaluations=evaluations)
+    rows = [{"evaluation": e, "progress": p} for e, p in zip(evaluations, progress, strict=True)]
     return render(request, "evaluations/list.html", {"rows": rows})
 
 
@@ -267,14 +269,16 @@ def _sort_link(current: str, key: str) -> dict:
 @require_GET
 def evaluation_page(request, evaluation_id):
     evaluation = _evaluation_or_404(request, evaluation_id)
-    results = evaluation_results(evaluation=evaluation, sort=request.GET.get("sort"))
-    page = Paginator(results.rows, RESULTS_PER_PAGE).get_page(request.GET.get("page"))
+    results = evaluation_results(
+        evaluation=evaluation, sort=request.GET.get("sort"), page=request.GET.get("page"), page_size=RESULTS_PER_PAGE
+    )
+    page = results.page
     summaries = []
     for summary in results.summaries:
         charts = [
-            score_histogram(summary.score_values[metric.uuid], metric_name=metric.name) for metric in results.metrics
+            score_histogram(summary.score_bins[metric.uuid], metric_name=metric.name) for metric in results.metrics
         ]
-        charts.append(latency_histogram(summary.latencies))
+        charts.append(latency_histogram(summary.latency_bins))
         scores = [
             (metric, summary.mean_scores[metric.uuid], summary.score_failures[metric.uuid])
             for metric in results.metrics
@@ -305,7 +309,7 @@ def evaluation_page(request, evaluation_id):
             "page": page,
             "summaries": summaries,
             "sort_links": sort_links,
-            "can_cancel": can_delete(user=request.user, obj=evaluation) and evaluation.status == "running",
+            "can_cancel": can_delete(user=request.user, obj=evaluation) and evaluation.status in LIVE,
         },
     )
 
@@ -323,7 +327,7 @@ def evaluation_progress_view(request, evaluation_id):
     if not request.headers.get("HX-Request"):
         return JsonResponse(progress.as_dict())
     response = render(request, "evaluations/_progress.html", {"evaluation": evaluation, "progress": progress})
-    if evaluation.status != "running":
+    if evaluation.status not in LIVE:
         response["HX-Refresh"] = "true"
     return response
 
@@ -343,7 +347,7 @@ def evaluation_cancel_view(request, evaluation_id):
 @require_GET
 def evaluation_csv_view(request, evaluation_id):
     evaluation = _evaluation_or_404(request, evaluation_id)
-    return csv_response(evaluation_results(evaluation=evaluation, sort=request.GET.get("sort")))
+    return csv_response(results_stream(evaluation=evaluation, sort=request.GET.get("sort")))
 
 
 @login_required

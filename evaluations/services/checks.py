@@ -6,7 +6,7 @@ from typing import Any
 from core.problems import Invalid, Problem
 from evaluations.code_metrics import code_columns
 from evaluations.judging import RESERVED_VARIABLES, prompt_variables
-from evaluations.models import Dataset, DatasetRow, Metric
+from evaluations.models import Dataset, Metric
 from evaluations.selectors import metric_get
 from integrations.models import ModelProperty
 from integrations.selectors import model_get
@@ -94,10 +94,11 @@ def metrics_resolve(*, organization, raw: Any, dataset: Dataset | None, errors: 
     return metrics
 
 
-def rows_check(*, variables: list[str], dataset: Dataset, rows: list[DatasetRow]) -> list[Problem]:
+def rows_check(*, variables: list[str], dataset: Dataset, rows: list[tuple[int, dict]]) -> list[Problem]:
     """Prompt variables that are no column, and rows without a value for one (at most MAX_ROW_ERRORS listed).
 
-    Only the variables the prompt uses must have a value: a dataset may keep empty cells in other columns.
+    `rows` are (index, values) pairs, as one values_list query reads them (no model instance per row). Only the
+    variables the prompt uses must have a value: a dataset may keep empty cells in other columns.
     """
     errors = []
     not_columns = [name for name in variables if variable_root(name) not in dataset.columns]
@@ -111,10 +112,10 @@ def rows_check(*, variables: list[str], dataset: Dataset, rows: list[DatasetRow]
             )
         )
     row_errors = [
-        Problem(("dataset", "rows", row.index, name), f"row {row.index}: no value for {{{{{name}}}}}.", "missing")
-        for row in rows
+        Problem(("dataset", "rows", index, name), f"row {index}: no value for {{{{{name}}}}}.", "missing")
+        for index, values in rows
         for name in variables
-        if name not in not_columns and not (variable_value(row.values, name) or "").strip()
+        if name not in not_columns and not (variable_value(values, name) or "").strip()
     ]
     if len(row_errors) > MAX_ROW_ERRORS:
         left_out = len(row_errors) - MAX_ROW_ERRORS

@@ -34,6 +34,7 @@ from evaluations.models import (
 )
 from evaluations.selectors import run_scores_get, valid_uuids
 from evaluations.services.common import CANCELLED
+from evaluations.services.counters import judge_outcomes_add, judges_created_add
 from integrations.selectors import model_get
 from organizations.models import Organization
 from runners.models import Job, Run, RunStatus
@@ -132,6 +133,7 @@ def judges_enqueue(*, evaluation: Evaluation, run_id: str | None = None) -> int:
                     for (score, index), run in zip(judge_links, runs, strict=True)
                 ]
             )
+            judges_created_add(evaluation_id=evaluation.pk, count=len(runs))
     except IntegrityError:
         # Another step created these scores first (the unique constraints are the last line of defence).
         return 0
@@ -165,6 +167,7 @@ def scores_record(*, scores) -> int:
     ready = (
         scores.filter(status=ScoreStatus.PENDING)
         .exclude(judge_runs__run__status__in=(RunStatus.QUEUED, RunStatus.RUNNING))
+        .select_related("result")
         .prefetch_related("judge_runs__run")
     )
     recorded = 0
@@ -191,6 +194,11 @@ def scores_record(*, scores) -> int:
             if updated:
                 for outcome, pks in outcomes.items():
                     JudgeRun.objects.filter(pk__in=pks).update(outcome=outcome)
+                if score.result is not None:
+                    judge_outcomes_add(
+                        evaluation_id=score.result.evaluation_id,
+                        outcomes={outcome: len(pks) for outcome, pks in outcomes.items()},
+                    )
         recorded += updated
     return recorded
 

@@ -9,7 +9,8 @@ import pytest
 from core.problems import Invalid
 from evaluations.judging import VERDICT_RESPONSE_FORMAT
 from evaluations.models import EvaluationResult, JudgeRun, MetricScore
-from evaluations.selectors import evaluation_progress, evaluation_results
+from evaluations.results import evaluation_results
+from evaluations.selectors import evaluation_progress
 from evaluations.services.datasets import dataset_create
 from evaluations.services.lifecycle import evaluation_advance, evaluation_create
 from evaluations.services.metrics import metric_create

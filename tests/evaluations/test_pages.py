@@ -9,7 +9,7 @@ from django.test import Client
 
 from evaluations.datasets import MAX_BYTES
 from evaluations.models import Dataset, Evaluation, Metric
-from evaluations.services.lifecycle import evaluation_create
+from evaluations.services.lifecycle import evaluation_advance, evaluation_create
 from organizations.models import Role
 from runners.models import Run
 from tests.evaluations.conftest import csv_text, logged_in
@@ -135,6 +135,7 @@ def test_evaluation_page_progress_results_and_charts(member_user, evaluation):
     Run.objects.filter(model_alias="model-a").update(
         status="succeeded", output="echo <b>bold</b>", latency_ms=40.0, usage={"total_tokens": 7}
     )
+    evaluation_advance(evaluation=evaluation)  # counts them, as the run_finished receiver or the safety net does
     client = logged_in(member_user)
     html = client.get(f"/evaluations/{evaluation.pk}").content.decode()
     assert '<progress id="progress-bar" max="6" value="3"' in html
