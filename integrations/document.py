@@ -271,13 +271,16 @@ def _check_url(value: str, loc: tuple, errors: list[Problem]) -> None:
         parts = urlsplit(value)
         parts.port  # noqa: B018 (raises ValueError on a bad port)
     except ValueError:
-        errors.append(Problem(loc, f'"{value}" is not a valid URL.', "url_invalid"))
+        # Never quoted: a URL that cannot be parsed may still carry a password or a credential in its query.
+        errors.append(
+            Problem(loc, "Not a valid URL: check the host, the port (a number) and any [IPv6] brackets.", "url_invalid")
+        )
         return
     if parts.scheme not in ("http", "https") or not parts.hostname:
         errors.append(
             Problem(loc, "Must be an http:// or https:// URL with a host, such as https://api.example.com/v1.")
         )
-    elif parts.username or parts.password:
+    elif "@" in parts.netloc:
         errors.append(
             Problem(loc, "Do not put credentials in the URL; use api_key_value, token or headers.", "url_userinfo")
         )

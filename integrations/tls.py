@@ -70,6 +70,19 @@ def _certificates(pem: str, loc: tuple, what: str, errors: list[Problem]) -> lis
     if len(pem) > MAX_PEM_LENGTH:
         errors.append(Problem(loc, f"Longer than {MAX_PEM_LENGTH:,} characters.", "too_long"))
         return []
+    if "PRIVATE KEY-----" in pem:
+        # These members are read back in clear to every member: a combined "certificate + key" file pasted here
+        # would publish the key.
+        errors.append(
+            Problem(
+                loc,
+                "This PEM text holds a private key, and this member is shown to every member of the organisation: "
+                "paste only the certificates here (the client's private key goes in client_key, which is kept "
+                "secret).",
+                "private_key_in_certificate",
+            )
+        )
+        return []
     if "-----BEGIN CERTIFICATE-----" not in pem:
         errors.append(
             Problem(

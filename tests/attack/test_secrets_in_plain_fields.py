@@ -1,0 +1,56 @@
+"""Attack findings: secrets that reached fields stored and read back in clear, or error messages."""
+
+import pytest
+import trustme
+
+from core.problems import Invalid
+from integrations.document import parse_document
+from tests.factories import api_key_document
+from tests.fixtures.certificates import client_leaf, key_lines, pem_text, tls_key
+
+SECRET = "s3cr3t-Zq81xTT4vW"
+
+
+def problems(document) -> list[tuple[str, str, str]]:
+    with pytest.raises(Invalid) as caught:
+        parse_document(document)
+    return [(error.path, error.type, error.message) for error in caught.value.errors]
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        f"https://user:{SECRET}@api.example:99999/v1",  # userinfo, and a port out of range
+        f"https://api.example:abc/v1?api-key={SECRET}",  # a credential in the query, and a port that is no number
+        f"https://[::1/v1?token={SECRET}",  # an IPv6 bracket never closed
+        f"https://{SECRET}:{SECRET}/v1",  # a host forgotten: the secret reads as a port
+    ],
+)
+def test_a_url_that_cannot_be_parsed_is_refused_without_quoting_it(endpoint):
+    [(path, kind, message)] = problems(api_key_document(endpoint=endpoint))
+    assert (path, kind) == ("endpoint", "url_invalid")
+    assert SECRET not in message
+
+
+def test_an_empty_userinfo_is_refused_like_any_userinfo():
+    [(path, kind, _)] = problems(api_key_document(endpoint="https://@api.example/v1"))
+    assert (path, kind) == ("endpoint", "url_userinfo")
+
+
+@pytest.fixture(scope="module")
+def ca():
+    return trustme.CA()
+
+
+@pytest.mark.parametrize("member", ["ca_bundle", "client_certificate"])
+@pytest.mark.parametrize("where", ["after", "before"])
+def test_a_private_key_pasted_into_a_certificate_member_is_refused_without_quoting_it(ca, member, where):
+    """ca_bundle and client_certificate are read back in clear to every member: a combined "cert + key" PEM file
+    pasted there would publish the private key."""
+    client = client_leaf(ca)
+    tls = tls_key(ca=ca, client=client)
+    key = pem_text(client.private_key_pem)
+    tls[member] = tls[member] + key if where == "after" else key + tls[member]
+    found = problems(api_key_document(tls=tls))
+    assert [(path, kind) for path, kind, _ in found] == [(f"tls.{member}", "private_key_in_certificate")]
+    assert all(line not in found[0][2] for line in key_lines(client))
