@@ -40,6 +40,7 @@ from runners.tls import TLSConfig
 from runners.transport import Timeouts, TransportError, post_form, provider_detail
 
 DEFAULT_TOKEN_LIFETIME = 300  # when the token endpoint does not say
+MAX_TOKEN_LIFETIME = 24 * 3600  # a token that lives longer is fetched again after a day
 LOCK_POLL_INTERVAL = 0.02
 FAILURE_MEMORY = 5  # seconds a failed token request is remembered, so the runs waiting on it fail with its error
 logger = logging.getLogger(__name__)
@@ -171,7 +172,9 @@ def client_credentials(
 
 
 def _cache_lifetime(expires_in: float | None) -> float:
-    lifetime = expires_in if expires_in and expires_in > 0 else DEFAULT_TOKEN_LIFETIME
+    """Seconds to keep a token: its expires_in (DEFAULT_TOKEN_LIFETIME when absent, not positive or NaN), at most
+    MAX_TOKEN_LIFETIME: JSON numbers are unbounded (1e999 reads as infinity), and a cache timeout is not."""
+    lifetime = min(expires_in, MAX_TOKEN_LIFETIME) if expires_in and expires_in > 0 else DEFAULT_TOKEN_LIFETIME
     # Refresh shortly before expiry: 10 % of the lifetime, at most a minute.
     return max(lifetime - min(60.0, lifetime * 0.1), 0.001)
 
