@@ -50,9 +50,27 @@ IDENTIFIER_RE = re.compile(r"\A[A-Za-z_][A-Za-z0-9_]*\Z")
 NON_ASCII_DOTS = {"\u3002": "U+3002", "\uff0e": "U+FF0E", "\uff61": "U+FF61"}
 # Headers that the HTTP client owns; setting them breaks the request.
 RESERVED_HEADERS = {"host", "content-length", "transfer-encoding", "connection"}
-# Query parameters that carry a credential (Azure's `api-key`, Google's `key`, `token`, a SAS `sig`...): compared
-# case-insensitively. A URL is stored in clear, shown in reads and logged by proxies; a credential goes in a header.
-CREDENTIAL_QUERY_NAMES = {"api-key", "api_key", "apikey", "key", "token", "access_token", "sig"}
+# Query parameters that carry a credential (Azure's `api-key`, Google's `key`, `token`, a SAS `sig`, Azure API
+# Management's `subscription-key`, Azure Functions' `code`, a SigV4 presigned URL's signature and session token...):
+# compared case-insensitively. A URL is stored in clear, shown in reads and logged by proxies; a credential goes in a
+# header.
+CREDENTIAL_QUERY_NAMES = {
+    "api-key",
+    "api_key",
+    "apikey",
+    "x-api-key",
+    "key",
+    "token",
+    "access_token",
+    "sig",
+    "subscription-key",
+    "code",
+    "client_secret",
+    "password",
+    "secret",
+    "x-amz-signature",
+    "x-amz-security-token",
+}
 COMPLETIONS_PATH = "/chat/completions"
 # Form fields the token request itself sets (RFC 6749 sections 2.3.1 and 4.4.2), by what to use instead.
 OAUTH2_RESERVED_PARAMS = {

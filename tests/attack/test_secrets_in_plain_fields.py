@@ -54,3 +54,24 @@ def test_a_private_key_pasted_into_a_certificate_member_is_refused_without_quoti
     found = problems(api_key_document(tls=tls))
     assert [(path, kind) for path, kind, _ in found] == [(f"tls.{member}", "private_key_in_certificate")]
     assert all(line not in found[0][2] for line in key_lines(client))
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "subscription-key",  # Azure API Management: Ocp-Apim-Subscription-Key header or this query parameter
+        "code",  # Azure Functions' function key
+        "x-api-key",
+        "client_secret",
+        "password",
+        "secret",
+        "X-Amz-Signature",  # an S3/SigV4 presigned URL
+        "X-Amz-Security-Token",
+    ],
+)
+def test_gateway_credentials_in_the_query_string_are_refused_too(name):
+    """An endpoint is read back in clear to every member (and the run record already hides these values, see
+    runners.redaction.redact_url): a gateway's documented query credential must be refused at save like api-key."""
+    [(path, kind, message)] = problems(api_key_document(endpoint=f"https://gw.example/openai/v1?{name}={SECRET}"))
+    assert (path, kind) == ("endpoint", "url_credential")
+    assert SECRET not in message
