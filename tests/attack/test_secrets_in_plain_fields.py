@@ -75,3 +75,21 @@ def test_gateway_credentials_in_the_query_string_are_refused_too(name):
     [(path, kind, message)] = problems(api_key_document(endpoint=f"https://gw.example/openai/v1?{name}={SECRET}"))
     assert (path, kind) == ("endpoint", "url_credential")
     assert SECRET not in message
+
+
+def _indented(pem: str) -> str:
+    return "".join(f"    {line}" for line in pem.splitlines(keepends=True))
+
+
+@pytest.mark.parametrize("member", ["ca_bundle", "client_certificate", "client_key"])
+def test_pem_text_that_openssl_cannot_load_is_refused_at_save(ca, member):
+    """PEM indented as in a YAML or Helm values file: cryptography reads it, but OpenSSL, which makes the
+    connections (ssl's load_verify_locations / load_cert_chain), refuses it: accepted at save, every run then failed
+    with a misleading "TLS handshake ... failed"."""
+    client = client_leaf(ca)
+    tls = tls_key(ca=ca, client=client)
+    tls[member] = _indented(tls[member])
+    found = problems(api_key_document(tls=tls))
+    assert [(path, kind) for path, kind, _ in found] == [(f"tls.{member}", "pem_invalid")]
+    assert "indent" in found[0][2]
+    assert all(line not in found[0][2] for line in key_lines(client))
