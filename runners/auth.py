@@ -125,10 +125,14 @@ class TokenRequestError(TransportError):
         self.invalid_client = invalid_client  # RFC 6749 section 5.2: the client's authentication was refused
 
 
-def _invalid_client(status: int, body: bytes) -> bool:
-    """RFC 6749 section 5.2: `{"error": "invalid_client"}` with HTTP 400, or 401 when the client used Basic."""
+def _invalid_client(status: int, body: bytes, www_authenticate: str = "") -> bool:
+    """RFC 6749 section 5.2: `{"error": "invalid_client"}` with HTTP 400, or 401 when the client used Basic; or a
+    401 whose WWW-Authenticate asks for HTTP Basic, the way 5.2 lets a server say which scheme it supports (Spring
+    Security OAuth2 answers credentials in the form so, with `{"error": "unauthorized"}`)."""
     if status not in (400, 401):
         return False
+    if status == 401 and any(part.strip().lower().startswith("basic") for part in www_authenticate.split(",")):
+        return True
     try:
         data = json.loads(body)
     except ValueError:
@@ -246,7 +250,7 @@ async def request_token(
             error_type=FailureKind.TOKEN_ENDPOINT_ERROR,
             status_code=answer.status_code,
             outcome="http_error",
-            invalid_client=_invalid_client(answer.status_code, answer.body),
+            invalid_client=_invalid_client(answer.status_code, answer.body, answer.headers.get("www-authenticate", "")),
         )
     try:
         token = _TokenAnswer.model_validate_json(answer.body)
