@@ -24,6 +24,7 @@ from runners.answer_checks import answer_failure
 from runners.building import run_target_build
 from runners.claiming import run_claim
 from runners.delivery import deliver_completion
+from runners.dispatch import runs_dispatch_after
 from runners.failures import FailureKind
 from runners.handler_delivery import deliver_to_handler
 from runners.metrics import observe_run_outcome
@@ -59,6 +60,7 @@ def run_execute(*, run_id: str) -> None:
     job_id = str(run.job_id) if run.job_id else None
     if run_store_outcome(run_id=run_id, claim=run.claim_token, outcome=outcome, job_id=job_id):
         observe_run_outcome(outcome=outcome, integration_name=run.integration_name)
+    runs_dispatch_after(run)
 
 
 def _execute_claimed(run: Run) -> Outcome:
