@@ -274,6 +274,8 @@ if REDIS_URL:
 # share of the workers when several organisations' evaluations run at once. Set it near the total worker concurrency
 # (all workers' WORKER_CONCURRENCY) so that one organisation alone still fills every slot.
 RUNNERS_BATCH_WINDOW = envint("RUNNERS_BATCH_WINDOW", 200, minimum=1)
+# How long the concurrency a provider's 429 set for an integration (runners.limits) lasts without another 429.
+RUNNERS_BACKOFF_CEILING_SECONDS = envint("RUNNERS_BACKOFF_CEILING_SECONDS", 300, minimum=1)
 
 GALILEO_CUSTOM_LLMS_ENABLED = envbool("GALILEO_CUSTOM_LLMS_ENABLED", False)
 GALILEO_CUSTOM_LLMS_DIRECTORY = envstr("GALILEO_CUSTOM_LLMS_DIRECTORY", "/opt/custom_llms")

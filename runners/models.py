@@ -96,6 +96,9 @@ class Run(models.Model):
     work_class = models.CharField(max_length=16, choices=WorkClass.choices, default=WorkClass.INTERACTIVE)
     # When its message was handed to the broker; null for a batch run still waiting for its organisation's turn.
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # When a run deferred for its integration's limits (runners.limits) comes back; its message waits in a worker
+    # until then, so the reaper does not take it for lost.
+    deferred_until = models.DateTimeField(null=True, blank=True, editable=False)
     # When the reaper last published this queued run's message again (its first may have been lost).
     republished_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The request as sent: url, headers (secrets as ********), body.

@@ -12,7 +12,9 @@ queue is empty, runs still `queued` after RUNNERS_LOST_AFTER_SECONDS cannot have
 message waiting, so theirs is published again (at most once per that period; a
 duplicate would be harmless anyway because only one claim can succeed).
 Batch runs still waiting for their organisation's turn (runners.dispatch) have no message yet: they are not
-republished but dispatched, in turn, by the same pass. The reaper runs when a worker starts, every
+republished but dispatched, in turn, by the same pass. A run deferred for its integration's limits (runners.limits)
+is `queued` with `deferred_until` set and its message held by a worker until then: it is neither failed nor
+republished before RUNNERS_LOST_AFTER_SECONDS past that time. The reaper runs when a worker starts, every
 RUNNERS_REAP_INTERVAL seconds in each worker, and on demand with
 `python manage.py reap_runs`.
 """
@@ -76,6 +78,7 @@ def runs_republish_stale(*, older_than: float | None = None) -> int:
         Run.objects.filter(status=RunStatus.QUEUED, created_at__lt=cutoff)
         .exclude(work_class=WorkClass.BATCH, published_at__isnull=True)
         .exclude(published_at__gte=cutoff)
+        .exclude(deferred_until__gte=cutoff)  # deferred for capacity: its message waits in a worker until then
         .filter(Q(republished_at__isnull=True) | Q(republished_at__lt=cutoff))
     )
     with transaction.atomic():
