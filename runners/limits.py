@@ -4,13 +4,15 @@
 State lives in Redis (REDIS_URL), changed by one Lua script per decision so that two workers never both take the
 last place; times are Redis's own clock (TIME), so hosts' clocks need not agree. Per integration:
 
-    limits:{queue}:{id}:flight    sorted set, run id -> lease end (ms): the runs in flight; a lease ends by itself
-                          RUNNERS_MAX_RUN_SECONDS + 60 s after it began, so a killed worker's place comes back
-    limits:{queue}:{id}:sent      sorted set, one member per request sent, scored by when (ms): the sliding 60 s window
-    limits:{queue}:{id}:ceiling   the concurrency a 429 set (float): halved at each 429, +1/ceiling at each answer that was
-                          not a 429 (additive increase, multiplicative decrease), gone when it reaches the
-                          document's max_concurrency or after RUNNERS_BACKOFF_CEILING_SECONDS without a 429
-    limits:{queue}:{id}:waiting   sorted set, run id -> when it comes back (ms): the runs deferred for capacity
+    flight   sorted set, run id -> lease end (ms): the runs in flight; a lease ends by itself
+             RUNNERS_MAX_RUN_SECONDS + 60 s after it began, so a killed worker's place comes back
+    sent     sorted set, one member per request sent, scored by when (ms): the sliding window
+    ceiling  the concurrency a 429 set (float): halved at each 429, +1/ceiling at each answer that was not a 429
+             (additive increase, multiplicative decrease), gone when it reaches the document's max_concurrency or
+             after RUNNERS_BACKOFF_CEILING_SECONDS without a 429
+    waiting  sorted set, run id -> when it comes back (ms): the runs deferred for capacity
+
+each under `limits:<RUNNERS_QUEUE>:<integration id>:`.
 
 A run that finds no place is not kept waiting on a worker thread: runners.execution gives its claim back and
 publishes it again with a countdown (Celery `apply_async(countdown=...)`), see `capacity_acquire`. Without
