@@ -96,7 +96,9 @@ def runs_dispatch_batch() -> int:
         if not run_ids:
             return 0
         Run.objects.filter(pk__in=run_ids).update(published_at=timezone.now())
-        transaction.on_commit(lambda: runs_publish(run_ids, work_class=WorkClass.BATCH))
+    # Waiting runs were committed before (by runs_enqueue_bulk): their ids can go out at once, inside a caller's
+    # transaction too (a duplicate message is harmless: only one claim succeeds).
+    runs_publish(run_ids, work_class=WorkClass.BATCH)
     return len(run_ids)
 
 

@@ -194,9 +194,8 @@ def runs_publish_queued(*, job: Job) -> int:
             ids = waiting.filter(work_class=work_class).select_for_update(skip_locked=True).values_list("pk", flat=True)
             run_ids = [str(pk) for pk in ids]
             Run.objects.filter(pk__in=run_ids).update(published_at=timezone.now())
-            transaction.on_commit(
-                lambda run_ids=run_ids, work_class=work_class: runs_publish(run_ids, work_class=work_class)
-            )
+        # The runs were committed before (they are not created here): their ids can go out at once.
+        runs_publish(run_ids, work_class=work_class)
         published += len(run_ids)
     if waiting.filter(work_class=WorkClass.BATCH).exists():
         published += runs_dispatch_batch()
