@@ -11,7 +11,8 @@ judge lag     judge runs (runs_enqueue_bulk, class judge) created while the batc
 two orgs      organisation A's batch of `--batch-runs` is draining when B submits `--small-runs`: B's makespan
               (first created -> last finished); baseline: B alone on the idle worker
 rate          an integration with requests_per_minute `--rpm`, `--rate-runs` runs, two worker processes: runs
-              started per minute over `--rate-seconds` against the limit, and the most started in any 61 s
+              sent per minute (first attempts) over `--rate-seconds` against the limit, and the most sent in any
+              61 s (the limiter's window, see runners.limits.WINDOW_MARGIN_MS)
 Prints a table and saves the raw numbers as bench/results/fairness-<timestamp>.json.
 """
 
@@ -212,11 +213,10 @@ class Bench:
             while time.monotonic() < deadline:
                 worker.check_alive()
                 time.sleep(1)
-            started = sorted(
-                Run.objects.filter(job=job, started_at__isnull=False, status="succeeded").values_list(
-                    "started_at", flat=True
-                )
-            )
+            # When each request went out (its first attempt, after the run took its place), not the claim: a
+            # claimed run may still be deferred.
+            logs = Run.objects.filter(job=job, status="succeeded").values_list("attempt_log", flat=True)
+            started = sorted(datetime.fromisoformat(log[0]["started_at"]) for log in logs if log)
             Run.objects.filter(job=job, status="queued").update(status="failed", error_type="cancelled")
         if not started:
             return {"achieved": 0}
