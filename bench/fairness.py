@@ -222,17 +222,22 @@ class Bench:
             return {"achieved": 0}
         end = started[0].timestamp() + args.rate_seconds
         in_window = [s for s in started if s.timestamp() < end]
-        most, j = 0, 0
         stamps = [s.timestamp() for s in started]
-        for i, stamp in enumerate(stamps):
-            while stamps[j] <= stamp - 61:
-                j += 1
-            most = max(most, i - j + 1)
+
+        def most_within(seconds: float) -> int:
+            most, j = 0, 0
+            for i, stamp in enumerate(stamps):
+                while stamps[j] <= stamp - seconds:
+                    j += 1
+                most = max(most, i - j + 1)
+            return most
+
         return {
+            "most_in_any_60_s": most_within(60),
             "started_in_period": len(in_window),
             "limit_in_period": args.rpm * args.rate_seconds / 60,
             "achieved": len(in_window) / (args.rpm * args.rate_seconds / 60),
-            "most_in_any_61_s": most,
+            "most_in_any_61_s": most_within(61),
             "rpm": args.rpm,
         }
 
@@ -270,11 +275,13 @@ def summarise(repeats: list[dict]) -> list[tuple[str, str, str, str]]:
         ]
     if any("rate" in r for r in repeats):
         achieved = med("rate", "achieved", float)
-        most = med("rate", "most_in_any_61_s", float)
+        most = med("rate", "most_in_any_60_s", float)
+        most_61 = med("rate", "most_in_any_61_s", float)
         rpm = repeats[0]["rate"]["rpm"]
         rows += [
             ("requests_per_minute achieved", f"{rpm}/min", f"{achieved:.1%}", "target >= 90%"),
-            ("most started in any 61 s", f"{rpm}", f"{most:.0f}", "<= limit" if most <= rpm else "OVER"),
+            ("most sent in any 60 s", f"{rpm}", f"{most:.0f}", "<= limit" if most <= rpm else "OVER"),
+            ("most sent in any 61 s", f"{rpm}", f"{most_61:.0f}", "the limiter's own window"),
         ]
     return rows
 
