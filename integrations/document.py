@@ -119,6 +119,9 @@ class IntegrationDocumentIn(_Strict):
     oauth2_token_auth_method: Literal["client_secret_post", "client_secret_basic"] | None = None
     oauth2_token_params: dict[str, str] | None = None
     tls: TLSIn | None = None
+    # Limits on what the runners send to the endpoint, all workers together (runners.limits).
+    max_concurrency: int | None = None
+    requests_per_minute: int | None = None
 
 
 @dataclass(frozen=True)
@@ -150,6 +153,8 @@ class ParsedDocument:
     oauth2_token_auth_method: str = ""  # "" when not given: the runner finds the method (runners.auth)
     oauth2_token_params: dict[str, str] = field(default_factory=dict)
     tls: ParsedTLS | None = None
+    max_concurrency: int | None = None
+    requests_per_minute: int | None = None
 
 
 ALLOWED_KEYS = {
@@ -165,6 +170,7 @@ _TYPE_NAMES = {
     "dict_type": "an object",
     "model_type": "an object",
     "model_attributes_type": "an object",
+    "int_type": "a whole number",
 }
 
 
@@ -713,6 +719,21 @@ def _check_custom_llm(doc: IntegrationDocumentIn, errors: list[Problem]) -> dict
     return config.model_dump()
 
 
+# Above these a limit limits nothing a worker fleet can send; a typo (an extra zero) is caught instead of stored.
+MAX_CONCURRENCY_LIMIT = 10_000
+REQUESTS_PER_MINUTE_LIMIT = 1_000_000
+
+
+def _check_limits(doc: IntegrationDocumentIn, errors: list[Problem]) -> None:
+    for key, most, what in (
+        ("max_concurrency", MAX_CONCURRENCY_LIMIT, "requests in flight at once"),
+        ("requests_per_minute", REQUESTS_PER_MINUTE_LIMIT, "requests in any 60 seconds"),
+    ):
+        value = getattr(doc, key)
+        if value is not None and not 1 <= value <= most:
+            errors.append(Problem((key,), f"Must be a whole number from 1 to {most:,} ({what}).", "limit_range"))
+
+
 def _check_rules(doc: IntegrationDocumentIn, errors: list[Problem]) -> ParsedDocument:
     _check_endpoint(doc.endpoint, errors)
     _check_authentication(doc, errors)
@@ -726,6 +747,7 @@ def _check_rules(doc: IntegrationDocumentIn, errors: list[Problem]) -> ParsedDoc
     _check_headers(doc, errors)
     custom_llm_config = _check_custom_llm(doc, errors)
     tls = check_tls(doc.tls, errors)
+    _check_limits(doc, errors)
     return ParsedDocument(
         authentication_type=doc.authentication_type,
         api_key_header=doc.api_key_header or "",
@@ -742,4 +764,6 @@ def _check_rules(doc: IntegrationDocumentIn, errors: list[Problem]) -> ParsedDoc
         oauth2_token_auth_method=doc.oauth2_token_auth_method or "",
         oauth2_token_params=dict(doc.oauth2_token_params or {}),
         tls=tls,
+        max_concurrency=doc.max_concurrency,
+        requests_per_minute=doc.requests_per_minute,
     )

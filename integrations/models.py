@@ -54,6 +54,9 @@ class Integration(models.Model):
     tls_ca_bundle = models.TextField(blank=True, default="")
     tls_client_certificate = models.TextField(blank=True, default="")
     tls_client_key = EncryptedField(null=True, blank=True)
+    # Document extensions: limits on what all workers together send to the endpoint (runners.limits); null: none.
+    max_concurrency = models.PositiveIntegerField(null=True, blank=True)
+    requests_per_minute = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["organization", "name"], name="integration_name_unique_in_org")]

@@ -172,6 +172,8 @@ def _save(parsed: ParsedDocument, *, organization, user, name, existing) -> Inte
     integration.tls_ca_bundle = (parsed.tls and parsed.tls.ca_bundle) or ""
     integration.tls_client_certificate = (parsed.tls and parsed.tls.client_certificate) or ""
     integration.tls_client_key = parsed.tls.client_key if parsed.tls else None
+    integration.max_concurrency = parsed.max_concurrency
+    integration.requests_per_minute = parsed.requests_per_minute
     integration.save()
     integration.models.all().delete()
     ModelProperty.objects.bulk_create(
@@ -296,6 +298,9 @@ def integration_document(*, integration: Integration, reveal_secrets: bool = Fal
     }
     if any(tls.values()):
         document["tls"] = {key: value for key, value in tls.items() if value is not None}
+    for key in ("max_concurrency", "requests_per_minute"):
+        if getattr(integration, key) is not None:
+            document[key] = getattr(integration, key)
     return document
 
 

@@ -265,8 +265,19 @@ CELERY_TASK_SOFT_TIME_LIMIT = RUNNERS_MAX_RUN_SECONDS + 30
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 30
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", False)
 if REDIS_URL:
-    # An unacknowledged message (its worker was killed) comes back after this long.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": RUNNERS_LOST_AFTER_SECONDS}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # An unacknowledged message (its worker was killed) comes back after this long.
+        "visibility_timeout": RUNNERS_LOST_AFTER_SECONDS,
+        # One Redis list per step; a worker takes from the lowest step first (runners.dispatch.PRIORITY:
+        # interactive 0, judges 3, batch outputs 6). kombu's default, written out because the order relies on it.
+        "priority_steps": [0, 3, 6, 9],
+    }
+# Batch runs (evaluation outputs) each organisation has published and unfinished at most (runners.dispatch): its
+# share of the workers when several organisations' evaluations run at once. Set it near the total worker concurrency
+# (all workers' WORKER_CONCURRENCY) so that one organisation alone still fills every slot.
+RUNNERS_BATCH_WINDOW = envint("RUNNERS_BATCH_WINDOW", 200, minimum=1)
+# How long the concurrency a provider's 429 set for an integration (runners.limits) lasts without another 429.
+RUNNERS_BACKOFF_CEILING_SECONDS = envint("RUNNERS_BACKOFF_CEILING_SECONDS", 300, minimum=1)
 
 GALILEO_CUSTOM_LLMS_ENABLED = envbool("GALILEO_CUSTOM_LLMS_ENABLED", False)
 GALILEO_CUSTOM_LLMS_DIRECTORY = envstr("GALILEO_CUSTOM_LLMS_DIRECTORY", "/opt/custom_llms")

@@ -63,3 +63,12 @@ def run_claim(*, run_id: str) -> Run | None:
     if run is not None:
         logger.warning("run %s: taking over from a lost worker", run_id)
     return run
+
+
+def run_unclaim(*, run_id: str, claim: uuid.UUID, deferred_until) -> bool:
+    """Give a claimed run back to the queue (it waits for its integration's capacity until `deferred_until`);
+    False if this worker no longer holds the claim."""
+    updated = Run.objects.filter(pk=run_id, status=RunStatus.RUNNING, claim_token=claim).update(
+        status=RunStatus.QUEUED, started_at=None, claim_token=None, deferred_until=deferred_until
+    )
+    return updated == 1

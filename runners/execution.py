@@ -15,19 +15,24 @@ A run costs the database two statements on the hot path: the claim and the store
 import logging
 import time
 import traceback
+from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 
 from core.log_context import run_log_bind
+from runners import limits
 from runners.answer_checks import answer_failure
 from runners.building import run_target_build
-from runners.claiming import run_claim
+from runners.claiming import run_claim, run_unclaim
 from runners.delivery import deliver_completion
+from runners.dispatch import PRIORITY, runs_dispatch_after
 from runners.failures import FailureKind
 from runners.handler_delivery import deliver_to_handler
 from runners.metrics import observe_run_outcome
-from runners.models import Run
+from runners.models import Run, WorkClass
 from runners.outcome import Outcome
 from runners.storing import run_store_outcome
 from runners.transport import TransportError
@@ -35,10 +40,12 @@ from runners.transport import TransportError
 logger = logging.getLogger(__name__)
 
 
-def run_execute(*, run_id: str) -> None:
+def run_execute(*, run_id: str, deferrals: int = 0) -> None:
     """Execute a queued run (the body of the execute_run task). Safe to call twice for the same run.
 
-    Never raises for a failure of the provider or of the runner itself: each ends as a failed Run. Raises
+    A run whose integration has no capacity left (runners.limits) is given back to the queue and published again
+    with a countdown (`deferrals` counts how often already): it holds no worker thread while it waits. Never raises
+    for a failure of the provider or of the runner itself: each ends as a failed Run. Raises
     OperationalError or InterfaceError only if the database stays unreachable (the task retries).
     """
     run = run_claim(run_id=run_id)
@@ -47,7 +54,7 @@ def run_execute(*, run_id: str) -> None:
         return
     run_log_bind(integration_id=run.integration_id, organization_id=run.organization_id)
     try:
-        outcome = _execute_claimed(run)
+        outcome = _execute_claimed(run, deferrals=deferrals)
     except Exception as exc:
         # Frames only: an exception's message might carry a secret.
         logger.error(
@@ -55,21 +62,47 @@ def run_execute(*, run_id: str) -> None:
         )
         message = f"The runner failed unexpectedly ({type(exc).__name__}); see the worker log."
         outcome = Outcome.failed(FailureKind.INTERNAL_ERROR, message)
+    if isinstance(outcome, Deferred):
+        _defer(run, outcome.retry_in, deferrals=deferrals + 1)
+        return
     outcome.streamed = run.stream
     job_id = str(run.job_id) if run.job_id else None
     if run_store_outcome(run_id=run_id, claim=run.claim_token, outcome=outcome, job_id=job_id):
         observe_run_outcome(outcome=outcome, integration_name=run.integration_name)
+    runs_dispatch_after(run)
 
 
-def _execute_claimed(run: Run) -> Outcome:
+@dataclass(frozen=True)
+class Deferred:
+    """The run's integration had no capacity: try again in `retry_in` seconds."""
+
+    retry_in: float
+
+
+def _execute_claimed(run: Run, *, deferrals: int = 0) -> Outcome | Deferred:
     try:
         target = run_target_build(run=run)
     except TransportError as error:
         return Outcome(request=None, error=error)
+    integration, run_id = target.integration, str(run.pk)
+    decision = _capacity(integration, run_id, deferrals)
+    if not decision.granted:
+        return Deferred(decision.retry_in)
     _release_database_connection()
     deadline = time.monotonic() + settings.RUNNERS_MAX_RUN_SECONDS
-    deliver = deliver_to_handler if target.integration.custom_llm_config else deliver_completion
-    outcome = deliver(target, deadline=deadline)
+    deliver = deliver_to_handler if integration.custom_llm_config else deliver_completion
+    try:
+        outcome = deliver(target, deadline=deadline)
+    finally:
+        _limits_call(limits.capacity_release, integration_id=integration.integration_id, run_id=run_id)
+    if outcome.attempts:
+        rate_limited = any(attempt.get("status_code") == 429 for attempt in outcome.attempts)
+        _limits_call(
+            limits.answered,
+            integration_id=integration.integration_id,
+            max_concurrency=integration.max_concurrency,
+            rate_limited=rate_limited,
+        )
     if outcome.reply is not None and (empty := answer_failure(outcome.reply)):
         outcome.reply, outcome.error = None, empty
         if outcome.attempts:
@@ -78,6 +111,40 @@ def _execute_claimed(run: Run) -> Outcome:
         outcome.dropped_parameters = target.split_parameters()[1]
     outcome.secrets.extend(target.secret_values())
     return outcome
+
+
+def _capacity(integration, run_id: str, deferrals: int) -> limits.Decision:
+    decision = _limits_call(
+        limits.capacity_acquire,
+        integration_id=integration.integration_id,
+        run_id=run_id,
+        max_concurrency=integration.max_concurrency,
+        requests_per_minute=integration.requests_per_minute,
+        deferrals=deferrals,
+    )
+    return decision or limits.Decision(granted=True)
+
+
+def _limits_call(function, **kwargs):
+    # Limits protect providers; Redis failing for a moment must not fail runs: go on without them (logged).
+    try:
+        return function(**kwargs)
+    except Exception as exc:
+        logger.warning("integration limits unavailable (%s): going on without them", type(exc).__name__)
+        return None
+
+
+def _defer(run: Run, retry_in: float, *, deferrals: int) -> None:
+    """Give the claim back and publish the run again in `retry_in` seconds, with its class's priority."""
+    from runners.tasks import execute_run
+
+    until = timezone.now() + timedelta(seconds=retry_in)
+    if not run_unclaim(run_id=str(run.pk), claim=run.claim_token, deferred_until=until):
+        return
+    logger.info("run %s: integration at its limit, deferred %.2f s", run.pk, retry_in)
+    execute_run.apply_async(
+        (str(run.pk),), {"deferrals": deferrals}, countdown=retry_in, priority=PRIORITY[WorkClass(run.work_class)]
+    )
 
 
 def _release_database_connection() -> None:

@@ -74,4 +74,6 @@ def _read(integration_id: int) -> IntegrationConfig | None:
             client_certificate=integration.tls_client_certificate,
             client_key=integration.tls_client_key,
         ),
+        max_concurrency=integration.max_concurrency,
+        requests_per_minute=integration.requests_per_minute,
     )

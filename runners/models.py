@@ -46,6 +46,15 @@ class RunStatus(models.TextChoices):
 TERMINAL_STATUSES = (RunStatus.SUCCEEDED, RunStatus.FAILED)
 
 
+class WorkClass(models.TextChoices):
+    """Who waits for a run, and so the order workers take runs in (runners.dispatch): interactive first, then
+    judges, then batch outputs."""
+
+    INTERACTIVE = "interactive"  # the Playground, a connection Test, an API run: someone is waiting for it
+    JUDGE = "judge"  # an evaluation's judge of an output that has finished
+    BATCH = "batch"  # an evaluation's output, one of thousands
+
+
 class Run(models.Model):
     """One inference call and everything that happened to it."""
 
@@ -82,6 +91,14 @@ class Run(models.Model):
     attempt_log = models.JSONField(default=list, blank=True)
     # Set when a worker claims the run; only the holder of the current claim may store its result.
     claim_token = models.UUIDField(null=True, blank=True, editable=False)
+    # Who waits for it (runners.dispatch): the priority of its message, and whether it waits for its organisation's
+    # turn before it is published.
+    work_class = models.CharField(max_length=16, choices=WorkClass.choices, default=WorkClass.INTERACTIVE)
+    # When its message was handed to the broker; null for a batch run still waiting for its organisation's turn.
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # When a run deferred for its integration's limits (runners.limits) comes back; its message waits in a worker
+    # until then, so the reaper does not take it for lost.
+    deferred_until = models.DateTimeField(null=True, blank=True, editable=False)
     # When the reaper last published this queued run's message again (its first may have been lost).
     republished_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The request as sent: url, headers (secrets as ********), body.
@@ -115,6 +132,8 @@ class Run(models.Model):
             models.Index(fields=["organization", "model_alias", "-created_at"], name="run_org_model_idx"),
             models.Index(fields=["organization", "user", "-created_at"], name="run_org_user_idx"),
             models.Index(fields=["job", "status"], name="run_job_status_idx"),
+            # runners.dispatch: batch runs waiting for their organisation's turn, and those in flight.
+            models.Index(fields=["work_class", "status", "organization", "created_at"]),
         ]
 
     def __str__(self) -> str:

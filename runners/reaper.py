@@ -11,7 +11,10 @@ unacknowledged, so a connection dropped in between loses it): when the broker's
 queue is empty, runs still `queued` after RUNNERS_LOST_AFTER_SECONDS cannot have a
 message waiting, so theirs is published again (at most once per that period; a
 duplicate would be harmless anyway because only one claim can succeed).
-The reaper runs when a worker starts, every
+Batch runs still waiting for their organisation's turn (runners.dispatch) have no message yet: they are not
+republished but dispatched, in turn, by the same pass. A run deferred for its integration's limits (runners.limits)
+is `queued` with `deferred_until` set and its message held by a worker until then: it is neither failed nor
+republished before RUNNERS_LOST_AFTER_SECONDS past that time. The reaper runs when a worker starts, every
 RUNNERS_REAP_INTERVAL seconds in each worker, and on demand with
 `python manage.py reap_runs`.
 """
@@ -26,8 +29,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from runners.broker import broker_queue_depth
+from runners.dispatch import runs_dispatch_batch, runs_publish
 from runners.failures import FailureKind
-from runners.models import Run, RunStatus
+from runners.models import Run, RunStatus, WorkClass
 
 logger = logging.getLogger(__name__)
 
@@ -63,23 +67,29 @@ def _broker_queue_is_empty() -> bool:
 
 def runs_republish_stale(*, older_than: float | None = None) -> int:
     """Publish again the messages of runs `queued` for longer than `older_than` seconds (default:
-    RUNNERS_LOST_AFTER_SECONDS) and not republished within that time; returns how many."""
-    from runners.tasks import execute_run
-
+    RUNNERS_LOST_AFTER_SECONDS) and not republished within that time, each with its class's priority; returns how
+    many. Batch runs never published (waiting for their organisation's turn) are not stale: they have no message."""
     if not _broker_queue_is_empty():
         return 0  # a backlog is draining; its runs have messages waiting
     seconds = settings.RUNNERS_LOST_AFTER_SECONDS if older_than is None else older_than
     now = timezone.now()
     cutoff = now - timedelta(seconds=seconds)
-    stale = Run.objects.filter(status=RunStatus.QUEUED, created_at__lt=cutoff).filter(
-        Q(republished_at__isnull=True) | Q(republished_at__lt=cutoff)
+    stale = (
+        Run.objects.filter(status=RunStatus.QUEUED, created_at__lt=cutoff)
+        .exclude(work_class=WorkClass.BATCH, published_at__isnull=True)
+        .exclude(published_at__gte=cutoff)
+        .exclude(deferred_until__gte=cutoff)  # deferred for capacity: its message waits in a worker until then
+        .filter(Q(republished_at__isnull=True) | Q(republished_at__lt=cutoff))
     )
     with transaction.atomic():
-        run_ids = [
-            str(pk) for pk in stale.select_for_update(skip_locked=True).values_list("pk", flat=True)[:REPUBLISH_BATCH]
-        ]
+        rows = list(stale.select_for_update(skip_locked=True).values_list("pk", "work_class")[:REPUBLISH_BATCH])
+        run_ids = [str(pk) for pk, _ in rows]
         Run.objects.filter(pk__in=run_ids).update(republished_at=now)
-        transaction.on_commit(lambda: [execute_run.delay(run_id) for run_id in run_ids])
+        for work_class in WorkClass:
+            of_class = [str(pk) for pk, kind in rows if kind == work_class]
+            transaction.on_commit(
+                lambda of_class=of_class, work_class=work_class: runs_publish(of_class, work_class=work_class)
+            )
     if run_ids:
         logger.warning("published %d queued run(s) again (their message was late or lost)", len(run_ids))
     return len(run_ids)
@@ -94,6 +104,7 @@ def start_periodic_reaper(interval: float) -> threading.Event:
             try:
                 runs_reap_lost()
                 runs_republish_stale()
+                runs_dispatch_batch()
             except Exception as exc:  # the database may be briefly unavailable; try again next time
                 logger.warning("reaper pass failed: %s", type(exc).__name__)
             finally:

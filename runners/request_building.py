@@ -44,6 +44,9 @@ class IntegrationConfig:
     oauth2_token_params: dict[str, str] = field(default_factory=dict)
     # The document's `tls` key (None: the shared clients' trust, no client certificate).
     tls: TLSConfig | None = None
+    # The document's limits for all workers together (runners.limits); None: none.
+    max_concurrency: int | None = None
+    requests_per_minute: int | None = None
 
     def secret_values(self) -> list[str]:
         """Every secret a run of this integration could leak, for scrubbing (runners.redaction.scrub adds the

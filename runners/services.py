@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from core.problems import Invalid, Problem, unstorable_strings
 from integrations.models import ModelProperty
@@ -17,7 +17,8 @@ from organizations.models import Project
 from organizations.services import default_project
 from runners.applied_rules import dropped_by_rules, rules_applying
 from runners.conversation import conversation_problems
-from runners.models import Job, Run, RunStatus
+from runners.dispatch import runs_dispatch_batch, runs_publish
+from runners.models import Job, Run, RunStatus, WorkClass
 from runners.parameters import split_supported, validate_parameters
 
 MAX_MESSAGES = 500
@@ -78,12 +79,10 @@ def run_enqueue(
     stream: bool = False,
     prompt_version_id: uuid.UUID | None = None,
 ) -> Run:
-    """Validate, create a queued Run and hand its id to a worker once the transaction commits.
+    """Validate, create a queued interactive Run and hand its id to a worker once the transaction commits.
 
     `prompt_version_id` records the saved prompt version the messages came from (checked by the caller).
     """
-    from runners.tasks import execute_run
-
     clean_messages = validate_messages(messages)
     clean_parameters = validate_parameters(parameters)
     learned = parameter_rules_applied(integration_ids={model.integration_id}, model_names={model.name})
@@ -106,9 +105,11 @@ def run_enqueue(
         applied_rules=applied_rules,
         stream=stream,
         prompt_version_id=prompt_version_id,
+        work_class=WorkClass.INTERACTIVE,
+        published_at=timezone.now(),
     )
-    run_id = str(run.pk)
-    transaction.on_commit(lambda: execute_run.delay(run_id))
+    run_ids = [str(run.pk)]
+    transaction.on_commit(lambda: runs_publish(run_ids, work_class=WorkClass.INTERACTIVE))
     return run
 
 
@@ -130,14 +131,18 @@ class RunSpec:
     prompt_version_id: uuid.UUID | None = None
 
 
-def runs_enqueue_bulk(*, specs: list[RunSpec], user, job: Job, publish: bool = True) -> list[Run]:
+def runs_enqueue_bulk(
+    *, specs: list[RunSpec], user, job: Job, publish: bool = True, work_class: WorkClass = WorkClass.BATCH
+) -> list[Run]:
     """Create many queued runs in the job at once, as run_enqueue creates one; publish their ids on commit.
 
     Call inside transaction.atomic() (all or nothing). Messages and parameters are validated again, per run
     (Invalid). With publish=False the caller publishes later with runs_publish_queued (a fan-out task).
-    Returns the runs in the order of `specs`.
+    `work_class` BATCH (an evaluation's outputs) or JUDGE: batch runs are published in their organisation's turn
+    (runners.dispatch), judges at once. Returns the runs in the order of `specs`.
     """
     runs = []
+    published_at = None if work_class == WorkClass.BATCH else timezone.now()
     learned = parameter_rules_applied(
         integration_ids={spec.model.integration_id for spec in specs}, model_names={spec.model.name for spec in specs}
     )
@@ -160,38 +165,41 @@ def runs_enqueue_bulk(*, specs: list[RunSpec], user, job: Job, publish: bool = T
                 dropped_parameters=dropped,
                 applied_rules=applied_rules,
                 prompt_version_id=spec.prompt_version_id,
+                work_class=work_class,
+                published_at=published_at,
             )
         )
     Run.objects.bulk_create(runs, batch_size=500)
     if publish:
-        run_ids = [str(run.pk) for run in runs]
-        transaction.on_commit(lambda: _publish(run_ids))
+        if work_class == WorkClass.BATCH:
+            transaction.on_commit(runs_dispatch_batch)
+        else:
+            run_ids = [str(run.pk) for run in runs]
+            transaction.on_commit(lambda: runs_publish(run_ids, work_class=work_class))
     return runs
 
 
 def runs_publish_queued(*, job: Job) -> int:
-    """Hand every queued run of the job to execute_run (by id); returns how many.
+    """Hand the job's queued runs not yet published to execute_run (by id); returns how many were published.
 
-    Idempotent: a run published twice is executed once (the worker's claim is a conditional UPDATE from queued).
+    Batch runs go out in their organisation's turn (runners.dispatch.runs_dispatch_batch: the count then includes
+    any other job's batch runs published in the same round; the rest follow as runs finish). Idempotent: a run
+    is published once, and a run published twice would still be executed once (the worker's claim is a
+    conditional UPDATE from queued).
     """
-    run_ids = [str(pk) for pk in Run.objects.filter(job=job, status=RunStatus.QUEUED).values_list("pk", flat=True)]
-    _publish(run_ids)
-    return len(run_ids)
-
-
-def _publish(run_ids: list[str]) -> None:
-    from runners.tasks import execute_run
-
-    if not run_ids:
-        return
-    if settings.CELERY_TASK_ALWAYS_EAGER:
-        for run_id in run_ids:
-            execute_run.delay(run_id)
-        return
-    # One broker connection for the whole batch instead of one per message.
-    with execute_run.app.producer_or_acquire() as producer:
-        for run_id in run_ids:
-            execute_run.apply_async((run_id,), producer=producer)
+    waiting = Run.objects.filter(job=job, status=RunStatus.QUEUED, published_at__isnull=True)
+    published = 0
+    for work_class in (WorkClass.INTERACTIVE, WorkClass.JUDGE):
+        with transaction.atomic():
+            ids = waiting.filter(work_class=work_class).select_for_update(skip_locked=True).values_list("pk", flat=True)
+            run_ids = [str(pk) for pk in ids]
+            Run.objects.filter(pk__in=run_ids).update(published_at=timezone.now())
+        # The runs were committed before (they are not created here): their ids can go out at once.
+        runs_publish(run_ids, work_class=work_class)
+        published += len(run_ids)
+    if waiting.filter(work_class=WorkClass.BATCH).exists():
+        published += runs_dispatch_batch()
+    return published
 
 
 def job_create(

@@ -18,7 +18,8 @@ from runners.execution import run_execute
     retry_jitter=True,
     max_retries=8,
 )
-def execute_run(run_id: str) -> None:
-    """Execute one run. The message carries the run id only; the worker reads and decrypts the rest."""
+def execute_run(run_id: str, deferrals: int = 0) -> None:
+    """Execute one run. The message carries the run id (and how often it was deferred for its integration's limits)
+    only; the worker reads and decrypts the rest."""
     with run_log_context(run_id=run_id):
-        run_execute(run_id=run_id)
+        run_execute(run_id=run_id, deferrals=deferrals)

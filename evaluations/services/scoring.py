@@ -37,7 +37,7 @@ from evaluations.services.common import CANCELLED
 from evaluations.services.counters import judge_outcomes_add, judges_created_add
 from integrations.selectors import model_get
 from organizations.models import Organization
-from runners.models import Job, Run, RunStatus
+from runners.models import Job, Run, RunStatus, WorkClass
 from runners.services import RunSpec, job_create, runs_enqueue_bulk
 
 MAX_JUDGED_RUNS = 16
@@ -126,7 +126,9 @@ def judges_enqueue(*, evaluation: Evaluation, run_id: str | None = None) -> int:
                 for index in range(metric.judges):
                     specs.append(RunSpec(model=model, messages=messages, parameters=parameters))
                     judge_links.append((score, index))
-            runs = runs_enqueue_bulk(specs=specs, user=evaluation.created_by, job=evaluation.judge_job)
+            runs = runs_enqueue_bulk(
+                specs=specs, user=evaluation.created_by, job=evaluation.judge_job, work_class=WorkClass.JUDGE
+            )
             JudgeRun.objects.bulk_create(
                 [
                     JudgeRun(score=score, index=index, run=run)
@@ -285,7 +287,7 @@ def run_scores_request(*, organization: Organization, user, metric: Metric, runs
                     for index in range(metric.judges):
                         specs.append(RunSpec(model=judge_model, messages=messages, parameters=parameters))
                         links.append((score, index))
-                judge_runs = runs_enqueue_bulk(specs=specs, user=user, job=job)
+                judge_runs = runs_enqueue_bulk(specs=specs, user=user, job=job, work_class=WorkClass.JUDGE)
                 JudgeRun.objects.bulk_create(
                     [
                         JudgeRun(score=score, index=index, run=run)

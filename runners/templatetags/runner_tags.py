@@ -2,7 +2,9 @@
 
 from django import template
 
+from integrations.models import Integration
 from runners.connection_test import TestSummary, integration_test_summaries
+from runners.limits import Usage, usage_of
 
 register = template.Library()
 
@@ -18,3 +20,18 @@ def latest_test(context, integration) -> TestSummary | None:
         summaries = (integration.organization_id, integration_test_summaries(organization=integration.organization_id))
         context.render_context["runner_tags.latest_tests"] = summaries
     return summaries[1].get(integration.pk)
+
+
+@register.simple_tag(takes_context=True)
+def capacity(context, integration) -> Usage | None:
+    """`{% capacity integration as usage %}`: what the integration uses now (runners.limits.Usage: runs in flight,
+    requests in the last minute, runs waiting for capacity, the concurrency a 429 set), or None without Redis.
+
+    Read once per page render for all the organisation's integrations (one Redis round trip).
+    """
+    usages = context.render_context.get("runner_tags.capacity")
+    if usages is None or usages[0] != integration.organization_id:
+        ids = list(Integration.objects.filter(organization_id=integration.organization_id).values_list("pk", flat=True))
+        usages = (integration.organization_id, usage_of(ids))
+        context.render_context["runner_tags.capacity"] = usages
+    return usages[1].get(integration.pk)

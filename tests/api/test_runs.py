@@ -21,11 +21,11 @@ def start(client, **overrides):
 
 @pytest.fixture
 def enqueued(monkeypatch):
-    """Run ids handed to the worker (the task's delay, called on commit)."""
+    """Run ids handed to the worker (the task's apply_async, called on commit)."""
     from runners import tasks
 
     ids = []
-    monkeypatch.setattr(tasks.execute_run, "delay", lambda run_id: ids.append(run_id))
+    monkeypatch.setattr(tasks.execute_run, "apply_async", lambda args, *rest, **options: ids.append(args[0]))
     return ids
 
 

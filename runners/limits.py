@@ -1,0 +1,222 @@
+"""Limits per integration, for all workers and hosts together: runs in flight (`max_concurrency`), requests in any
+60 seconds (`requests_per_minute`), and a provider's 429 slowing the integration down (AIMD on its concurrency).
+
+State lives in Redis (REDIS_URL), changed by one Lua script per decision so that two workers never both take the
+last place; times are Redis's own clock (TIME), so hosts' clocks need not agree. Per integration:
+
+    flight   sorted set, run id -> lease end (ms): the runs in flight; a lease ends by itself
+             RUNNERS_MAX_RUN_SECONDS + 60 s after it began, so a killed worker's place comes back
+    sent     sorted set, one member per request sent, scored by when (ms): the sliding window
+    ceiling  the concurrency a 429 set (float): halved at each 429, +1/ceiling at each answer that was not a 429
+             (additive increase, multiplicative decrease), gone when it reaches the document's max_concurrency or
+             after RUNNERS_BACKOFF_CEILING_SECONDS without a 429
+    waiting  sorted set, run id -> when it comes back (ms): the runs deferred for capacity
+
+each under `limits:<RUNNERS_QUEUE>:<integration id>:`.
+
+A run that finds no place is not kept waiting on a worker thread: runners.execution gives its claim back and
+publishes it again with a countdown (Celery `apply_async(countdown=...)`), see `capacity_acquire`. Without
+REDIS_URL (the embedded quickstart: one worker, no Redis) limits are not enforced.
+"""
+
+import functools
+import random
+from dataclasses import dataclass
+
+from django.conf import settings
+
+WINDOW_MS = 60_000
+# The window the limiter keeps is this much longer than a minute: a provider counts a request when it arrives, which
+# lags the decision to send it by the connection set-up (a first request's TLS handshake, a token fetch). Measured
+# with a provider enforcing a sliding minute: without a margin the first request of a window arrived ~0.3 s after
+# its decision and the request that replaced it a minute later was refused with 429. Costs 1/61 of the rate.
+WINDOW_MARGIN_MS = 1_000
+
+_ACQUIRE = """
+local flight, sent, ceiling_key, waiting = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local run_id, lease_ms = ARGV[1], tonumber(ARGV[2])
+local max_concurrency, rpm, window_ms = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', flight, '-inf', now)
+local limit = max_concurrency
+local ceiling = tonumber(redis.call('GET', ceiling_key) or '0')
+if ceiling > 0 then
+  local backed_off = math.max(1, math.floor(ceiling))
+  if limit == 0 or backed_off < limit then limit = backed_off end
+end
+local holding = redis.call('ZSCORE', flight, run_id)
+if limit > 0 and not holding and redis.call('ZCARD', flight) >= limit then
+  return {0, -1, now}
+end
+if rpm > 0 then
+  redis.call('ZREMRANGEBYSCORE', sent, '-inf', now - window_ms)
+  if redis.call('ZCARD', sent) >= rpm then
+    local oldest = redis.call('ZRANGE', sent, 0, 0, 'WITHSCORES')
+    return {0, tonumber(oldest[2]) + window_ms - now, now}
+  end
+  redis.call('ZADD', sent, now, run_id .. ':' .. now .. ':' .. redis.call('INCR', sent .. ':seq'))
+  redis.call('PEXPIRE', sent, window_ms * 2)
+  redis.call('PEXPIRE', sent .. ':seq', window_ms * 2)
+end
+redis.call('ZADD', flight, now + lease_ms, run_id)
+redis.call('PEXPIRE', flight, lease_ms * 2)
+redis.call('ZREM', waiting, run_id)
+return {1, 0, now}
+"""
+
+_DEFER = """
+local waiting, run_id, until_ms, keep_ms = KEYS[1], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', waiting, '-inf', now - keep_ms)
+redis.call('ZADD', waiting, now + until_ms, run_id)
+redis.call('PEXPIRE', waiting, keep_ms * 2)
+return redis.call('ZCARD', waiting)
+"""
+
+_ANSWERED = """
+local ceiling_key, max_concurrency, rate_limited = KEYS[1], tonumber(ARGV[1]), ARGV[2] == '1'
+local flight, ttl = KEYS[2], tonumber(ARGV[3])
+local ceiling = tonumber(redis.call('GET', ceiling_key) or '0')
+if rate_limited then
+  if ceiling == 0 then ceiling = math.max(redis.call('ZCARD', flight), 1) end
+  ceiling = math.max(1, ceiling / 2)
+  redis.call('SET', ceiling_key, tostring(ceiling), 'EX', ttl)
+  return tostring(ceiling)
+end
+if ceiling == 0 then return '0' end
+ceiling = ceiling + 1 / ceiling
+if max_concurrency > 0 and ceiling >= max_concurrency then
+  redis.call('DEL', ceiling_key)
+  return '0'
+end
+redis.call('SET', ceiling_key, tostring(ceiling), 'KEEPTTL')
+return tostring(ceiling)
+"""
+
+
+@dataclass(frozen=True)
+class Decision:
+    """`granted`, or the seconds to wait before trying again."""
+
+    granted: bool
+    retry_in: float = 0.0
+
+
+def enabled() -> bool:
+    return bool(settings.REDIS_URL)
+
+
+@functools.cache
+def _client():
+    import redis
+
+    return redis.Redis.from_url(settings.REDIS_URL)
+
+
+@functools.cache
+def _scripts():
+    client = _client()
+    return client.register_script(_ACQUIRE), client.register_script(_DEFER), client.register_script(_ANSWERED)
+
+
+def key_prefix() -> str:
+    """`limits:<queue>:`: deployments sharing a Redis are told apart by their runs queue (RUNNERS_QUEUE)."""
+    from celery import current_app
+
+    return f"limits:{current_app.conf.task_default_queue}:"
+
+
+def _keys(integration_id: int) -> dict[str, str]:
+    prefix = f"{key_prefix()}{integration_id}"
+    return {name: f"{prefix}:{name}" for name in ("flight", "sent", "ceiling", "waiting")}
+
+
+def capacity_acquire(
+    *, integration_id: int, run_id: str, max_concurrency: int | None, requests_per_minute: int | None, deferrals: int
+) -> Decision:
+    """Take a place for this run (in flight, and one request in the window), or say how long to wait.
+
+    Always granted without Redis. A run refused for concurrency waits 0.25 s doubled at each deferral up to 5 s,
+    jittered; one refused for rate waits until the oldest request of the window leaves it, plus a spread of one
+    request interval per run already waiting (so the waiting runs do not all come back at the same instant).
+    """
+    if not enabled():
+        return Decision(granted=True)
+    keys = _keys(integration_id)
+    acquire, defer, _ = _scripts()
+    lease_ms = (int(settings.RUNNERS_MAX_RUN_SECONDS) + 60) * 1000
+    granted, wait_ms, _now = acquire(
+        keys=[keys["flight"], keys["sent"], keys["ceiling"], keys["waiting"]],
+        args=[run_id, lease_ms, max_concurrency or 0, requests_per_minute or 0, WINDOW_MS + WINDOW_MARGIN_MS],
+    )
+    if granted:
+        return Decision(granted=True)
+    if wait_ms < 0:  # no place in flight: it frees when some run ends, which nobody can predict
+        ceiling = min(5.0, 0.25 * 2 ** min(deferrals, 5))
+        retry_in = random.uniform(ceiling / 2, ceiling)  # noqa: S311 (jitter, not cryptography)
+    else:
+        waiting = _client().zcard(keys["waiting"])
+        spread = 60.0 / requests_per_minute * max(waiting - 1, 0)
+        retry_in = wait_ms / 1000 + random.uniform(0, spread)  # noqa: S311 (jitter, not cryptography)
+    # The message waits in the worker unacknowledged: it must come back well before the broker would redeliver it.
+    retry_in = min(retry_in, settings.RUNNERS_LOST_AFTER_SECONDS / 2)
+    defer(keys=[keys["waiting"]], args=[run_id, int(retry_in * 1000), WINDOW_MS * 5])
+    return Decision(granted=False, retry_in=retry_in)
+
+
+def capacity_release(*, integration_id: int, run_id: str) -> None:
+    """Give back the run's place in flight (the request it sent stays in the window)."""
+    if enabled():
+        _client().zrem(_keys(integration_id)["flight"], run_id)
+
+
+def answered(*, integration_id: int, max_concurrency: int | None, rate_limited: bool) -> float:
+    """Tell the integration's AIMD how an exchange ended: a 429 halves its concurrency (from what is in flight the
+    first time), any other answer adds 1/ceiling. Returns the ceiling in force (0: none)."""
+    if not enabled():
+        return 0.0
+    keys = _keys(integration_id)
+    ttl = int(settings.RUNNERS_BACKOFF_CEILING_SECONDS)
+    ceiling = _scripts()[2](keys=[keys["ceiling"], keys["flight"]], args=[max_concurrency or 0, int(rate_limited), ttl])
+    return float(ceiling)
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What an integration uses now: runs in flight, requests in the last 60 s, runs waiting for capacity, and the
+    concurrency a 429 set (None: none)."""
+
+    in_flight: int
+    sent_last_minute: int
+    waiting: int
+    ceiling: int | None
+
+
+def usage_of(integration_ids: list[int]) -> dict[int, Usage]:
+    """Usage per integration id ({} without Redis). One round trip."""
+    if not enabled() or not integration_ids:
+        return {}
+    import time
+
+    now_ms = int(time.time() * 1000)
+    client = _client()
+    with client.pipeline(transaction=False) as pipe:
+        for integration_id in integration_ids:
+            keys = _keys(integration_id)
+            pipe.zcount(keys["flight"], now_ms, "+inf")
+            pipe.zcount(keys["sent"], now_ms - WINDOW_MS, "+inf")
+            pipe.zcount(keys["waiting"], now_ms - 5_000, "+inf")
+            pipe.get(keys["ceiling"])
+        answers = pipe.execute()
+    usage = {}
+    for index, integration_id in enumerate(integration_ids):
+        flight, sent, waiting, ceiling = answers[index * 4 : index * 4 + 4]
+        usage[integration_id] = Usage(
+            in_flight=flight,
+            sent_last_minute=sent,
+            waiting=waiting,
+            ceiling=max(1, int(float(ceiling))) if ceiling else None,
+        )
+    return usage
