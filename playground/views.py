@@ -21,6 +21,8 @@ from playground.services import (
     remembered_alias,
     run_payload,
 )
+from runners.cancellation import can_cancel
+from runners.cancellation import run_cancel as runner_run_cancel
 from runners.models import TERMINAL_STATUSES
 from runners.selectors import run_get
 
@@ -99,6 +101,19 @@ def run_detail(request, run_id):
     if run is None:
         raise Http404("No such run.")
     return JsonResponse(run_payload(run))
+
+
+@login_required
+@require_POST
+def run_cancel(request, run_id):
+    """Stop: the run as it is now (runners.cancellation.run_cancel; a running one stops within a moment)."""
+    run = run_get(organization=membership_of(request).organization, run_id=run_id)
+    if run is None:
+        raise Http404("No such run.")
+    if not can_cancel(user=request.user, run=run):
+        message = "Only admins and the member who started the run may stop it."
+        return problem_response([problem(["run"], message, "permission_denied")], status=403)
+    return JsonResponse(run_payload(runner_run_cancel(run=run).run))
 
 
 @login_required

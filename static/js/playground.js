@@ -1,6 +1,6 @@
 // The Playground: messages with {{variables}}, one or more model columns with exactly the
 // parameters each model supports, runs started through a JSON view and polled until done (./playground/runs.js).
-import { fetchRun, messagePreview, pollRun, runDone } from "./playground/runs.js";
+import { fetchRun, messagePreview, pollRun, runDone, stopRun } from "./playground/runs.js";
 
 (function () {
   "use strict";
@@ -232,6 +232,7 @@ import { fetchRun, messagePreview, pollRun, runDone } from "./playground/runs.js
     column.querySelector("[data-params]").addEventListener("input", function () { updateParamCount(column); });
     column.querySelector("[data-params]").addEventListener("change", function () { updateParamCount(column); });
     column.querySelector("[data-run]").addEventListener("click", function () { run([column]); });
+    column.querySelector("[data-stop]").addEventListener("click", function () { stop(column); });
     column.querySelector("[data-remove-column]").addEventListener("click", function () {
       column.remove();
       if (allColumns().length < 2) { compareToggle.checked = false; }
@@ -421,6 +422,23 @@ import { fetchRun, messagePreview, pollRun, runDone } from "./playground/runs.js
     }
   }
 
+  async function stop(column) {
+    const runId = column._runId;
+    if (!runId) return;
+    const button = column.querySelector("[data-stop]");
+    button.disabled = true;
+    column.querySelector("[data-run-hint]").textContent = "Stopping…";
+    const stopped = await stopRun(runUrl + runId + "/cancel");
+    button.disabled = false;
+    if (column._runId !== runId) return;
+    if (stopped.run) {
+      renderResult(column, stopped.run);
+      updateHistory(stopped.run);
+    } else {
+      column.querySelector("[data-run-hint]").textContent = stopped.error;
+    }
+  }
+
   function poll(column, runId) {
     return pollRun(runUrl + runId, {
       isCurrent: function () { return column._runId === runId && column.isConnected; },
@@ -490,7 +508,9 @@ import { fetchRun, messagePreview, pollRun, runDone } from "./playground/runs.js
     request.hidden = !runData.request;
     if (runData.request) result.querySelector("[data-request-body]").textContent = JSON.stringify(runData.request, null, 2);
     const hint = column.querySelector("[data-run-hint]");
-    hint.textContent = runDone(runData) ? "" : (runData.status === "queued" ? "Waiting for a worker…" : "Running…");
+    const stopping = hint.textContent === "Stopping…" && !runDone(runData);
+    hint.textContent = runDone(runData) ? "" : (stopping ? "Stopping…" : (runData.status === "queued" ? "Waiting for a worker…" : "Running…"));
+    column.querySelector("[data-stop]").hidden = runDone(runData);
     column._run = runData;
     syncScore(column);
   }

@@ -207,3 +207,23 @@ def test_page_json_endpoints_answer_bad_bodies_in_the_apis_problem_shape(admin_c
         response = admin_client.post(url, "{not json", content_type="application/json")
         assert response.status_code == 400
         assert response.json() == {"detail": [{"loc": ["body"], "msg": "Not valid JSON.", "type": "json_invalid"}]}
+
+
+def test_stop_cancels_the_users_queued_run_and_refuses_others(admin_client, member_client, integration, other_admin):
+    run_id = start(member_client, columns=[{"model": "GPT 5.2"}]).json()["runs"][0]["id"]
+    theirs = Client()
+    theirs.force_login(other_admin)
+    assert theirs.post(f"/playground/runs/{run_id}/cancel").status_code == 404
+    assert member_client.get(f"/playground/runs/{run_id}/cancel").status_code == 405
+
+    admins_run = start(admin_client, columns=[{"model": "GPT 5.2"}]).json()["runs"][0]["id"]
+    refused = member_client.post(f"/playground/runs/{admins_run}/cancel")
+    assert refused.status_code == 403
+    assert refused.json()["detail"][0]["type"] == "permission_denied"
+    assert Run.objects.get(pk=admins_run).status == RunStatus.QUEUED
+
+    body = member_client.post(f"/playground/runs/{run_id}/cancel").json()
+    assert body["status"] == "failed"
+    assert body["error"] == {"type": "cancelled", "message": "Stopped before it started."}
+    assert "template" in body  # what the page renders, as its other reads
+    assert admin_client.post(f"/playground/runs/{admins_run}/cancel").json()["error"]["type"] == "cancelled"

@@ -34,6 +34,22 @@ export async function fetchRun(url) {
 }
 
 /**
+ * Asks to stop the run (POST `url`, the run's cancel view): a queued run fails as cancelled at once, a running one
+ * within a moment (poll it to see it end).
+ * @returns {Promise<{run: object|null, error: string|null}>} the run as it is now, or why it could not be stopped.
+ */
+export async function stopRun(url, { post = fetchJSON } = {}) {
+  try {
+    const response = await post(url, { method: "POST" });
+    if (response.ok && response.data) return { run: response.data, error: null };
+    const detail = response.data && Array.isArray(response.data.detail) ? response.data.detail[0] : null;
+    return { run: null, error: detail && detail.msg ? detail.msg : `Could not stop the run (HTTP ${response.status}).` };
+  } catch (error) {
+    return { run: null, error: `Could not reach the server: ${error.message}` };
+  }
+}
+
+/**
  * Reads the run at `url` every `interval` ms and hands each read to `onUpdate(run)` until the run is done or
  * `isCurrent()` turns false (the column now shows another run, or left the page). A failed read is retried.
  * @returns {Promise<object|null>} the finished run, or null when abandoned.

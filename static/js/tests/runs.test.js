@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { messagePreview, pollRun, runDone } from "../playground/runs.js";
+import { messagePreview, pollRun, runDone, stopRun } from "../playground/runs.js";
 
 test("a run is done once it succeeded or failed", () => {
   assert.deepEqual(["queued", "running", "succeeded", "failed"].map((status) => runDone({ status })), [false, false, true, true]);
@@ -40,4 +40,21 @@ test("polling stops without reading once the column shows another run", async (t
   const finished = await pollRun("/run", { onUpdate: () => { current = false; }, isCurrent: () => current, wait: async () => {} });
   assert.equal(finished, null);
   assert.equal(fetched.mock.callCount(), 1);
+});
+
+test("stopping gives the run as it is now, or why it could not be stopped", async () => {
+  const calls = [];
+  const post = async (url, init) => {
+    calls.push([url, init.method]);
+    return { ok: true, status: 200, data: { status: "failed", error: { type: "cancelled" } } };
+  };
+  assert.deepEqual(await stopRun("/runs/1/cancel", { post }), { run: { status: "failed", error: { type: "cancelled" } }, error: null });
+  assert.deepEqual(calls, [["/runs/1/cancel", "POST"]]);
+
+  const refused = async () => ({ ok: false, status: 403, data: { detail: [{ loc: ["run"], msg: "Only admins may.", type: "permission_denied" }] } });
+  assert.deepEqual(await stopRun("/x", { post: refused }), { run: null, error: "Only admins may." });
+  const gone = async () => ({ ok: false, status: 404, data: null });
+  assert.deepEqual(await stopRun("/x", { post: gone }), { run: null, error: "Could not stop the run (HTTP 404)." });
+  const offline = async () => { throw new TypeError("Failed to fetch"); };
+  assert.deepEqual(await stopRun("/x", { post: offline }), { run: null, error: "Could not reach the server: Failed to fetch" });
 });
