@@ -3,7 +3,8 @@
 from evaluations.judging import RESERVED_VARIABLES, prompt_variables
 from evaluations.selectors import metric_list
 from prompts.selectors import prompt_list
-from runners.models import Job, Run
+from runners.live_output import live_output_get
+from runners.models import Job, Run, RunStatus
 from runners.selectors import run_list, runs_with_output_preview
 
 HISTORY_LENGTH = 25
@@ -20,6 +21,18 @@ def playground_job_runs(*, organization, job_id) -> list[Run] | None:
     if not Job.objects.filter(organization=organization, pk=job_id).exists():
         return None
     return list(run_list(organization=organization, job_id=job_id).order_by("created_at"))
+
+
+def playground_run_live(*, organization, run_id) -> dict | None:
+    """What a running run's column shows between full reads, cheaply: {"id", "status", "output"}, where `output` is
+    the partial text a streaming run's worker published (runners.live_output), else None. None if the organisation
+    has no such run. One indexed read of two columns and one cache read: the page asks ~10 times a second."""
+    row = Run.objects.filter(organization=organization, pk=run_id).values_list("status", "stream").first()
+    if row is None:
+        return None
+    status, stream = row
+    output = live_output_get(run_id=run_id) if stream and status == RunStatus.RUNNING else None
+    return {"id": str(run_id), "status": status, "output": output}
 
 
 def playground_metrics(*, organization) -> list[dict]:

@@ -12,7 +12,13 @@ from core.problems import Invalid, problem, problem_response, problems_from_erro
 from integrations.selectors import default_alias, model_groups
 from integrations.views import membership_of
 from playground.drafts import playground_draft_get, playground_draft_save
-from playground.selectors import playground_history, playground_job_runs, playground_metrics, playground_prompts
+from playground.selectors import (
+    playground_history,
+    playground_job_runs,
+    playground_metrics,
+    playground_prompts,
+    playground_run_live,
+)
 from playground.services import (
     MAX_COLUMNS,
     history_payloads,
@@ -101,6 +107,16 @@ def run_detail(request, run_id):
     if run is None:
         raise Http404("No such run.")
     return JsonResponse(run_payload(run))
+
+
+@login_required
+@require_GET
+def run_live(request, run_id):
+    """A running run's status and partial output, polled by the page every 100 ms (playground_run_live)."""
+    live = playground_run_live(organization=membership_of(request).organization, run_id=run_id)
+    if live is None:
+        raise Http404("No such run.")
+    return JsonResponse(live)
 
 
 @login_required

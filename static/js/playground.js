@@ -1,6 +1,6 @@
 // The Playground: messages with {{variables}}, one or more model columns with exactly the
 // parameters each model supports, runs started through a JSON view and polled until done (./playground/runs.js).
-import { fetchRun, messagePreview, pollRun, runDone, stopRun } from "./playground/runs.js";
+import { fetchRun, followRun, messagePreview, runDone, stopRun } from "./playground/runs.js";
 
 (function () {
   "use strict";
@@ -440,10 +440,18 @@ import { fetchRun, messagePreview, pollRun, runDone, stopRun } from "./playgroun
   }
 
   function poll(column, runId) {
-    return pollRun(runUrl + runId, {
+    return followRun(runUrl + runId, runUrl + runId + "/live", {
       isCurrent: function () { return column._runId === runId && column.isConnected; },
       onUpdate: function (runData) { renderResult(column, runData); updateHistory(runData); },
+      onLive: function (text) { renderLiveOutput(column, text); },
     });
+  }
+
+  /** A running run's partial text, between full reads. */
+  function renderLiveOutput(column, text) {
+    const output = column.querySelector("[data-output]");
+    output.textContent = text;
+    output.classList.toggle("is-streaming", Boolean(text));
   }
 
   const STATUS_TEXT = { queued: "queued", running: "running", succeeded: "ok", failed: "failed" };

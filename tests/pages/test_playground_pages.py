@@ -227,3 +227,31 @@ def test_stop_cancels_the_users_queued_run_and_refuses_others(admin_client, memb
     assert body["error"] == {"type": "cancelled", "message": "Stopped before it started."}
     assert "template" in body  # what the page renders, as its other reads
     assert admin_client.post(f"/playground/runs/{admins_run}/cancel").json()["error"]["type"] == "cancelled"
+
+
+def test_the_live_read_gives_a_running_streams_partial_text_within_the_organisation_only(
+    admin_client, integration, other_admin
+):
+    from runners.live_output import live_output_publish
+
+    run_id = start(admin_client, columns=[{"model": "GPT 5.2"}], stream=True).json()["runs"][0]["id"]
+    assert admin_client.get(f"/playground/runs/{run_id}/live").json() == {
+        "id": run_id,
+        "status": "queued",
+        "output": None,
+    }
+    Run.objects.filter(pk=run_id).update(status=RunStatus.RUNNING)
+    live_output_publish(run_id=run_id, text="Once upon")
+    assert admin_client.get(f"/playground/runs/{run_id}/live").json()["output"] == "Once upon"
+
+    theirs = Client()
+    theirs.force_login(other_admin)
+    assert theirs.get(f"/playground/runs/{run_id}/live").status_code == 404
+    assert admin_client.get("/playground/runs/00000000-0000-0000-0000-000000000000/live").status_code == 404
+    # A finished run's text is the full read's: the live read says only that it ended.
+    Run.objects.filter(pk=run_id).update(status=RunStatus.SUCCEEDED, output="Once upon a time")
+    assert admin_client.get(f"/playground/runs/{run_id}/live").json() == {
+        "id": run_id,
+        "status": "succeeded",
+        "output": None,
+    }

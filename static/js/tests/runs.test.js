@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { messagePreview, pollRun, runDone, stopRun } from "../playground/runs.js";
+import { followRun, messagePreview, runDone, stopRun } from "../playground/runs.js";
 
 test("a run is done once it succeeded or failed", () => {
   assert.deepEqual(["queued", "running", "succeeded", "failed"].map((status) => runDone({ status })), [false, false, true, true]);
@@ -22,24 +22,59 @@ test("the preview is the last user message, collapsed and cut", () => {
   assert.equal(messagePreview(undefined), "");
 });
 
-test("polling hands every read over and stops when the run is done", async (t) => {
-  const answers = [{ status: "queued" }, null, { status: "running", output: "Hel" }, { status: "succeeded", output: "Hello" }];
-  t.mock.method(globalThis, "fetch", async () => {
-    const run = answers.shift();
-    return run ? new Response(JSON.stringify(run), { status: 200 }) : new Response("", { status: 502 });
+function fakeFetch(t, routes) {
+  const asked = [];
+  t.mock.method(globalThis, "fetch", async (url) => {
+    asked.push(url);
+    const answer = routes[url].shift();
+    return answer ? new Response(JSON.stringify(answer), { status: 200 }) : new Response("", { status: 502 });
   });
-  const seen = [];
-  const finished = await pollRun("/run", { onUpdate: (run) => seen.push(run.status), wait: async () => {} });
-  assert.deepEqual(seen, ["queued", "running", "succeeded"]);
+  return asked;
+}
+
+test("following reads the run, then its live text until the status changes, then the run again", async (t) => {
+  const asked = fakeFetch(t, {
+    "/run": [{ status: "running", output: null }, { status: "succeeded", output: "Hello" }],
+    "/live": [
+      { status: "running", output: null },
+      { status: "running", output: "Hel" },
+      null, // a failed read is skipped
+      { status: "running", output: "Hel" }, // unchanged: nothing to draw
+      { status: "running", output: "Hell" },
+      { status: "succeeded", output: null },
+    ],
+  });
+  const updates = [];
+  const texts = [];
+  const finished = await followRun("/run", "/live", {
+    onUpdate: (run) => updates.push(run.status),
+    onLive: (text) => texts.push(text),
+    wait: async () => {},
+  });
+  assert.deepEqual(updates, ["running", "succeeded"]);
+  assert.deepEqual(texts, ["Hel", "Hell"]);
   assert.equal(finished.output, "Hello");
+  assert.deepEqual(asked, ["/run", "/live", "/live", "/live", "/live", "/live", "/live", "/run"]);
 });
 
-test("polling stops without reading once the column shows another run", async (t) => {
-  const fetched = t.mock.method(globalThis, "fetch", async () => new Response(JSON.stringify({ status: "running" })));
+test("following a finished run reads it once", async (t) => {
+  const asked = fakeFetch(t, { "/run": [{ status: "failed", output: "partial" }], "/live": [] });
+  const finished = await followRun("/run", "/live", { onUpdate: () => {}, onLive: () => assert.fail(), wait: async () => {} });
+  assert.equal(finished.status, "failed");
+  assert.deepEqual(asked, ["/run"]);
+});
+
+test("following stops without reading once the column shows another run", async (t) => {
+  const asked = fakeFetch(t, { "/run": [{ status: "queued" }], "/live": [{ status: "running", output: "x" }] });
   let current = true;
-  const finished = await pollRun("/run", { onUpdate: () => { current = false; }, isCurrent: () => current, wait: async () => {} });
+  const finished = await followRun("/run", "/live", {
+    onUpdate: () => { current = false; },
+    onLive: () => assert.fail(),
+    isCurrent: () => current,
+    wait: async () => {},
+  });
   assert.equal(finished, null);
-  assert.equal(fetched.mock.callCount(), 1);
+  assert.deepEqual(asked, ["/run"]);
 });
 
 test("stopping gives the run as it is now, or why it could not be stopped", async () => {
