@@ -1,5 +1,6 @@
 // The Playground: messages with {{variables}}, one or more model columns with exactly the
 // parameters each model supports, runs started through a JSON view and polled until done (./playground/runs.js).
+import { answerTurns, toolNameFor, wireMessage } from "./playground/conversation.js";
 import { fetchRun, followRun, messagePreview, runDone, stopRun } from "./playground/runs.js";
 
 (function () {
@@ -42,24 +43,40 @@ import { fetchRun, followRun, messagePreview, runDone, stopRun } from "./playgro
 
   function roleName(role) { return (ROLES.find(function (r) { return r[0] === role; }) || [role, role])[1]; }
 
-  function addMessage(role, content, focus) {
+  /**
+   * A message editor. `extra.tool_calls` (an assistant turn's calls) are shown under its text, read-only;
+   * `extra.tool_call_id` makes it the result of that call (a `tool` message), its role fixed.
+   */
+  function addMessage(role, content, focus, extra) {
     const id = "message-" + (++messageSeq);
-    const select = el("select", { "aria-label": "Role", "data-role-select": true },
-      ROLES.map(function (r) { return el("option", { value: r[0], text: r[1], selected: r[0] === role }); }));
-    const textarea = el("textarea", { id: id, rows: role === "system" ? 2 : 4, "aria-label": roleName(role) + " message",
-      placeholder: role === "system" ? "You are a helpful assistant." : "Write a message. Use {{name}} for a variable." });
+    const toolCalls = extra && Array.isArray(extra.tool_calls) && extra.tool_calls.length ? extra.tool_calls : null;
+    const isTool = role === "tool";
+    const toolName = isTool ? toolNameFor(collectMessages(), extra && extra.tool_call_id) : "";
+    const head = isTool
+      ? el("span", { className: "message-tool" }, [el("span", { className: "label", text: "Tool result" }),
+        el("code", { text: toolName || "?" }), el("span", { className: "muted small", text: extra && extra.tool_call_id })])
+      : el("select", { "aria-label": "Role", "data-role-select": true },
+        ROLES.map(function (r) { return el("option", { value: r[0], text: r[1], selected: r[0] === role }); }));
+    const label = isTool ? "Tool result for " + (toolName || "the call") : roleName(role) + " message";
+    const textarea = el("textarea", { id: id, rows: role === "system" || isTool ? 2 : 4, "aria-label": label,
+      placeholder: messagePlaceholder(role, Boolean(toolCalls)) });
     textarea.value = content || "";
     const remove = el("button", { type: "button", className: "btn-icon", "data-remove-message": true },
       [el("span", { "aria-hidden": "true", text: "×" }), el("span", { className: "visually-hidden", text: "Remove message" })]);
     const item = el("li", { className: "message", "data-role": role }, [
-      el("div", { className: "message-head" }, [select, remove]),
+      el("div", { className: "message-head" }, [head, remove]),
       textarea,
+      toolCalls ? toolCallList(toolCalls) : null,
       el("p", { className: "field-errors", "data-error": "message" }),
     ]);
-    select.addEventListener("change", function () {
-      item.setAttribute("data-role", select.value);
-      textarea.setAttribute("aria-label", roleName(select.value) + " message");
-    });
+    if (toolCalls) item.setAttribute("data-tool-calls", JSON.stringify(toolCalls));
+    if (isTool) item.setAttribute("data-tool-call-id", (extra && extra.tool_call_id) || "");
+    if (!isTool) {
+      head.addEventListener("change", function () {
+        item.setAttribute("data-role", head.value);
+        textarea.setAttribute("aria-label", roleName(head.value) + " message");
+      });
+    }
     remove.addEventListener("click", function () {
       item.remove();
       updateRemoveButtons();
@@ -78,6 +95,41 @@ import { fetchRun, followRun, messagePreview, runDone, stopRun } from "./playgro
     return item;
   }
 
+  function messagePlaceholder(role, callsTools) {
+    if (role === "system") return "You are a helpful assistant.";
+    if (role === "tool") return "What the tool returned, e.g. {\"temperature\": 21}";
+    if (callsTools) return "No text: the model only called tools.";
+    return "Write a message. Use {{name}} for a variable.";
+  }
+
+  /** An assistant turn's tool calls in the messages: name and arguments, as the answer showed them. */
+  function toolCallList(calls) {
+    return el("div", { className: "tool-calls" }, calls.map(function (call) {
+      const fn = call.function || {};
+      return el("div", { className: "tool-call", "data-message-tool-call": call.id }, [
+        el("div", { className: "tool-call-head" }, [
+          el("span", { className: "label", text: "Calls" }),
+          el("code", { text: fn.name || "" }),
+          el("span", { className: "muted small", text: call.id || "" }),
+        ]),
+        el("pre", { className: "code-block", text: formatArguments(fn.arguments || "") }),
+      ]);
+    }));
+  }
+
+  /** Continue the conversation with a column's answer: its turns added to the messages, then the next to write. */
+  function continueWith(column) {
+    const turns = answerTurns(column._run);
+    if (!turns.length) return;
+    turns.forEach(function (turn) { addMessage(turn.role, turn.content, false, turn); });
+    const firstTool = messageItems().find(function (item) {
+      return item.getAttribute("data-role") === "tool" && !item.querySelector("textarea").value;
+    });
+    if (firstTool) firstTool.querySelector("textarea").focus();
+    else addMessage("user", "", true);
+    updateVariables();
+  }
+
   function updateRemoveButtons() {
     const items = messagesEl.querySelectorAll(".message");
     items.forEach(function (item) { item.querySelector("[data-remove-message]").hidden = items.length <= 1; });
@@ -88,7 +140,13 @@ import { fetchRun, followRun, messagePreview, runDone, stopRun } from "./playgro
   function collectMessages() {
     return messageItems()
       .map(function (item) {
-        return { role: item.querySelector("[data-role-select]").value, content: item.querySelector("textarea").value };
+        const calls = item.getAttribute("data-tool-calls");
+        return wireMessage({
+          role: item.getAttribute("data-role"),
+          content: item.querySelector("textarea").value,
+          toolCalls: calls ? JSON.parse(calls) : null,
+          toolCallId: item.getAttribute("data-tool-call-id"),
+        });
       })
       .filter(function (message) { return message.role !== "system" || message.content.trim(); });
   }
@@ -96,7 +154,10 @@ import { fetchRun, followRun, messagePreview, runDone, stopRun } from "./playgro
   function setMessages(messages) {
     messagesEl.replaceChildren();
     if (!messages.some(function (m) { return m.role === "system"; })) addMessage("system", "");
-    messages.forEach(function (m) { addMessage(m.role, typeof m.content === "string" ? m.content : JSON.stringify(m.content)); });
+    messages.forEach(function (m) {
+      const content = m.content === null || m.content === undefined ? "" : m.content;
+      addMessage(m.role, typeof content === "string" ? content : JSON.stringify(content), false, m);
+    });
     updateVariables();
   }
 
@@ -233,6 +294,7 @@ import { fetchRun, followRun, messagePreview, runDone, stopRun } from "./playgro
     column.querySelector("[data-params]").addEventListener("change", function () { updateParamCount(column); });
     column.querySelector("[data-run]").addEventListener("click", function () { run([column]); });
     column.querySelector("[data-stop]").addEventListener("click", function () { stop(column); });
+    column.querySelector("[data-continue]").addEventListener("click", function () { continueWith(column); });
     column.querySelector("[data-remove-column]").addEventListener("click", function () {
       column.remove();
       if (allColumns().length < 2) { compareToggle.checked = false; }
@@ -278,7 +340,7 @@ import { fetchRun, followRun, messagePreview, runDone, stopRun } from "./playgro
   runAllButton.addEventListener("click", function () { run(allColumns()); });
   document.getElementById("add-message").addEventListener("click", function () {
     const items = messageItems();
-    const last = items.length ? items[items.length - 1].querySelector("[data-role-select]").value : "system";
+    const last = items.length ? items[items.length - 1].getAttribute("data-role") : "system";
     addMessage(last === "user" ? "assistant" : "user", "", true);
   });
   form.addEventListener("submit", function (event) { event.preventDefault(); run(allColumns()); });
@@ -361,7 +423,7 @@ import { fetchRun, followRun, messagePreview, runDone, stopRun } from "./playgro
       }
       if (loc[0] === "messages" && typeof loc[1] === "number") {
         const item = messageItems().filter(function (i) {
-          return i.querySelector("[data-role-select]").value !== "system" || i.querySelector("textarea").value.trim();
+          return i.getAttribute("data-role") !== "system" || i.querySelector("textarea").value.trim();
         })[loc[1]];
         if (item) { showError(item.querySelector("[data-error]"), error.message, item.querySelector("textarea")); return; }
       }
@@ -519,6 +581,7 @@ import { fetchRun, followRun, messagePreview, runDone, stopRun } from "./playgro
     const stopping = hint.textContent === "Stopping…" && !runDone(runData);
     hint.textContent = runDone(runData) ? "" : (stopping ? "Stopping…" : (runData.status === "queued" ? "Waiting for a worker…" : "Running…"));
     column.querySelector("[data-stop]").hidden = runDone(runData);
+    result.querySelector("[data-continue]").hidden = runData.status !== "succeeded" || !answerTurns(runData).length;
     column._run = runData;
     syncScore(column);
   }
