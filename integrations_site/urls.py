@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
@@ -8,6 +9,8 @@ from runners import urls as runners_urls
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/playground", permanent=False)),
+    # Browsers ask for /favicon.ico on pages without <link rel="icon"> (the admin, the API's JSON).
+    path("favicon.ico", RedirectView.as_view(url=static("img/favicon.svg"), permanent=True)),
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

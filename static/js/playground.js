@@ -211,6 +211,7 @@ import { fetchRun, followRun, messagePreview, runDone, stopRun } from "./playgro
     const field = el("div", { className: "field param", "data-param": spec.name, "data-kind": spec.kind });
     field.appendChild(el("label", { for: id, text: spec.label }));
     let input;
+    let showUnset = null;
     const common = { id: id, "aria-describedby": helpId, "data-input": true };
     if (spec.kind === "number" || spec.kind === "integer") {
       input = el("input", Object.assign({ type: "number", min: spec.min, max: spec.max,
@@ -219,9 +220,15 @@ import { fetchRun, followRun, messagePreview, runDone, stopRun } from "./playgro
       if (spec.kind === "number") {
         const slider = el("input", { type: "range", min: spec.min, max: spec.max, step: spec.step,
           "aria-label": spec.label + " slider", tabindex: -1 });
-        slider.value = value !== undefined ? value : (spec.min < 0 ? 0 : spec.max / 2);
-        slider.addEventListener("input", function () { input.value = slider.value; });
-        input.addEventListener("input", function () { if (input.value !== "") slider.value = input.value; });
+        slider.value = value !== undefined && value !== null ? value : (spec.min < 0 ? 0 : spec.max / 2);
+        // An empty field sends nothing: the slider then shows no value (no thumb) rather than a made-up one.
+        showUnset = function () {
+          const unset = input.value === "";
+          slider.classList.toggle("is-unset", unset);
+          if (unset) slider.setAttribute("aria-valuetext", "default (not sent)"); else slider.removeAttribute("aria-valuetext");
+        };
+        slider.addEventListener("input", function () { input.value = slider.value; showUnset(); });
+        input.addEventListener("input", function () { if (input.value !== "") slider.value = input.value; showUnset(); });
         field.appendChild(el("div", { className: "param-row" }, [slider, input]));
       } else {
         field.appendChild(input);
@@ -241,6 +248,7 @@ import { fetchRun, followRun, messagePreview, runDone, stopRun } from "./playgro
       else if (spec.kind === "json") input.value = typeof value === "string" ? value : JSON.stringify(value, null, 2);
       else input.value = String(value);
     }
+    if (showUnset) showUnset();
     field.appendChild(el("p", { className: "help", id: helpId, text: spec.help }));
     field.appendChild(el("p", { className: "field-errors", "data-error": "param:" + spec.name }));
     return field;
