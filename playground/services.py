@@ -7,6 +7,7 @@ from django.db import transaction
 
 from core.problems import Invalid, Problem
 from integrations.selectors import model_get
+from playground.answer_schema import answer_schema_check
 from prompts.selectors import prompt_version_get_by_id, prompt_version_summaries
 from prompts.services import prompt_version_use
 from prompts.templating import message_variables, messages_render
@@ -38,9 +39,9 @@ HELP = {
     "logprobs": "Return the log probability of each token.",
     "top_logprobs": "How many alternatives per token, with log probabilities.",
     "n": "How many answers to generate.",
-    "tools": 'A JSON list of tools, e.g. [{"type": "function", "function": {...}}].',
+    "tools": "Functions the model may call: each a name, what it does and its parameters as a JSON schema.",
     "tool_choice": '"none", "auto", "required", or a JSON object naming a function.',
-    "response_format": 'A JSON object, e.g. {"type": "json_object"}.',
+    "response_format": "Text, any JSON object, or JSON matching a schema (the answer is checked against it).",
     "reasoning_effort": "How much the model thinks before answering.",
     "verbosity": "How long and detailed the answer is.",
     "seed": "Same seed and parameters: the provider tries to give the same answer (best effort).",
@@ -193,10 +194,13 @@ def history_payloads(runs: list[Run]) -> list[dict[str, Any]]:
 def run_payload(run: Run, *, preview: bool = False, versions: dict | None = None) -> dict[str, Any]:
     """A run for the Playground's script: runners.presenters.run_representation (the API's fields; `preview` as
     there) and what the history reopens it with: `template` (the messages before {{variables}} were filled in),
-    `variables` and `prompt_version_summary` (the prompt version's id, prompt, name and number, or None)."""
+    `variables` and `prompt_version_summary` (the prompt version's id, prompt, name and number, or None), and
+    `schema_check`: the answer checked against its `response_format` (playground.answer_schema; None in a preview or
+    when it asked for none)."""
     return {
         **run_representation(run, preview=preview),
         "template": run.job.template if run.job_id else None,
         "variables": run.job.variables if run.job_id else None,
         "prompt_version_summary": _version_summary(run, versions),
+        "schema_check": None if preview else answer_schema_check(run),
     }

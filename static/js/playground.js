@@ -1,6 +1,8 @@
 // The Playground: messages with {{variables}}, one or more model columns with exactly the
 // parameters each model supports, runs started through a JSON view and polled until done (./playground/runs.js).
 import { answerTurns, toolNameFor, wireMessage } from "./playground/conversation.js";
+import { el } from "./playground/dom.js";
+import { responseFormatEditor, toolsEditor } from "./playground/editors.js";
 import { fetchRun, followRun, messagePreview, runDone, stopRun } from "./playground/runs.js";
 
 (function () {
@@ -26,18 +28,6 @@ import { fetchRun, followRun, messagePreview, runDone, stopRun } from "./playgro
   });
   let columnSeq = 0;
   let messageSeq = 0;
-
-  function el(tag, attrs, children) {
-    const node = document.createElement(tag);
-    Object.entries(attrs || {}).forEach(function ([key, value]) {
-      if (value === null || value === undefined || value === false) return;
-      if (key === "text") node.textContent = value;
-      else if (key === "className") node.className = value;
-      else node.setAttribute(key, value === true ? "" : value);
-    });
-    (children || []).forEach(function (child) { if (child) node.appendChild(child); });
-    return node;
-  }
 
   // ---- Messages and variables -------------------------------------------------------------
 
@@ -249,6 +239,8 @@ import { fetchRun, followRun, messagePreview, runDone, stopRun } from "./playgro
       else input.value = String(value);
     }
     if (showUnset) showUnset();
+    if (spec.name === "tools") field.appendChild(toolsEditor(input));
+    else if (spec.name === "response_format") field.appendChild(responseFormatEditor(input));
     field.appendChild(el("p", { className: "help", id: helpId, text: spec.help }));
     field.appendChild(el("p", { className: "field-errors", "data-error": "param:" + spec.name }));
     return field;
@@ -362,7 +354,15 @@ import { fetchRun, followRun, messagePreview, runDone, stopRun } from "./playgro
     column.querySelectorAll("[data-param]").forEach(function (field) {
       const name = field.getAttribute("data-param");
       const kind = field.getAttribute("data-kind");
-      const raw = field.querySelector("[data-input]").value.trim();
+      const input = field.querySelector("[data-input]");
+      if (input.dataset.invalid) {
+        ok = false;
+        showError(field.querySelector("[data-error]"), input.dataset.invalid, null);
+        const details = field.closest("details");
+        if (details) details.open = true;
+        return;
+      }
+      const raw = input.value.trim();
       if (!raw) return;
       try {
         if (kind === "number" || kind === "integer") {
@@ -551,6 +551,19 @@ import { fetchRun, followRun, messagePreview, runDone, stopRun } from "./playgro
     }));
   }
 
+  /** The answer checked against the run's response format (the server's schema_check), or nothing. */
+  function renderSchemaCheck(box, check) {
+    box.hidden = !check;
+    box.classList.toggle("is-valid", Boolean(check && check.valid));
+    if (!check) { box.replaceChildren(); return; }
+    const what = check.format === "json_schema" ? "the schema" : "a JSON object";
+    const verdict = el("strong", { text: check.valid ? "✓ Matches " + what + "." : "✗ Does not match " + what + ":" });
+    const errors = el("ul", {}, check.errors.map(function (error) {
+      return el("li", {}, [el("code", { text: error.path }), document.createTextNode(" " + error.message)]);
+    }));
+    box.replaceChildren.apply(box, check.errors.length ? [verdict, errors] : [verdict]);
+  }
+
   function renderResult(column, runData) {
     const result = column.querySelector("[data-result]");
     result.hidden = false;
@@ -571,6 +584,7 @@ import { fetchRun, followRun, messagePreview, runDone, stopRun } from "./playgro
     const toolCalls = runData.tool_calls || [];
     if (runData.status === "succeeded" && !text && !toolCalls.length) output.textContent = "(empty answer)";
     renderToolCalls(result.querySelector("[data-tool-calls]"), toolCalls);
+    renderSchemaCheck(result.querySelector("[data-schema-check]"), runData.schema_check);
     const reasoning = result.querySelector("[data-reasoning]");
     reasoning.hidden = !runData.reasoning;
     result.querySelector("[data-reasoning-text]").textContent = runData.reasoning || "";

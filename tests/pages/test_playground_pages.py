@@ -158,7 +158,7 @@ def test_runs_and_jobs_are_readable_as_json_within_the_organisation_only(
     body = member_client.get(f"/playground/runs/{run_id}").json()
     api = member_client.get(f"/api/v2/runs/{run_id}").json()
     assert {key: body[key] for key in api} == api  # the API's representation, and what reopens it
-    assert set(body) - set(api) == {"template", "variables", "prompt_version_summary"}
+    assert set(body) - set(api) == {"template", "variables", "prompt_version_summary", "schema_check"}
     assert body["output"] == "Hi!" and body["status"] == "succeeded" and body["latency_ms"] == 120.0
     assert body["messages"] == [{"role": "user", "content": "Hello"}]
     job_id = body["job"]
