@@ -3,7 +3,7 @@
 import { answerTurns, toolNameFor, wireMessage } from "./playground/conversation.js";
 import { el } from "./playground/dom.js";
 import { responseFormatEditor, toolsEditor } from "./playground/editors.js";
-import { fetchRun, followRun, messagePreview, runDone, stopRun } from "./playground/runs.js";
+import { fetchRun, followRun, messagePreview, runDone, stopRun, tokensPerSecond } from "./playground/runs.js";
 
 (function () {
   "use strict";
@@ -577,6 +577,8 @@ import { fetchRun, followRun, messagePreview, runDone, stopRun } from "./playgro
     const usage = runData.usage;
     result.querySelector("[data-tokens]").textContent = usage
       ? "Tokens " + (usage.prompt_tokens || 0) + " in · " + (usage.completion_tokens || 0) + " out" : "";
+    const rate = tokensPerSecond(runData);
+    result.querySelector("[data-rate]").textContent = rate === null ? "" : rate.toFixed(1) + " tokens/s";
     const output = result.querySelector("[data-output]");
     const text = runData.output || "";
     output.textContent = text;

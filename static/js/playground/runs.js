@@ -12,6 +12,17 @@ export function runDone(run) {
   return Boolean(run) && TERMINAL.has(run.status);
 }
 
+/**
+ * Output tokens per second of a finished run: its completion tokens over its latency (which includes the wait for
+ * the first token), or null without both.
+ */
+export function tokensPerSecond(run) {
+  const tokens = run && run.usage ? run.usage.completion_tokens : null;
+  const seconds = run && run.latency_ms ? run.latency_ms / 1000 : null;
+  if (!runDone(run) || !tokens || !seconds) return null;
+  return tokens / seconds;
+}
+
 /** The last user message of `messages`, its whitespace collapsed and cut to `length` characters with "…". */
 export function messagePreview(messages, length = 90) {
   const list = Array.isArray(messages) ? messages : [];

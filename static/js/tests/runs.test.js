@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { followRun, messagePreview, runDone, stopRun } from "../playground/runs.js";
+import { followRun, messagePreview, runDone, stopRun, tokensPerSecond } from "../playground/runs.js";
 
 test("a run is done once it succeeded or failed", () => {
   assert.deepEqual(["queued", "running", "succeeded", "failed"].map((status) => runDone({ status })), [false, false, true, true]);
@@ -92,4 +92,11 @@ test("stopping gives the run as it is now, or why it could not be stopped", asyn
   assert.deepEqual(await stopRun("/x", { post: gone }), { run: null, error: "Could not stop the run (HTTP 404)." });
   const offline = async () => { throw new TypeError("Failed to fetch"); };
   assert.deepEqual(await stopRun("/x", { post: offline }), { run: null, error: "Could not reach the server: Failed to fetch" });
+});
+
+test("tokens per second are the completion tokens over the latency, for a finished run only", () => {
+  assert.equal(tokensPerSecond({ status: "succeeded", usage: { completion_tokens: 50 }, latency_ms: 2000 }), 25);
+  assert.equal(tokensPerSecond({ status: "running", usage: { completion_tokens: 50 }, latency_ms: 2000 }), null);
+  assert.equal(tokensPerSecond({ status: "succeeded", usage: null, latency_ms: 2000 }), null);
+  assert.equal(tokensPerSecond({ status: "failed", usage: { completion_tokens: 3 }, latency_ms: null }), null);
 });

@@ -1,0 +1,39 @@
+"""Compare mode in Chromium with a real worker: answers sit in one row across columns however far each column's
+parameters are unfolded, each with its latency, tokens and tokens per second."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from organizations.models import Role
+from tests.browser.conftest import log_in, screenshot
+from tests.factories import UserFactory, api_key_document, make_integration
+
+pytestmark = [pytest.mark.browser, pytest.mark.worker]
+
+
+def test_answers_are_aligned_in_one_row_with_their_figures(page, live_server, celery_worker, openai_server, org):
+    admin = UserFactory(username="ada", organization=org, role=Role.ADMIN)
+    make_integration(
+        organization=org, user=admin, name="portkey", document=api_key_document(endpoint=openai_server.url)
+    )
+    log_in(page, "ada")
+    page.goto("/playground")
+    page.get_by_label("Compare side by side").check()
+    columns = page.locator("[data-column]")
+    expect(columns).to_have_count(2)
+    columns.nth(0).locator("[data-params-details] > summary").click()  # the first column's parameters unfolded
+    page.get_by_label("User message").fill("Hello there")
+    page.get_by_role("button", name="Run all").click()
+
+    results = page.locator("[data-result]")
+    for index in range(2):
+        expect(results.nth(index).locator("[data-status]")).to_have_text("ok", timeout=15_000)
+        expect(results.nth(index).locator("[data-tokens]")).to_have_text(re.compile(r"Tokens \d+ in · \d+ out"))
+        expect(results.nth(index).locator("[data-rate]")).to_have_text(re.compile(r"^\d+\.\d tokens/s$"))
+        expect(results.nth(index).locator("[data-latency]")).to_have_text(re.compile(r"^Latency \d"))
+    first, second = (results.nth(index).bounding_box() for index in range(2))
+    assert first["x"] < second["x"]
+    assert abs(first["y"] - second["y"]) < 1, (first, second)
+    screenshot(page, "playground-compare", full_page=False)
