@@ -2,7 +2,8 @@
 
 from evaluations.judging import RESERVED_VARIABLES, prompt_variables
 from evaluations.selectors import metric_list
-from prompts.selectors import prompt_list
+from prompts.models import PromptVersion
+from prompts.selectors import prompt_list, prompt_version_choices, prompt_version_variables
 from runners.live_output import live_output_get
 from runners.models import Job, Run, RunStatus
 from runners.selectors import run_list, runs_with_output_preview
@@ -56,3 +57,12 @@ def playground_metrics(*, organization) -> list[dict]:
 def playground_prompts(*, organization) -> list[dict]:
     """The organisation's saved prompts for the Prompt select, last changed first: {"id", "name"}."""
     return [{"id": str(prompt.pk), "name": prompt.name} for prompt in prompt_list(organization=organization)]
+
+
+def playground_prompt_versions(*, organization) -> list[dict]:
+    """Every version of the organisation's saved prompts, for a column's Messages select (comparing prompts):
+    {"id", "label" ("name · v2 (production)"), "variables" (the {{variables}} its messages use)}."""
+    labels = dict(prompt_version_choices(organization=organization))
+    versions = PromptVersion.objects.filter(prompt__organization=organization).only("pk", "messages")
+    variables = {str(version.pk): prompt_version_variables(version) for version in versions}
+    return [{"id": key, "label": label, "variables": variables.get(key, [])} for key, label in labels.items()]

@@ -122,7 +122,8 @@ def playground_run(
     stream: bool = True,
     prompt_version: Any = None,
 ) -> tuple[Job, list[Run]]:
-    """Start one run per column (each its own model and parameters) on the same messages.
+    """Start one run per column (each its own model and parameters) on the same messages, or on a column's own: its
+    `prompt_version` (a saved prompt version's id), filled in from the same `variables` (comparing prompts).
 
     `messages` may use {{variables}}, filled in from `variables`; the job keeps both, so that the history reopens
     the template. `prompt_version` (a saved prompt version's id) is recorded on every run when the messages are
@@ -142,7 +143,9 @@ def playground_run(
     version = _prompt_version_check(
         organization=organization, prompt_version=prompt_version, messages=messages, errors=errors
     )
-    requests = []
+    requests, used_versions = [], [version] if version is not None else []
+    values = variables if isinstance(variables, dict) else {}
+    used = {name: values.get(name) for name in message_variables(messages)} if isinstance(messages, list) else {}
     for index, column in enumerate(columns):
         column = column if isinstance(column, dict) else {}
         alias = column.get("model")
@@ -150,22 +153,31 @@ def playground_run(
         if model is None:
             errors.append(Problem(("columns", index, "model"), "Pick a model.", "unknown_model"))
             continue
+        column_messages, column_version = rendered, version
+        if column.get("prompt_version") is not None:
+            column_version, column_messages, problems = _column_variant(
+                organization, column["prompt_version"], values, index
+            )
+            if column_version is None:
+                errors += [problem for problem in problems if problem not in errors]  # a variable two columns miss
+                continue
+            used_versions.append(column_version)
+            used.update({name: values.get(name) for name in message_variables(column_version.messages)})
         parameters = column.get("parameters") or {}
         requests.append(
             RunRequest(
                 model=model,
-                messages=rendered,
+                messages=column_messages,
                 parameters=parameters,
                 stream=stream,
                 loc=("columns", index),
-                prompt_version_id=version.pk if version is not None else None,
+                prompt_version_id=column_version.pk if column_version is not None else None,
             )
         )
-    values = variables if isinstance(variables, dict) else {}
-    used = {name: values.get(name) for name in message_variables(messages)} if isinstance(messages, list) else {}
     with transaction.atomic():
-        if version is not None and not errors:
-            prompt_version_use(version_id=version.pk)
+        if not errors:
+            for used_version in used_versions:
+                prompt_version_use(version_id=used_version.pk)
         return runs_start(
             organization=organization,
             user=user,
@@ -175,6 +187,19 @@ def playground_run(
             template=messages if isinstance(messages, list) else None,
             variables=used,
         )
+
+
+def _column_variant(organization, version_id: Any, values: dict, index: int):
+    """A column's own messages: (the saved prompt version, its messages with {{variables}} filled in, []) or (None,
+    None, the problems: no such version at ("columns", index, "prompt_version"), or a variable it uses without a
+    value at ("variables", name), as for the shared messages)."""
+    version = prompt_version_get_by_id(organization=organization, version_id=version_id)
+    if version is None:
+        return None, None, [Problem(("columns", index, "prompt_version"), "No such saved prompt version.", "not_found")]
+    try:
+        return version, messages_render(version.messages, values), []
+    except Invalid as exc:
+        return None, None, exc.errors
 
 
 def _version_summary(run: Run, versions: dict | None) -> dict[str, Any] | None:

@@ -16,6 +16,7 @@ from playground.selectors import (
     playground_history,
     playground_job_runs,
     playground_metrics,
+    playground_prompt_versions,
     playground_prompts,
     playground_run_live,
 )
@@ -66,6 +67,7 @@ def playground_page(request):
                 "draft": draft,
                 "parameters": parameter_specs(),
                 "max_columns": MAX_COLUMNS,
+                "prompt_versions": playground_prompt_versions(organization=membership.organization),
                 "history": history,
                 "open_run": _uuid_or_none(request.GET.get("run")),
                 "metrics": metrics,

@@ -26,6 +26,8 @@ import { fetchRun, followRun, messagePreview, runDone, stopRun, tokensPerSecond 
   data.groups.forEach(function (group) {
     group.models.forEach(function (model) { models[model.alias] = Object.assign({ integration: group.integration }, model); });
   });
+  const versionsById = {};
+  (data.prompt_versions || []).forEach(function (version) { versionsById[version.id] = version; });
   let columnSeq = 0;
   let messageSeq = 0;
 
@@ -153,6 +155,10 @@ import { fetchRun, followRun, messagePreview, runDone, stopRun, tokensPerSecond 
 
   function variableNames() {
     const names = [];
+    allColumns().forEach(function (column) {
+      const version = versionsById[column.querySelector("[data-column-prompt]").value];
+      if (version) version.variables.forEach(function (name) { if (names.indexOf(name) < 0) names.push(name); });
+    });
     messageItems().forEach(function (item) {
       const text = item.querySelector("textarea").value;
       let match;
@@ -272,6 +278,18 @@ import { fetchRun, followRun, messagePreview, runDone, stopRun, tokensPerSecond 
       ? model.integration + " · sends model “" + model.name + "”" : "";
   }
 
+  /** A column's Messages select: the shared messages, or a saved prompt version of its own (comparing prompts). */
+  function setUpColumnPrompt(column) {
+    const promptSelect = column.querySelector("[data-column-prompt]");
+    promptSelect.id = column.id + "-prompt";
+    column.querySelector("[data-column-prompt-label]").setAttribute("for", promptSelect.id);
+    (data.prompt_versions || []).forEach(function (version) {
+      promptSelect.appendChild(el("option", { value: version.id, text: version.label }));
+    });
+    column.querySelector("[data-column-prompt-field]").hidden = !(data.prompt_versions || []).length;
+    promptSelect.addEventListener("change", updateVariables);
+  }
+
   function updateParamCount(column) {
     const fields = column.querySelectorAll("[data-param]");
     const set = Array.from(fields).filter(function (f) { return f.querySelector("[data-input]").value.trim(); }).length;
@@ -290,6 +308,7 @@ import { fetchRun, followRun, messagePreview, runDone, stopRun, tokensPerSecond 
     column._values = {};
     Object.entries(parameters || {}).forEach(function ([name, value]) { column._values[name] = value; });
     select.addEventListener("change", function () { renderParameters(column); });
+    setUpColumnPrompt(column);
     column.querySelector("[data-params]").addEventListener("input", function () { updateParamCount(column); });
     column.querySelector("[data-params]").addEventListener("change", function () { updateParamCount(column); });
     column.querySelector("[data-run]").addEventListener("click", function () { run([column]); });
@@ -425,6 +444,10 @@ import { fetchRun, followRun, messagePreview, runDone, stopRun, tokensPerSecond 
           const field = column.querySelector('[data-param="' + CSS.escape(String(loc[3])) + '"]');
           if (field) { target = field.querySelector("[data-error]"); input = field.querySelector("[data-input]"); }
         }
+        if (loc[2] === "prompt_version") {
+          target = column.querySelector('[data-error="prompt_version"]');
+          input = column.querySelector("[data-column-prompt]");
+        }
         if (!target) { target = column.querySelector('[data-error="model"]'); input = column.querySelector("[data-model]"); }
         showError(target, loc[2] === "parameters" && !input ? error.path + ": " + error.message : error.message, input);
         return;
@@ -451,7 +474,11 @@ import { fetchRun, followRun, messagePreview, runDone, stopRun, tokensPerSecond 
     columns.forEach(function (column) {
       const parameters = collectParameters(column);
       if (parameters === null) ok = false;
-      payloadColumns.push({ model: column.querySelector("[data-model]").value, parameters: parameters || {} });
+      payloadColumns.push({
+        model: column.querySelector("[data-model]").value,
+        parameters: parameters || {},
+        prompt_version: column.querySelector("[data-column-prompt]").value || undefined,
+      });
     });
     if (!ok) return;
     const buttons = columns.map(function (c) { return c.querySelector("[data-run]"); }).concat([runAllButton]);

@@ -37,3 +37,39 @@ def test_answers_are_aligned_in_one_row_with_their_figures(page, live_server, ce
     assert first["x"] < second["x"]
     assert abs(first["y"] - second["y"]) < 1, (first, second)
     screenshot(page, "playground-compare", full_page=False)
+
+
+def test_a_column_compares_a_saved_prompt_version_against_the_shared_messages(
+    page, live_server, celery_worker, openai_server, org
+):
+    from prompts.services import prompt_create
+
+    admin = UserFactory(username="ada", organization=org, role=Role.ADMIN)
+    make_integration(
+        organization=org, user=admin, name="portkey", document=api_key_document(endpoint=openai_server.url)
+    )
+    french = [{"role": "system", "content": "Answer in French."}, {"role": "user", "content": "Bonjour {{name}}"}]
+    prompt_create(organization=org, user=admin, name="greeting", messages=french)
+    log_in(page, "ada")
+    page.goto("/playground")
+    page.get_by_label("Compare side by side").check()
+    page.get_by_label("User message").fill("Hello there")
+    second = page.locator("[data-column]").nth(1)
+    second.get_by_label("Messages").select_option(label="greeting · v1")
+    page.get_by_role("button", name="Run all").click()
+    # The version's {{name}} needs a value: the variables panel asks for it.
+    expect(page.locator("[data-variable=name] [data-error]")).to_contain_text("Give this variable a value")
+    page.locator("[data-variable=name] input").fill("Ada")
+    page.get_by_role("button", name="Run all").click()
+
+    results = page.locator("[data-result]")
+    expect(results.nth(0).locator("[data-output]")).to_have_text("echo: Hello there", timeout=15_000)
+    expect(results.nth(1).locator("[data-output]")).to_have_text("echo: Bonjour Ada", timeout=15_000)
+    expect(results.nth(1).locator("[data-run-prompt]")).to_have_text("From greeting v1")
+    expect(results.nth(0).locator("[data-run-prompt]")).to_have_text("")
+    sent = sorted((request.json["messages"] for request in openai_server.completion_requests), key=len)
+    assert sent[0] == [{"role": "user", "content": "Hello there"}]
+    assert sent[1] == [french[0], {"role": "user", "content": "Bonjour Ada"}]
+    first, other = (results.nth(index).bounding_box() for index in range(2))
+    assert abs(first["y"] - other["y"]) < 1
+    screenshot(page, "playground-compare-prompts", full_page=False)

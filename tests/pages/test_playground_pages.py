@@ -255,3 +255,30 @@ def test_the_live_read_gives_a_running_streams_partial_text_within_the_organisat
         "status": "succeeded",
         "output": None,
     }
+
+
+def test_a_column_runs_a_saved_prompt_version_of_its_own(admin_client, admin_user, org, integration, other_org):
+    from prompts.services import prompt_create
+
+    prompt = prompt_create(
+        organization=org, user=admin_user, name="french", messages=[{"role": "user", "content": "Bonjour {{who}}"}]
+    )
+    version = prompt.versions.get()
+    theirs = prompt_create(organization=other_org, user=None, name="x", messages=[{"role": "user", "content": "x"}])
+    columns = [{"model": "GPT 5.2"}, {"model": "GPT 5.2", "prompt_version": str(version.pk)}]
+
+    missing = start(admin_client, columns=columns)
+    assert missing.status_code == 422
+    assert [(e["loc"], e["type"]) for e in missing.json()["detail"]] == [(["body", "variables", "who"], "missing")]
+    foreign = start(admin_client, columns=[{"model": "GPT 5.2", "prompt_version": str(theirs.versions.get().pk)}])
+    assert foreign.json()["detail"][0]["loc"] == ["body", "columns", 0, "prompt_version"]
+    assert not Run.objects.exists()
+
+    runs = start(admin_client, columns=columns, variables={"who": "Ada"}).json()["runs"]
+    shared, variant = (Run.objects.get(pk=run["id"]) for run in runs)
+    assert shared.messages == [{"role": "user", "content": "Hello"}] and shared.prompt_version_id is None
+    assert variant.messages == [{"role": "user", "content": "Bonjour Ada"}]
+    assert variant.prompt_version_id == version.pk
+    assert variant.job.variables == {"who": "Ada"}
+    page = page_data(admin_client.get("/playground"))
+    assert page["prompt_versions"] == [{"id": str(version.pk), "label": "french · v1", "variables": ["who"]}]
