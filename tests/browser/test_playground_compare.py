@@ -36,6 +36,9 @@ def test_answers_are_aligned_in_one_row_with_their_figures(page, live_server, ce
     first, second = (results.nth(index).bounding_box() for index in range(2))
     assert first["x"] < second["x"]
     assert abs(first["y"] - second["y"]) < 1, (first, second)
+    for index, box in enumerate((first, second)):  # each column's parts keep their own rows: nothing overlaps
+        run_button = columns.nth(index).get_by_role("button", name="Run", exact=True).bounding_box()
+        assert run_button["y"] + run_button["height"] <= box["y"], (run_button, box)
     screenshot(page, "playground-compare", full_page=False)
 
 
@@ -72,4 +75,6 @@ def test_a_column_compares_a_saved_prompt_version_against_the_shared_messages(
     assert sent[1] == [french[0], {"role": "user", "content": "Bonjour Ada"}]
     first, other = (results.nth(index).bounding_box() for index in range(2))
     assert abs(first["y"] - other["y"]) < 1
+    run_button = page.locator("[data-column]").nth(0).get_by_role("button", name="Run", exact=True).bounding_box()
+    assert run_button["y"] + run_button["height"] <= first["y"]
     screenshot(page, "playground-compare-prompts", full_page=False)
