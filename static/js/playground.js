@@ -2,6 +2,7 @@
 // parameters each model supports, runs started through a JSON view and polled until done (./playground/runs.js).
 import { answerTurns, toolNameFor, wireMessage } from "./playground/conversation.js";
 import { el } from "./playground/dom.js";
+import { parameterValue } from "./playground/parameters.js";
 import { STATUS_TEXT, formatArguments, renderLiveOutput, renderRunResult } from "./playground/result.js";
 import { responseFormatEditor, toolsEditor } from "./playground/editors.js";
 import { fetchRun, followRun, messagePreview, runDone, stopRun } from "./playground/runs.js";
@@ -385,21 +386,7 @@ import { fetchRun, followRun, messagePreview, runDone, stopRun } from "./playgro
       const raw = input.value.trim();
       if (!raw) return;
       try {
-        if (kind === "number" || kind === "integer") {
-          const number = Number(raw);
-          if (Number.isNaN(number)) throw new Error("Enter a number.");
-          parameters[name] = number;
-        } else if (kind === "boolean") {
-          parameters[name] = raw === "true";
-        } else if (kind === "choice") {
-          parameters[name] = raw;
-        } else if (kind === "lines") {
-          parameters[name] = raw.split("\n").map(function (s) { return s.trim(); }).filter(Boolean);
-        } else if (name === "tool_choice" && /^[a-z]+$/.test(raw)) {
-          parameters[name] = raw;
-        } else {
-          try { parameters[name] = JSON.parse(raw); } catch (e) { throw new Error("Not valid JSON: " + e.message); }
-        }
+        parameters[name] = parameterValue(name, kind, raw);
       } catch (error) {
         ok = false;
         showError(field.querySelector("[data-error]"), error.message, field.querySelector("[data-input]"));
