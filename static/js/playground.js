@@ -594,14 +594,23 @@ import { fetchRun, followRun, messagePreview, runDone, stopRun } from "./playgro
     setMessages(runData.template || runData.messages || []);
     setVariableValues(runData.variables || {});
     allColumns().forEach(function (column) { column.remove(); });
+    // Columns that compared prompts ran different versions: each gets its own back (one shared version is the
+    // messages on the left, which the saved prompt card reopens).
+    const versionOf = function (one) { return one.prompt_version_summary ? one.prompt_version_summary.id : ""; };
+    const comparedPrompts = new Set(runs.map(versionOf)).size > 1;
     runs.forEach(function (one) {
       const column = addColumn(one.model, one.parameters || {});
       if (!column) return;
+      if (comparedPrompts && versionsById[versionOf(one)]) column.querySelector("[data-column-prompt]").value = versionOf(one);
       column._runId = one.id;
       column._autoScore = !runDone(one);
       renderResult(column, one);
       if (!runDone(one)) poll(column, one.id);
     });
+    if (comparedPrompts) {  // the columns' versions may use {{variables}} the messages on the left do not
+      updateVariables();
+      setVariableValues(runData.variables || {});
+    }
     if (!allColumns().length) addColumn(data.default_alias);
     compareToggle.checked = allColumns().length > 1;
     updateColumnChrome();

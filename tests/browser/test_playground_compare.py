@@ -78,3 +78,12 @@ def test_a_column_compares_a_saved_prompt_version_against_the_shared_messages(
     run_button = page.locator("[data-column]").nth(0).get_by_role("button", name="Run", exact=True).bounding_box()
     assert run_button["y"] + run_button["height"] <= first["y"]
     screenshot(page, "playground-compare-prompts", full_page=False)
+
+    # Reopened from the history, each column runs its own messages again.
+    page.reload()
+    page.locator("#history [data-run-id]").first.click()
+    columns = page.locator("[data-column]")
+    expect(columns).to_have_count(2)
+    expect(columns.nth(0).get_by_label("Messages")).to_have_value("")
+    expect(columns.nth(1).get_by_label("Messages")).to_have_value(re.compile(r"^[0-9a-f-]{36}$"))
+    expect(page.locator("[data-variable=name] input")).to_have_value("Ada")
