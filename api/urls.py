@@ -5,7 +5,8 @@ from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
-from api.views.datasets import DatasetDetailApi, DatasetsApi
+from api.views.comparisons import EvaluationCompareApi, EvaluationCompareCsvApi
+from api.views.datasets import DatasetDetailApi, DatasetDownloadApi, DatasetRowsApi, DatasetsApi
 from api.views.evaluations import (
     EvaluationCancelApi,
     EvaluationDetailApi,
@@ -71,10 +72,14 @@ urlpatterns = [
     path("runs/<uuid:run_id>/cancel", RunCancelApi.as_view(), name="api-run-cancel"),
     path("datasets", DatasetsApi.as_view(), name="api-datasets"),
     path("datasets/<uuid:dataset_id>", DatasetDetailApi.as_view(), name="api-dataset"),
+    path("datasets/<uuid:dataset_id>/rows", DatasetRowsApi.as_view(), name="api-dataset-rows"),
+    path("datasets/<uuid:dataset_id>/download", DatasetDownloadApi.as_view(), name="api-dataset-download"),
     path("metrics", MetricsApi.as_view(), name="api-metrics"),
     path("metrics/<uuid:metric_id>", MetricDetailApi.as_view(), name="api-metric"),
     path("metrics/<uuid:metric_id>/scores", MetricScoresApi.as_view(), name="api-metric-scores"),
     path("evaluations", EvaluationsApi.as_view(), name="api-evaluations"),
+    path("evaluations/compare", EvaluationCompareApi.as_view(), name="api-evaluations-compare"),
+    path("evaluations/compare.csv", EvaluationCompareCsvApi.as_view(), name="api-evaluations-compare-csv"),
     path("evaluations/<uuid:evaluation_id>", EvaluationDetailApi.as_view(), name="api-evaluation"),
     path("evaluations/<uuid:evaluation_id>/cancel", EvaluationCancelApi.as_view(), name="api-evaluation-cancel"),
     path("evaluations/<uuid:evaluation_id>/results", EvaluationResultsApi.as_view(), name="api-evaluation-results"),

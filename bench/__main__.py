@@ -91,8 +91,17 @@ def drop_database(database_url: str) -> None:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+# `python -m bench NAME ...`: a scenario of its own (its module's main), e.g. `python -m bench evaluations`.
+SCENARIOS = {"evaluations": "bench.evaluations"}
+
+
 def main(argv=None) -> int:
-    args = parse_args(argv if argv is not None else sys.argv[1:])
+    argv = argv if argv is not None else sys.argv[1:]
+    if argv and argv[0] in SCENARIOS:
+        import importlib
+
+        return importlib.import_module(SCENARIOS[argv[0]]).main(argv[1:])
+    args = parse_args(argv)
     configure_environment(args)
     create_database(args.database_url)
     try:

@@ -5,9 +5,9 @@ from evaluations.models import Dataset, Evaluation, Metric
 
 @admin.register(Dataset)
 class DatasetAdmin(admin.ModelAdmin):
-    list_display = ("name", "organization", "row_count", "source_format", "created_by", "created_at")
+    list_display = ("name", "version", "organization", "row_count", "source_format", "created_by", "created_at")
     list_filter = ("organization",)
-    readonly_fields = ("columns", "row_count", "source_format", "created_at")
+    readonly_fields = ("lineage", "version", "columns", "row_count", "source_format", "created_at")
 
 
 @admin.register(Metric)

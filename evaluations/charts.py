@@ -20,21 +20,19 @@ class Bin:
     count: int
 
 
-def bins_fixed(values: list[float], *, low: float, high: float, count: int) -> list[Bin]:
-    width = (high - low) / count
-    counts = [0] * count
-    for value in values:
-        position = min(int((value - low) / width), count - 1) if width else 0
-        counts[max(position, 0)] += 1
-    return [Bin(low + i * width, low + (i + 1) * width, n) for i, n in enumerate(counts)]
-
-
-def bins_auto(values: list[float], *, count: int = 10) -> list[Bin]:
-    """Bins from 0 to a round number just above the largest value."""
-    raw_step = (max(values, default=0) or 1) / count
+def auto_high(largest: float | None, *, count: int = 10) -> float:
+    """A round number just above the largest value: the upper edge of `count` bins from 0."""
+    raw_step = (largest or 1) / count
     magnitude = 10 ** math.floor(math.log10(raw_step))
     step = next(m * magnitude for m in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10) if m * magnitude >= raw_step)
-    return bins_fixed(values, low=0, high=step * count, count=count)
+    return step * count
+
+
+def bin_edges(*, low: float, high: float, count: int) -> list[tuple[float, float]]:
+    """(low, high) of each of `count` equal bins; a database counts the values in each (evaluations.results)."""
+    width = (high - low) / count
+    # Rounded so that a value written as 0.3 falls in the bin that starts at 0.3 (0.1 * 3 is 0.30000000000000004).
+    return [(round(low + i * width, 12), round(low + (i + 1) * width, 12)) for i in range(count)]
 
 
 def histogram_svg(*, bins: list[Bin], title: str, x_format: str = "{:g}", css_class: str = "") -> SafeString:
@@ -107,16 +105,19 @@ def histogram_svg(*, bins: list[Bin], title: str, x_format: str = "{:g}", css_cl
     )
 
 
-def score_histogram(values: list[float], *, metric_name: str) -> SafeString:
+SCORE_BINS = bin_edges(low=0.0, high=1.0, count=10)
+
+
+def score_histogram(bins: list[Bin], *, metric_name: str) -> SafeString:
+    """Scores from 0 to 1 in the ten SCORE_BINS."""
     return histogram_svg(
-        bins=bins_fixed(values, low=0.0, high=1.0, count=10),
+        bins=bins,
         title=f"{metric_name}: score distribution",
         x_format="{:.1f}",
         css_class="chart-score",
     )
 
 
-def latency_histogram(latencies_ms: list[float]) -> SafeString:
-    return histogram_svg(
-        bins=bins_auto(latencies_ms, count=10), title="Latency (ms)", x_format="{:g}", css_class="chart-latency"
-    )
+def latency_histogram(bins: list[Bin]) -> SafeString:
+    """Latencies in ten bins from 0 (auto_high gives the upper edge)."""
+    return histogram_svg(bins=bins, title="Latency (ms)", x_format="{:g}", css_class="chart-latency")

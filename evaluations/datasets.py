@@ -140,18 +140,19 @@ def _check_columns(columns: list[str], errors: _Errors, *, where: str) -> None:
         seen.add(name)
 
 
-def _check_value(value: Any, row: int, column: str, errors: _Errors) -> None:
+def _check_value(value: Any, row: int, column: str, errors: _Errors, *, where: str = "") -> None:
     """A cell's value may be empty; it must be storable (text in every string of it) and not too long."""
+    where = where or f"row {row}"
     if not all(_storable(text) for text in _strings(value)):
         errors.add(
             ("rows", row, column),
-            f"row {row}: column '{column}' contains a NUL character or an unpaired surrogate.",
+            f"{where}: column '{column}' contains a NUL character or an unpaired surrogate.",
             "unstorable",
         )
     elif len(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)) > MAX_VALUE_LENGTH:
         errors.add(
             ("rows", row, column),
-            f"row {row}: column '{column}' is longer than {MAX_VALUE_LENGTH} characters.",
+            f"{where}: column '{column}' is longer than {MAX_VALUE_LENGTH} characters.",
             "too_long",
         )
 
@@ -299,3 +300,64 @@ def _parse_jsonl(text: str) -> tuple[list[str], list[dict[str, Any]]]:
         errors.add(("rows",), "The dataset has no rows.", "empty")
     errors.raise_if_any()
     return columns or [], rows
+
+
+def check_new_rows(items: Any, *, columns: list[str], format: str, existing: int) -> list[dict[str, Any]]:
+    """Rows to append to a dataset (`items`: a list of objects of column name to value), stored as an upload stores
+    them; raise Invalid with a problem per row and column, `loc` ("rows", index in `items`, column).
+
+    Each row has exactly the dataset's `columns`. In a CSV dataset a cell is text: numbers and booleans become the
+    text JSON writes, null becomes empty, an object or list is an error. In a JSON Lines dataset values are kept as
+    `_parse_jsonl` keeps them (numbers and booleans as text, objects, lists and null as they are). `existing` rows plus
+    these must stay within MAX_ROWS.
+    """
+    errors = _Errors()
+    if not isinstance(items, list) or not items:
+        raise Invalid([Problem(("rows",), "Give at least one row (an object of column names to values).", "too_short")])
+    if existing + len(items) > MAX_ROWS:
+        raise Invalid(
+            [
+                Problem(
+                    ("rows",),
+                    f"The dataset has {existing} rows; with {len(items)} more it would have more than {MAX_ROWS}.",
+                    "too_many_rows",
+                )
+            ]
+        )
+    known = ", ".join(f"'{name}'" for name in columns)
+    rows: list[dict[str, Any]] = []
+    for index, item in enumerate(items):
+        where = f"rows[{index}]"
+        if not isinstance(item, dict):
+            errors.add(("rows", index), f"{where}: must be an object of column names to values.", "dict_type")
+            continue
+        for name in columns:
+            if name not in item:
+                errors.add(("rows", index, name), f"{where}: column '{name}' is missing.", "missing")
+        for name in item:
+            if name not in columns:
+                errors.add(
+                    ("rows", index, name),
+                    f"{where}: '{name}' is not a column of this dataset (its columns: {known}).",
+                    "unexpected_column",
+                )
+        if set(item) != set(columns):
+            continue
+        values: dict[str, Any] = {}
+        for name in columns:
+            value = _cell(item[name])
+            if format == "csv":
+                if value is None:
+                    value = ""
+                elif not isinstance(value, str):
+                    errors.add(
+                        ("rows", index, name),
+                        f"{where}: column '{name}' must be text: this dataset is a CSV, whose cells are text.",
+                        "string_type",
+                    )
+                    continue
+            _check_value(value, index, name, errors, where=where)
+            values[name] = value
+        rows.append(values)
+    errors.raise_if_any()
+    return rows

@@ -241,7 +241,7 @@ class EvaluationForm(ProblemsForm):
         self.fields["prompt_version"].choices = [("", "None: write the prompt below"), *prompt_versions]
         dataset_field = self.fields["dataset"]
         dataset_field.choices = [("", "Pick a dataset…")] + [
-            (str(dataset.uuid), f"{dataset.name} ({dataset.row_count} rows)") for dataset in datasets
+            (str(dataset.uuid), f"{dataset.name} v{dataset.version} ({dataset.row_count} rows)") for dataset in datasets
         ]
         dataset_field.widget.columns = {str(dataset.uuid): dataset.columns for dataset in datasets}
         self.fields["models"].choices = _model_choices(groups)

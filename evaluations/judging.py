@@ -85,6 +85,16 @@ def render_input(messages: list[dict]) -> str:
     return "\n\n".join(f"{role}: {content}" for role, content in texts)
 
 
+def render_output(output: str | None, tool_calls: list[dict] | None = None) -> str:
+    """The answer as the judge sees it: its text, then each tool call the model made as `Tool call: name(arguments)`
+    (an answer that only calls a tool has no text, and a judge must still see what it did)."""
+    parts = [output] if output else []
+    for call in tool_calls or []:
+        function = call.get("function") or {}
+        parts.append(f"Tool call: {function.get('name', '')}({function.get('arguments', '')})")
+    return "\n".join(parts)
+
+
 def judge_messages(*, prompt: str, input: str, output: str, row: dict[str, str]) -> list[dict]:
     """The judge prompt with {{input}}, {{output}} and the row's variables filled in (one pass, so an
     output that itself contains {{...}} is never expanded)."""

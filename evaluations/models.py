@@ -9,10 +9,18 @@ from organizations.models import Organization
 
 
 class Dataset(models.Model):
-    """Rows of prompt variables; the column names are the variable names."""
+    """Rows of prompt variables; the column names are the variable names.
 
+    A dataset is one version of a lineage: its rows never change once stored, so every evaluation of it is over the
+    same rows. Adding rows makes the next version (a new Dataset with the rows copied and the new ones appended,
+    `version` + 1, the same `lineage`); evaluations keep pointing at the version they ran on.
+    """
+
+    # The versions of one dataset share its first version's uuid here. (Before `uuid`, which hides the module.)
+    lineage = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     # The id users and scripts see; the sequential primary key stays internal.
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    version = models.PositiveIntegerField(default=1, editable=False)
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="datasets")
     name = models.CharField(max_length=200)
     created_by = models.ForeignKey(
@@ -25,9 +33,10 @@ class Dataset(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["lineage", "version"], name="dataset_version_unique")]
 
     def __str__(self) -> str:
-        return self.name
+        return f"{self.name} v{self.version}"
 
 
 class DatasetRow(models.Model):
@@ -35,6 +44,9 @@ class DatasetRow(models.Model):
     # 1-based, as in the error messages and the preview ("row 3").
     index = models.PositiveIntegerField()
     values = models.JSONField()
+    # The Playground run a row was made from (its variables and answer), kept through later versions; a plain id so
+    # that the row outlives the run.
+    source_run_id = models.UUIDField(null=True, blank=True)
 
     class Meta:
         ordering = ["dataset", "index"]
@@ -44,8 +56,14 @@ class DatasetRow(models.Model):
         return f"{self.dataset} row {self.index}"
 
 
+class MetricKind(models.TextChoices):
+    LLM_JUDGE = "llm_judge", "LLM judge"
+    CODE = "code", "Code check"
+
+
 class Metric(models.Model):
-    """An LLM-as-judge metric: a judge prompt run by a model, N times per scored output, averaged."""
+    """A metric: an LLM judge (a judge prompt run by a model, N times per scored output, averaged) or a code check
+    (`code`, evaluations.code_metrics: deterministic, scored as the output finishes, no judge run)."""
 
     # The id users and scripts see; the sequential primary key stays internal.
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -54,10 +72,14 @@ class Metric(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    # The judge model by alias: integrations replace their model rows on update, aliases stay.
-    judge_model = models.CharField(max_length=255)
+    kind = models.CharField(max_length=16, choices=MetricKind.choices, default=MetricKind.LLM_JUDGE)
+    # The judge model by alias: integrations replace their model rows on update, aliases stay. Empty for code.
+    judge_model = models.CharField(max_length=255, blank=True)
+    # Judge runs per scored output; 0 for a code metric (so that Evaluation.judges_per_output counts judges only).
     judges = models.PositiveSmallIntegerField(default=1)
-    prompt = models.TextField()
+    prompt = models.TextField(blank=True)
+    # A code metric's check (evaluations.code_metrics.code_config_clean); empty for an LLM judge.
+    code = models.JSONField(default=dict, blank=True)
     parameters = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -67,6 +89,10 @@ class Metric(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_code(self) -> bool:
+        return self.kind == MetricKind.CODE
 
 
 class Evaluation(models.Model):
@@ -103,6 +129,8 @@ class Evaluation(models.Model):
     # a repeated request with the same key gets this evaluation instead of a second one.
     idempotency_key = models.CharField(max_length=255, null=True, blank=True, editable=False)  # noqa: DJ001
     request_digest = models.CharField(max_length=64, blank=True, default="", editable=False)
+    # Null while a worker makes the runs (evaluations.tasks.create_evaluation_runs): the status is "creating".
+    runs_created_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -122,11 +150,37 @@ class Evaluation(models.Model):
     def status(self) -> str:
         if self.cancelled_at:
             return "cancelled"
-        return "completed" if self.finished_at else "running"
+        if self.finished_at:
+            return "completed"
+        return "running" if self.runs_created_at else "creating"
 
     @property
     def model_aliases(self) -> list[str]:
         return [entry["alias"] for entry in self.model_columns]
+
+
+class EvaluationCounters(models.Model):
+    """An evaluation's progress, kept as runs finish (evaluations.services.counters) so that a poll reads one row.
+
+    A row of its own, not fields of Evaluation: judge creation holds a shared lock on the evaluation's row
+    (against a cancel), and increments there would turn concurrent judge creations into deadlocks.
+    """
+
+    evaluation = models.OneToOneField(Evaluation, primary_key=True, on_delete=models.CASCADE, related_name="counters")
+    # Output runs by what they came to; failed does not include cancelled.
+    outputs_succeeded = models.PositiveIntegerField(default=0)
+    outputs_failed = models.PositiveIntegerField(default=0)
+    outputs_cancelled = models.PositiveIntegerField(default=0)
+    last_output_at = models.DateTimeField(null=True, blank=True)  # when the last executed output was counted
+    # Judge runs as they are created, and by JudgeOutcome as their score is recorded.
+    judges_created = models.PositiveIntegerField(default=0)
+    judges_scored = models.PositiveIntegerField(default=0)
+    judges_unusable = models.PositiveIntegerField(default=0)
+    judges_run_failed = models.PositiveIntegerField(default=0)
+    judges_cancelled = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"counters of {self.evaluation_id}"
 
 
 class EvaluationResult(models.Model):
@@ -138,8 +192,11 @@ class EvaluationResult(models.Model):
     run = models.OneToOneField("runners.Run", on_delete=models.RESTRICT, related_name="evaluation_result")
     # Set by the one caller that enqueues this output's judges (conditional UPDATE from NULL).
     judge_claim = models.UUIDField(null=True, blank=True)
+    # What the run came to once it is in the evaluation's counters (a conditional UPDATE from NULL counts it once).
+    counted_as = models.CharField(max_length=16, null=True, blank=True, editable=False)  # noqa: DJ001
 
     class Meta:
+        indexes = [models.Index(fields=["evaluation", "row"])]
         constraints = [
             models.UniqueConstraint(fields=["evaluation", "row", "model_alias"], name="evaluation_result_unique")
         ]

@@ -1,18 +1,16 @@
 """Reads for evaluations, always scoped to an organisation: lists, progress (one aggregate query), results."""
 
-import math
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Max, Min, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from evaluations.models import (
     Dataset,
     DatasetRow,
     Evaluation,
-    EvaluationResult,
     JudgeOutcome,
     Metric,
     MetricScore,
@@ -21,6 +19,17 @@ from runners.models import Run, RunStatus
 
 PREVIEW_ROWS = 20
 CANCELLED = "cancelled"
+COUNTERS = (
+    "outputs_succeeded",
+    "outputs_failed",
+    "outputs_cancelled",
+    "judges_created",
+    "judges_scored",
+    "judges_unusable",
+    "judges_run_failed",
+    "judges_cancelled",
+)
+COUNTER_FIELDS = (*COUNTERS, "last_output_at")
 
 
 def dataset_list(*, organization) -> QuerySet[Dataset]:
@@ -62,7 +71,7 @@ def metric_get(*, organization, metric_id) -> Metric | None:
 def evaluation_list(*, organization) -> QuerySet[Evaluation]:
     return (
         Evaluation.objects.filter(organization=organization)
-        .select_related("dataset", "created_by")
+        .select_related("dataset", "created_by", "counters")
         .prefetch_related("metrics")
         .order_by("-created_at")
     )
@@ -131,292 +140,91 @@ class Progress:
 
 
 def evaluation_progress(*, evaluation: Evaluation) -> Progress:
-    """Counts by status of the evaluation's output runs, and of its judge runs by what they came to (JudgeOutcome,
-    so that an answer that is no verdict never counts as scored), in one aggregate query."""
-    outputs = Q(job_id=evaluation.job_id)
-    judges = Q(job_id=evaluation.judge_job_id)
-    failed = Q(status=RunStatus.FAILED)
-    counts = (
-        Run.objects.filter(job_id__in=(evaluation.job_id, evaluation.judge_job_id))
-        .order_by()
-        .aggregate(
-            queued=Count("pk", filter=outputs & Q(status=RunStatus.QUEUED)),
-            running=Count("pk", filter=outputs & Q(status=RunStatus.RUNNING)),
-            done=Count("pk", filter=outputs & Q(status=RunStatus.SUCCEEDED)),
-            failed=Count("pk", filter=outputs & failed),
-            cancelled=Count("pk", filter=outputs & failed & Q(error_type=CANCELLED)),
-            first_started=Min("started_at", filter=outputs),
-            last_finished=Max("finished_at", filter=outputs & ~Q(error_type=CANCELLED)),
-            judges_created=Count("pk", filter=judges),
-            **{
-                f"judges_{outcome.value}": Count("pk", filter=judges & Q(judge_run__outcome=outcome))
-                for outcome in JudgeOutcome
-            },
-        )
+    """Progress from the evaluation's counters (kept as runs finish, evaluations.services.counters) and one count of
+    its running output runs (an index range on runners.Run (job, status), as long as the workers' concurrency):
+    the same two small queries at 20 or 20,000 runs. Judge runs are counted by what they came to (JudgeOutcome), so
+    an answer that is no verdict never counts as scored. While its runs are being made ("creating") nothing is
+    queued yet."""
+    fresh = Evaluation.objects.select_related("counters").only(
+        "runs_created_at", "cancelled_at", "finished_at", *(f"counters__{name}" for name in COUNTER_FIELDS)
     )
-    outcomes = {outcome: counts[f"judges_{outcome.value}"] for outcome in JudgeOutcome}
-    executed = counts["done"] + counts["failed"] - counts["cancelled"]
-    remaining = counts["queued"] + counts["running"]
+    fresh = fresh.get(pk=evaluation.pk)
+    for name in ("runs_created_at", "cancelled_at", "finished_at"):
+        setattr(evaluation, name, getattr(fresh, name))
+    evaluation.counters = fresh.counters
+    running = 0
+    if evaluation.runs_created_at and not evaluation.finished_at:
+        running = Run.objects.filter(job_id=evaluation.job_id, status=RunStatus.RUNNING).count()
+    return _progress(evaluation, running=running)
+
+
+def evaluations_progress(*, evaluations: list[Evaluation]) -> list[Progress]:
+    """Progress of evaluations just read (their counters are fields), with one grouped count of running runs."""
+    live = [e.job_id for e in evaluations if e.runs_created_at and not e.finished_at]
+    running = (
+        dict(
+            Run.objects.filter(job_id__in=live, status=RunStatus.RUNNING)
+            .order_by()
+            .values_list("job_id")
+            .annotate(Count("pk"))
+        )
+        if live
+        else {}
+    )
+    return [_progress(e, running=running.get(e.job_id, 0)) for e in evaluations]
+
+
+def _progress(evaluation: Evaluation, *, running: int) -> Progress:
+    counters = evaluation.counters
+    counts = {name: getattr(counters, name) for name in COUNTERS}
+    status = evaluation.status
+    done, cancelled = counts["outputs_succeeded"], counts["outputs_cancelled"]
+    failed = counts["outputs_failed"] + cancelled
+    executed = done + counts["outputs_failed"]
+    queued = max(evaluation.total_runs - done - failed - running, 0) if evaluation.runs_created_at else 0
+    remaining = queued + running
     rate = seconds_left = None
-    if executed and counts["first_started"]:
-        until = timezone.now() if remaining else (counts["last_finished"] or timezone.now())
-        elapsed = max((until - counts["first_started"]).total_seconds(), 0.001)
+    started = evaluation.runs_created_at  # the runs are handed to the workers as soon as they exist
+    if executed and started:
+        until = timezone.now() if remaining else (counters.last_output_at or timezone.now())
+        elapsed = max((until - started).total_seconds(), 0.001)
         rate = executed / elapsed
         seconds_left = remaining / rate if remaining else 0.0
-    status = evaluation.status
+    judged = {outcome: counts[f"judges_{outcome.value}"] for outcome in JudgeOutcome}
     return Progress(
         total=evaluation.total_runs,
-        done=counts["done"],
-        failed=counts["failed"],
-        cancelled=counts["cancelled"],
-        queued=counts["queued"],
-        running=counts["running"],
+        done=done,
+        failed=failed,
+        cancelled=cancelled,
+        queued=queued,
+        running=running,
         rate=rate,
         seconds_left=seconds_left,
-        judges_total=counts["done"] * evaluation.judges_per_output,
+        judges_total=done * evaluation.judges_per_output,
         judges_created=counts["judges_created"],
-        judges_waiting=counts["judges_created"] - sum(outcomes.values()),
-        judges_scored=outcomes[JudgeOutcome.SCORED],
-        judges_unusable=outcomes[JudgeOutcome.UNUSABLE],
-        judges_run_failed=outcomes[JudgeOutcome.RUN_FAILED],
-        judges_cancelled=outcomes[JudgeOutcome.CANCELLED],
+        judges_waiting=max(counts["judges_created"] - sum(judged.values()), 0),
+        judges_scored=judged[JudgeOutcome.SCORED],
+        judges_unusable=judged[JudgeOutcome.UNUSABLE],
+        judges_run_failed=judged[JudgeOutcome.RUN_FAILED],
+        judges_cancelled=judged[JudgeOutcome.CANCELLED],
         status=status,
     )
 
 
-# Results
-
-
-@dataclass
-class ScoreCell:
-    status: str
-    mean: float | None
-    error: str
-    judgements: list[dict]
-
-
-@dataclass
-class Cell:
-    model_alias: str
-    run_id: str
-    status: str
-    output: str | None
-    error_type: str | None
-    error_message: str | None
-    latency_ms: float | None
-    prompt_tokens: int | None
-    completion_tokens: int | None
-    total_tokens: int | None
-    # The model's tool calls in OpenAI's shape (runners.models.Run.tool_calls), or None.
-    tool_calls: list[dict] | None = None
-    # By the metric's public id.
-    scores: dict[uuid.UUID, ScoreCell] = field(default_factory=dict)
-
-    def score(self, metric_id: uuid.UUID) -> ScoreCell | None:
-        return self.scores.get(metric_id)
-
-
-@dataclass
-class ResultRow:
-    index: int
-    values: dict[str, str]
-    cells: list[Cell | None]
-
-
-@dataclass
-class ModelSummary:
-    alias: str
-    runs: int
-    succeeded: int
-    failed: int
-    cancelled: int
-    latency_p50: float | None
-    latency_p95: float | None
-    latencies: list[float]
-    prompt_tokens: int
-    completion_tokens: int
-    total_tokens: int
-    # metric's public id -> mean of the scored outputs' means (None when nothing was scored), and those means.
-    mean_scores: dict[uuid.UUID, float | None]
-    score_values: dict[uuid.UUID, list[float]]
-    score_failures: dict[uuid.UUID, int]
-    # metric's public id -> {JudgeOutcome value: judge answers that came to it}, over the recorded scores
-    judge_outcomes: dict[uuid.UUID, dict[str, int]] = field(default_factory=dict)
-
-
-def judgement_outcome(judgement: dict) -> str:
-    """A recorded judgement's JudgeOutcome; judgements recorded before outcomes were stored are read by shape."""
-    if "outcome" in judgement:
-        return judgement["outcome"]
-    if "score" in judgement:
-        return JudgeOutcome.SCORED
-    error = str(judgement.get("error", ""))
-    if error == "cancelled":
-        return JudgeOutcome.CANCELLED
-    return JudgeOutcome.RUN_FAILED if error.startswith("the judge run failed") else JudgeOutcome.UNUSABLE
-
-
-@dataclass
-class Results:
-    evaluation: Evaluation
-    models: list[str]
-    metrics: list[Metric]
-    columns: list[str]
-    rows: list[ResultRow]
-    summaries: list[ModelSummary]
-    sort: str
-
-
-def percentile(values: list[float], fraction: float) -> float | None:
-    """Linear interpolation between closest ranks (what numpy calls "linear")."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * fraction
-    low, high = math.floor(position), math.ceil(position)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
-def _usage(usage: Any, key: str) -> int | None:
-    value = usage.get(key) if isinstance(usage, dict) else None
-    return value if isinstance(value, int) else None
-
-
-def _cells(evaluation: Evaluation) -> dict[tuple[int, str], Cell]:
-    cells: dict[tuple[int, str], Cell] = {}
-    by_result: dict[int, Cell] = {}
-    rows = EvaluationResult.objects.filter(evaluation=evaluation).values_list(
-        "pk",
-        "model_alias",
-        "row__index",
-        "run_id",
-        "run__status",
-        "run__output",
-        "run__error_type",
-        "run__error_message",
-        "run__latency_ms",
-        "run__usage",
-        "run__tool_calls",
-    )
-    for pk, alias, index, run_id, status, output, error_type, error_message, latency, usage, tool_calls in rows:
-        cell = Cell(
-            model_alias=alias,
-            run_id=str(run_id),
-            status=status,
-            output=output,
-            error_type=error_type,
-            error_message=error_message,
-            latency_ms=latency,
-            prompt_tokens=_usage(usage, "prompt_tokens"),
-            completion_tokens=_usage(usage, "completion_tokens"),
-            total_tokens=_usage(usage, "total_tokens"),
-            tool_calls=tool_calls,
-        )
-        cells[(index, alias)] = cell
-        by_result[pk] = cell
-    scores = MetricScore.objects.filter(result__evaluation=evaluation).values_list(
-        "result_id", "metric__uuid", "status", "mean", "error", "judgements"
-    )
-    for result_id, metric_id, status, mean, error, judgements in scores:
-        by_result[result_id].scores[metric_id] = ScoreCell(status=status, mean=mean, error=error, judgements=judgements)
-    return cells
-
-
-def _summary(alias: str, cells: list[Cell], metrics: list[Metric]) -> ModelSummary:
-    latencies = [
-        cell.latency_ms for cell in cells if cell.status == RunStatus.SUCCEEDED and cell.latency_ms is not None
-    ]
-    score_values: dict[uuid.UUID, list[float]] = {}
-    score_failures: dict[uuid.UUID, int] = {}
-    judge_outcomes: dict[uuid.UUID, dict[str, int]] = {}
-    for metric in metrics:
-        scored = [cell.scores[metric.uuid] for cell in cells if metric.uuid in cell.scores]
-        score_values[metric.uuid] = [score.mean for score in scored if score.mean is not None]
-        score_failures[metric.uuid] = sum(1 for score in scored if score.status == "failed")
-        outcomes = dict.fromkeys(JudgeOutcome.values, 0)
-        for score in scored:
-            for judgement in score.judgements:
-                outcomes[judgement_outcome(judgement)] += 1
-        judge_outcomes[metric.uuid] = outcomes
-    return ModelSummary(
-        alias=alias,
-        runs=len(cells),
-        succeeded=sum(1 for cell in cells if cell.status == RunStatus.SUCCEEDED),
-        failed=sum(1 for cell in cells if cell.status == RunStatus.FAILED and cell.error_type != CANCELLED),
-        cancelled=sum(1 for cell in cells if cell.error_type == CANCELLED),
-        latency_p50=percentile(latencies, 0.5),
-        latency_p95=percentile(latencies, 0.95),
-        latencies=latencies,
-        prompt_tokens=sum(cell.prompt_tokens or 0 for cell in cells),
-        completion_tokens=sum(cell.completion_tokens or 0 for cell in cells),
-        total_tokens=sum(cell.total_tokens or 0 for cell in cells),
-        mean_scores={
-            metric_id: (sum(values) / len(values) if values else None) for metric_id, values in score_values.items()
+def evaluation_progress_recount(*, evaluation: Evaluation) -> dict[str, int]:
+    """The counters as a full recount over every run would give them (for checks and tests, never for polls)."""
+    outputs = Q(job_id=evaluation.job_id)
+    failed = outputs & Q(status=RunStatus.FAILED)
+    judges = Q(job_id=evaluation.judge_job_id)
+    return Run.objects.filter(job_id__in=(evaluation.job_id, evaluation.judge_job_id)).aggregate(
+        outputs_succeeded=Count("pk", filter=outputs & Q(status=RunStatus.SUCCEEDED)),
+        outputs_failed=Count("pk", filter=failed & ~Q(error_type=CANCELLED)),
+        outputs_cancelled=Count("pk", filter=failed & Q(error_type=CANCELLED)),
+        judges_created=Count("pk", filter=judges),
+        **{
+            f"judges_{outcome.value}": Count("pk", filter=judges & Q(judge_run__outcome=outcome))
+            for outcome in JudgeOutcome
         },
-        score_values=score_values,
-        score_failures=score_failures,
-        judge_outcomes=judge_outcomes,
-    )
-
-
-def sort_options(*, models: list[str], metrics: list[Metric]) -> list[tuple[str, str]]:
-    """(key, label) of every column the table sorts by; keys are what ?sort= accepts (with "-" for descending)."""
-    options = [("row", "Row")]
-    for position, alias in enumerate(models):
-        options.append((f"latency:{position}", f"{alias}: latency"))
-        options.append((f"tokens:{position}", f"{alias}: tokens"))
-        for metric in metrics:
-            options.append((f"score:{metric.uuid}:{position}", f"{alias}: {metric.name}"))
-    return options
-
-
-def _sort_value(row: ResultRow, key: str) -> float | None:
-    kind, _, rest = key.partition(":")
-    if kind == "row":
-        return row.index
-    if kind == "score":
-        metric_id, _, position = rest.partition(":")
-        cell = row.cells[int(position)]
-        score = cell.score(uuid.UUID(metric_id)) if cell else None
-        return score.mean if score else None
-    cell = row.cells[int(rest)]
-    if cell is None:
-        return None
-    return cell.latency_ms if kind == "latency" else cell.total_tokens
-
-
-def _sorted(rows: list[ResultRow], sort: str) -> list[ResultRow]:
-    """Sorted by one column; rows without a value (failed, not scored) always last."""
-    key = sort.removeprefix("-")
-    values = [(_sort_value(row, key), row) for row in rows]
-    sign = -1 if sort.startswith("-") else 1
-    present = sorted((pair for pair in values if pair[0] is not None), key=lambda pair: (sign * pair[0], pair[1].index))
-    return [row for _, row in present] + [row for value, row in values if value is None]
-
-
-def evaluation_results(*, evaluation: Evaluation, sort: str | None = None) -> Results:
-    """Rows x models with outputs, scores, tokens and latency; per-model aggregates. Unknown sort keys sort by row."""
-    models = evaluation.model_aliases
-    metrics = list(evaluation.metrics.order_by("name"))
-    cells = _cells(evaluation)
-    rows = [
-        ResultRow(index=row.index, values=row.values, cells=[cells.get((row.index, alias)) for alias in models])
-        for row in evaluation.dataset.rows.order_by("index")
-    ]
-    valid = {key for key, _ in sort_options(models=models, metrics=metrics)}
-    sort = sort if sort and sort.removeprefix("-") in valid else "row"
-    summaries = [
-        _summary(alias, [row.cells[position] for row in rows if row.cells[position]], metrics)
-        for position, alias in enumerate(models)
-    ]
-    return Results(
-        evaluation=evaluation,
-        models=models,
-        metrics=metrics,
-        columns=list(evaluation.dataset.columns),
-        rows=_sorted(rows, sort),
-        summaries=summaries,
-        sort=sort,
     )
 
 

@@ -1,4 +1,4 @@
-"""Background steps of an evaluation: fan out its runs, and a periodic safety net that advances it.
+"""Background steps of an evaluation: make its runs, fan them out, and a periodic safety net that advances it.
 
 Evaluations advance as their runs finish (runners.signals.run_finished, see evaluations.services). The safety net
 catches what sends no signal (runs reaped after a lost worker, a receiver that failed): a full step every
@@ -41,3 +41,11 @@ def dispatch_evaluation(evaluation_id: str) -> None:
     evaluation = Evaluation.objects.filter(pk=evaluation_id).first()
     if evaluation is not None:
         evaluation_dispatch(evaluation=evaluation)
+
+
+@shared_task(name="evaluations.create_evaluation_runs", ignore_result=True)
+def create_evaluation_runs(evaluation_id: str) -> None:
+    """Make a new evaluation's runs (the request that created it answered at once), then dispatch them."""
+    from evaluations.services.lifecycle import evaluation_runs_create
+
+    evaluation_runs_create(evaluation_id=evaluation_id)

@@ -12,17 +12,21 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.problems import Invalid, problem, problem_response, problems_from_errors
 from evaluations.charts import latency_histogram, score_histogram
+from evaluations.code_metric_forms import CodeMetricForm
+from evaluations.dataset_export import dataset_download_response
+from evaluations.dataset_selectors import dataset_latest_list, dataset_rows_page, dataset_versions
 from evaluations.export import csv_response
 from evaluations.forms import DatasetForm, EvaluationForm, MetricForm
+from evaluations.models import MetricKind
 from evaluations.payloads import score_payload
+from evaluations.results import evaluation_results, results_stream
 from evaluations.selectors import (
     dataset_get,
     dataset_list,
-    dataset_preview,
     evaluation_get,
     evaluation_list,
     evaluation_progress,
-    evaluation_results,
+    evaluations_progress,
     metric_get,
     metric_list,
     run_scores_get,
@@ -43,6 +47,8 @@ from integrations.views import membership_of
 from prompts.selectors import prompt_version_choices
 
 RESULTS_PER_PAGE = 100
+DATASET_ROWS_PER_PAGE = 50
+LIVE = ("creating", "running")  # statuses whose progress the page polls
 
 
 def _organization(request):
@@ -68,7 +74,8 @@ def _evaluation_or_404(request, evaluation_id):
 def evaluation_list_page(request):
     organization = _organization(request)
     evaluations = list(evaluation_list(organization=organization)[:100])
-    rows = [{"evaluation": e, "progress": evaluation_progress(evaluation=e)} for e in evaluations]
+    progress = evaluations_progress(evaluations=evaluations)
+    rows = [{"evaluation": e, "progress": p} for e, p in zip(evaluations, progress, strict=True)]
     return render(request, "evaluations/list.html", {"rows": rows})
 
 
@@ -98,7 +105,7 @@ def datasets_page(request):
     return render(
         request,
         "evaluations/datasets.html",
-        {"datasets": dataset_list(organization=organization), "form": form, "errors": form.summary()},
+        {"datasets": dataset_latest_list(organization=organization), "form": form, "errors": form.summary()},
         status=422 if form.errors else 200,
     )
 
@@ -106,16 +113,28 @@ def datasets_page(request):
 @login_required
 @require_GET
 def dataset_page(request, dataset_id):
+    """The dataset's rows a page at a time (?page=, DATASET_ROWS_PER_PAGE rows), its versions and downloads."""
     dataset = _dataset_or_404(request, dataset_id)
+    pages = Paginator(range(dataset.row_count), DATASET_ROWS_PER_PAGE)  # only for the page number's validation
+    number = pages.get_page(request.GET.get("page")).number
+    versions = dataset_versions(dataset=dataset)
     return render(
         request,
         "evaluations/dataset.html",
         {
             "dataset": dataset,
-            "preview": dataset_preview(dataset=dataset),
+            "rows_page": dataset_rows_page(dataset=dataset, page=number, size=DATASET_ROWS_PER_PAGE),
+            "versions": versions,
+            "latest": versions[0],
             "can_delete": can_delete(user=request.user, obj=dataset),
         },
     )
+
+
+@login_required
+@require_GET
+def dataset_download_view(request, dataset_id):
+    return dataset_download_response(_dataset_or_404(request, dataset_id))
 
 
 @login_required
@@ -151,8 +170,47 @@ def metrics_page(request):
     return render(
         request,
         "evaluations/metrics.html",
-        {"metrics": metric_list(organization=organization), "form": form, "errors": form.summary()},
+        {
+            "metrics": metric_list(organization=organization),
+            "form": form,
+            "errors": form.summary(),
+            "code_form": CodeMetricForm(prefix="code"),
+        },
         status=422 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def code_metric_create_view(request):
+    """The metrics page's code metric form: saved, or the page again with its problems by field."""
+    organization = _organization(request)
+    code_form = CodeMetricForm(request.POST, prefix="code")
+    if code_form.is_valid():
+        try:
+            metric = metric_create(
+                organization=organization,
+                user=request.user,
+                name=code_form.cleaned_data["name"],
+                kind=MetricKind.CODE,
+                code=code_form.code(),
+            )
+        except Invalid as exc:
+            code_form.add_problems(exc)
+        else:
+            flash.success(request, f"Metric “{metric.name}” saved.")
+            return redirect("evaluations:metrics")
+    return render(
+        request,
+        "evaluations/metrics.html",
+        {
+            "metrics": metric_list(organization=organization),
+            "form": MetricForm(groups=model_groups(organization=organization)),
+            "errors": [],
+            "code_form": code_form,
+            "code_errors": code_form.summary(),
+        },
+        status=422,
     )
 
 
@@ -212,14 +270,16 @@ def _sort_link(current: str, key: str) -> dict:
 @require_GET
 def evaluation_page(request, evaluation_id):
     evaluation = _evaluation_or_404(request, evaluation_id)
-    results = evaluation_results(evaluation=evaluation, sort=request.GET.get("sort"))
-    page = Paginator(results.rows, RESULTS_PER_PAGE).get_page(request.GET.get("page"))
+    results = evaluation_results(
+        evaluation=evaluation, sort=request.GET.get("sort"), page=request.GET.get("page"), page_size=RESULTS_PER_PAGE
+    )
+    page = results.page
     summaries = []
     for summary in results.summaries:
         charts = [
-            score_histogram(summary.score_values[metric.uuid], metric_name=metric.name) for metric in results.metrics
+            score_histogram(summary.score_bins[metric.uuid], metric_name=metric.name) for metric in results.metrics
         ]
-        charts.append(latency_histogram(summary.latencies))
+        charts.append(latency_histogram(summary.latency_bins))
         scores = [
             (metric, summary.mean_scores[metric.uuid], summary.score_failures[metric.uuid])
             for metric in results.metrics
@@ -250,7 +310,7 @@ def evaluation_page(request, evaluation_id):
             "page": page,
             "summaries": summaries,
             "sort_links": sort_links,
-            "can_cancel": can_delete(user=request.user, obj=evaluation) and evaluation.status == "running",
+            "can_cancel": can_delete(user=request.user, obj=evaluation) and evaluation.status in LIVE,
         },
     )
 
@@ -268,7 +328,7 @@ def evaluation_progress_view(request, evaluation_id):
     if not request.headers.get("HX-Request"):
         return JsonResponse(progress.as_dict())
     response = render(request, "evaluations/_progress.html", {"evaluation": evaluation, "progress": progress})
-    if evaluation.status != "running":
+    if evaluation.status not in LIVE:
         response["HX-Refresh"] = "true"
     return response
 
@@ -288,7 +348,7 @@ def evaluation_cancel_view(request, evaluation_id):
 @require_GET
 def evaluation_csv_view(request, evaluation_id):
     evaluation = _evaluation_or_404(request, evaluation_id)
-    return csv_response(evaluation_results(evaluation=evaluation, sort=request.GET.get("sort")))
+    return csv_response(results_stream(evaluation=evaluation, sort=request.GET.get("sort")))
 
 
 @login_required

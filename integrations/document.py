@@ -50,9 +50,27 @@ IDENTIFIER_RE = re.compile(r"\A[A-Za-z_][A-Za-z0-9_]*\Z")
 NON_ASCII_DOTS = {"\u3002": "U+3002", "\uff0e": "U+FF0E", "\uff61": "U+FF61"}
 # Headers that the HTTP client owns; setting them breaks the request.
 RESERVED_HEADERS = {"host", "content-length", "transfer-encoding", "connection"}
-# Query parameters that carry a credential (Azure's `api-key`, Google's `key`, `token`, a SAS `sig`...): compared
-# case-insensitively. A URL is stored in clear, shown in reads and logged by proxies; a credential goes in a header.
-CREDENTIAL_QUERY_NAMES = {"api-key", "api_key", "apikey", "key", "token", "access_token", "sig"}
+# Query parameters that carry a credential (Azure's `api-key`, Google's `key`, `token`, a SAS `sig`, Azure API
+# Management's `subscription-key`, Azure Functions' `code`, a SigV4 presigned URL's signature and session token...):
+# compared case-insensitively. A URL is stored in clear, shown in reads and logged by proxies; a credential goes in a
+# header.
+CREDENTIAL_QUERY_NAMES = {
+    "api-key",
+    "api_key",
+    "apikey",
+    "x-api-key",
+    "key",
+    "token",
+    "access_token",
+    "sig",
+    "subscription-key",
+    "code",
+    "client_secret",
+    "password",
+    "secret",
+    "x-amz-signature",
+    "x-amz-security-token",
+}
 COMPLETIONS_PATH = "/chat/completions"
 # Form fields the token request itself sets (RFC 6749 sections 2.3.1 and 4.4.2), by what to use instead.
 OAUTH2_RESERVED_PARAMS = {
@@ -271,13 +289,16 @@ def _check_url(value: str, loc: tuple, errors: list[Problem]) -> None:
         parts = urlsplit(value)
         parts.port  # noqa: B018 (raises ValueError on a bad port)
     except ValueError:
-        errors.append(Problem(loc, f'"{value}" is not a valid URL.', "url_invalid"))
+        # Never quoted: a URL that cannot be parsed may still carry a password or a credential in its query.
+        errors.append(
+            Problem(loc, "Not a valid URL: check the host, the port (a number) and any [IPv6] brackets.", "url_invalid")
+        )
         return
     if parts.scheme not in ("http", "https") or not parts.hostname:
         errors.append(
             Problem(loc, "Must be an http:// or https:// URL with a host, such as https://api.example.com/v1.")
         )
-    elif parts.username or parts.password:
+    elif "@" in parts.netloc:
         errors.append(
             Problem(loc, "Do not put credentials in the URL; use api_key_value, token or headers.", "url_userinfo")
         )

@@ -12,6 +12,7 @@ message here ever quotes it.
 
 import datetime
 import math
+import ssl
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -19,8 +20,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.openssl_pem import load_ca_bundle, load_cert_chain
 from core.problems import Problem
 
+OPENSSL_REFUSED = (
+    "OpenSSL, which makes the connections, cannot read this PEM text although it looks well formed: every line "
+    "must start at the beginning, with no indentation (as when copied from a YAML file)."
+)
 MAX_PEM_LENGTH = 256 * 1024  # a bundle of a few hundred CA certificates
 EXPIRY_WARNING_DAYS = 30
 
@@ -69,6 +75,19 @@ class CertificateSummary:
 def _certificates(pem: str, loc: tuple, what: str, errors: list[Problem]) -> list[x509.Certificate]:
     if len(pem) > MAX_PEM_LENGTH:
         errors.append(Problem(loc, f"Longer than {MAX_PEM_LENGTH:,} characters.", "too_long"))
+        return []
+    if "PRIVATE KEY-----" in pem:
+        # These members are read back in clear to every member: a combined "certificate + key" file pasted here
+        # would publish the key.
+        errors.append(
+            Problem(
+                loc,
+                "This PEM text holds a private key, and this member is shown to every member of the organisation: "
+                "paste only the certificates here (the client's private key goes in client_key, which is kept "
+                "secret).",
+                "private_key_in_certificate",
+            )
+        )
         return []
     if "-----BEGIN CERTIFICATE-----" not in pem:
         errors.append(
@@ -179,7 +198,34 @@ def check_tls(tls: TLSIn | None, errors: list[Problem]) -> ParsedTLS | None:
                 "key_mismatch",
             )
         )
+    if not any(error.loc[:1] == ("tls",) for error in errors):
+        _check_openssl_loads(tls, errors)
     return ParsedTLS(ca_bundle=tls.ca_bundle, client_certificate=tls.client_certificate, client_key=tls.client_key)
+
+
+def _check_openssl_loads(tls: TLSIn, errors: list[Problem]) -> None:
+    """What cryptography read, loaded as the runners load it (core.openssl_pem), whose PEM reader is stricter."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    if tls.ca_bundle is not None:
+        try:
+            load_ca_bundle(context, tls.ca_bundle)
+        except ssl.SSLError:
+            errors.append(Problem(("tls", "ca_bundle"), OPENSSL_REFUSED, "pem_invalid"))
+    if tls.client_certificate is not None and tls.client_key is not None:
+        try:
+            load_cert_chain(context, tls.client_certificate, tls.client_key)
+        except ssl.SSLError:  # never quoted: about the key, it may show part of it
+            member = "client_key" if _refused_alone(tls.client_certificate) else "client_certificate"
+            errors.append(Problem(("tls", member), OPENSSL_REFUSED, "pem_invalid"))
+
+
+def _refused_alone(certificate: str) -> bool:
+    """True when OpenSSL reads the certificate itself, so that the key is what it refused."""
+    try:
+        load_ca_bundle(ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT), certificate)
+    except ssl.SSLError:
+        return False
+    return True
 
 
 def certificate_summaries(*, ca_bundle: str | None, client_certificate: str | None) -> list[CertificateSummary]:

@@ -19,7 +19,7 @@ from integrations.editor import annotate_errors
 from integrations.forms import IntegrationDocumentForm
 from integrations.parameter_rules import parameter_rule_clear, parameter_rule_get, parameter_rule_pin
 from integrations.permissions import DELETE, UPDATE, can_create_integrations, integration_permissions
-from integrations.selectors import integration_get, integration_list
+from integrations.selectors import integration_get, integration_list_shown
 from integrations.services import IntegrationChanged, integration_delete, integration_oauth2_method_pin
 from integrations.tls import certificate_summaries
 
@@ -136,7 +136,11 @@ def _require(permission, integration, user):
 def integration_settings(request):
     membership = membership_of(request)
     catalogue = builtin_models_by_provider()
-    integrations = list(integration_list(organization=membership.organization).prefetch_related("parameter_rules"))
+    integrations = list(
+        integration_list_shown(organization=membership.organization, with_models=True).prefetch_related(
+            "parameter_rules"
+        )
+    )
     rows = []
     for integration in integrations:
         permissions = integration_permissions(integration=integration, user=request.user)

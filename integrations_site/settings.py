@@ -211,6 +211,8 @@ else:
 
 RUNNERS_REQUEST_TIMEOUT = envint("RUNNERS_REQUEST_TIMEOUT", 120, minimum=1)
 RUNNERS_CONNECT_TIMEOUT = envint("RUNNERS_CONNECT_TIMEOUT", 10, minimum=1)
+# Seconds a running evaluation's per-model summary may lag behind its outputs (evaluations.results).
+EVALUATIONS_SUMMARY_MAX_AGE = envint("EVALUATIONS_SUMMARY_MAX_AGE", 5)
 RUNNERS_MAX_RETRIES = envint("RUNNERS_MAX_RETRIES", 2, minimum=0)
 # The largest provider answer a runner reads, in bytes (a completion, an event stream, an error or a token answer):
 # beyond it the run fails with response_too_large. Bounds what one integration can make a shared worker hold: at most

@@ -1,5 +1,6 @@
 """Reads for the Playground, always scoped to an organisation (built on the runners' selectors)."""
 
+from evaluations.code_metrics import code_columns, code_describe
 from evaluations.judging import RESERVED_VARIABLES, prompt_variables
 from evaluations.selectors import metric_list
 from prompts.models import PromptVersion
@@ -37,18 +38,23 @@ def playground_run_live(*, organization, run_id) -> dict | None:
 
 
 def playground_metrics(*, organization) -> list[dict]:
-    """The organisation's LLM-as-judge metrics for the Metric select.
+    """The organisation's metrics (LLM judges and code checks) for the Metric select.
 
-    `needs` lists the dataset {{variables}} a metric's prompt uses besides {{input}} and {{output}}: such a
-    metric can only judge an evaluation's rows, so the select shows it disabled (run_scores_request refuses it).
+    `needs` lists the dataset {{variables}} a metric's prompt uses besides {{input}} and {{output}} (a code
+    check's reference column): such a metric can only score an evaluation's rows, so the select shows it disabled
+    (run_scores_request refuses it). `check` describes a code metric's check.
     """
     return [
         {
             "id": str(metric.uuid),
             "name": metric.name,
+            "kind": metric.kind,
             "judge_model": metric.judge_model,
             "judges": metric.judges,
-            "needs": [name for name in prompt_variables(metric.prompt) if name not in RESERVED_VARIABLES],
+            "check": code_describe(metric.code) if metric.is_code else None,
+            "needs": code_columns(metric.code)
+            if metric.is_code
+            else [name for name in prompt_variables(metric.prompt) if name not in RESERVED_VARIABLES],
         }
         for metric in metric_list(organization=organization)
     ]

@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.problems import Invalid, problem, problem_response, problems_from_errors
+from evaluations.dataset_selectors import dataset_latest_list
 from integrations.selectors import default_alias, model_groups
 from integrations.views import membership_of
 from playground.drafts import playground_draft_get, playground_draft_save
@@ -61,6 +62,8 @@ def playground_page(request):
             "history": history,
             "metrics": metrics,
             "prompts": prompts,
+            # A run's answer may be added to one of these (static/js/playground/dataset-rows.js).
+            "datasets": list(dataset_latest_list(organization=membership.organization)),
             "page_data": {
                 "groups": groups,
                 "default_alias": preselected,

@@ -33,12 +33,13 @@ def variable_root(name: str) -> str:
 
 def value_text(value: Any) -> str | None:
     """A JSON value as a variable's text: strings as they are, numbers and booleans as JSON writes them, objects
-    and lists as compact JSON; None for null or nothing."""
+    and lists as compact JSON with sorted keys (PostgreSQL's jsonb does not keep a file's key order, so sorting
+    makes the text the same on every database); None for null or nothing."""
     if value is None:
         return None
     if isinstance(value, str):
         return value
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
 def variable_value(values: dict, name: str) -> str | None:

@@ -40,6 +40,7 @@ from runners.tls import TLSConfig
 from runners.transport import Timeouts, TransportError, post_form, provider_detail
 
 DEFAULT_TOKEN_LIFETIME = 300  # when the token endpoint does not say
+MAX_TOKEN_LIFETIME = 24 * 3600  # a token that lives longer is fetched again after a day
 LOCK_POLL_INTERVAL = 0.02
 FAILURE_MEMORY = 5  # seconds a failed token request is remembered, so the runs waiting on it fail with its error
 logger = logging.getLogger(__name__)
@@ -124,10 +125,14 @@ class TokenRequestError(TransportError):
         self.invalid_client = invalid_client  # RFC 6749 section 5.2: the client's authentication was refused
 
 
-def _invalid_client(status: int, body: bytes) -> bool:
-    """RFC 6749 section 5.2: `{"error": "invalid_client"}` with HTTP 400, or 401 when the client used Basic."""
+def _invalid_client(status: int, body: bytes, www_authenticate: str = "") -> bool:
+    """RFC 6749 section 5.2: `{"error": "invalid_client"}` with HTTP 400, or 401 when the client used Basic; or a
+    401 whose WWW-Authenticate asks for HTTP Basic, the way 5.2 lets a server say which scheme it supports (Spring
+    Security OAuth2 answers credentials in the form so, with `{"error": "unauthorized"}`)."""
     if status not in (400, 401):
         return False
+    if status == 401 and any(part.strip().lower().startswith("basic") for part in www_authenticate.split(",")):
+        return True
     try:
         data = json.loads(body)
     except ValueError:
@@ -171,7 +176,9 @@ def client_credentials(
 
 
 def _cache_lifetime(expires_in: float | None) -> float:
-    lifetime = expires_in if expires_in and expires_in > 0 else DEFAULT_TOKEN_LIFETIME
+    """Seconds to keep a token: its expires_in (DEFAULT_TOKEN_LIFETIME when absent, not positive or NaN), at most
+    MAX_TOKEN_LIFETIME: JSON numbers are unbounded (1e999 reads as infinity), and a cache timeout is not."""
+    lifetime = min(expires_in, MAX_TOKEN_LIFETIME) if expires_in and expires_in > 0 else DEFAULT_TOKEN_LIFETIME
     # Refresh shortly before expiry: 10 % of the lifetime, at most a minute.
     return max(lifetime - min(60.0, lifetime * 0.1), 0.001)
 
@@ -243,7 +250,7 @@ async def request_token(
             error_type=FailureKind.TOKEN_ENDPOINT_ERROR,
             status_code=answer.status_code,
             outcome="http_error",
-            invalid_client=_invalid_client(answer.status_code, answer.body),
+            invalid_client=_invalid_client(answer.status_code, answer.body, answer.headers.get("www-authenticate", "")),
         )
     try:
         token = _TokenAnswer.model_validate_json(answer.body)
@@ -268,6 +275,8 @@ async def request_token_negotiated(
             token, expires_in = await request_token(credentials, timeouts, method=method)
         except TokenRequestError as exc:
             if exc.invalid_client and index + 1 < len(methods):
+                # Counted here: the metric counts token endpoint requests, and this one is not the last.
+                observe_token_request(outcome=exc.outcome)
                 continue
             # Not the methods' names: they contain the words of the `token` JSON, which scrubbing hides.
             if exc.invalid_client and len(methods) > 1:

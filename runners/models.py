@@ -108,6 +108,13 @@ class Run(models.Model):
         indexes = [
             models.Index(fields=["organization", "-created_at"]),
             models.Index(fields=["status", "started_at"]),
+            # The runs list's filters (by integration, by model alias, by job) and the Playground history (by user),
+            # each newest first: an index range read, however many runs the table holds.
+            models.Index(fields=["organization", "integration_name", "-created_at"], name="run_org_integration_idx"),
+            models.Index(fields=["organization", "status", "-created_at"], name="run_org_status_idx"),
+            models.Index(fields=["organization", "model_alias", "-created_at"], name="run_org_model_idx"),
+            models.Index(fields=["organization", "user", "-created_at"], name="run_org_user_idx"),
+            models.Index(fields=["job", "status"], name="run_job_status_idx"),
         ]
 
     def __str__(self) -> str:

@@ -2,9 +2,8 @@
 
 The document's `tls` key (integrations.tls) becomes a TLSConfig on the worker. Its SSL context is httpx's default
 trust (certifi's CAs, or SSL_CERT_FILE / SSL_CERT_DIR when set: what every runner trusts) plus `ca_bundle`, and
-presents `client_certificate` with `client_key` when given. The private key reaches OpenSSL through an anonymous
-in-memory file (memfd_create on Linux; elsewhere a file in a private temporary folder, removed at once): Python's
-ssl module reads certificate chains from paths only.
+presents `client_certificate` with `client_key` when given (core.openssl_pem: the private key reaches OpenSSL through
+an anonymous in-memory file; the same loader checks a document at save).
 
 Clients are kept per TLS configuration on the worker's event loop (`TLSClients`): at most MAX_TLS_CLIENTS, least
 recently used first out, keyed by a digest of the PEM texts. A changed `tls` key has a new digest, so it gets a new
@@ -16,15 +15,14 @@ import asyncio
 import contextlib
 import hashlib
 import json
-import os
 import ssl
-import tempfile
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import httpx
 
 from core.egress import egress_client
+from core.openssl_pem import load_ca_bundle, load_cert_chain
 
 MAX_TLS_CLIENTS = 64  # per worker process
 TLS_CLIENT_LIMITS = httpx.Limits(max_connections=200, max_keepalive_connections=20, keepalive_expiry=30)
@@ -59,24 +57,6 @@ class TLSConfig:
         return [self.client_key, *(line for line in lines if len(line) >= 16 and not line.startswith("-----"))]
 
 
-def _load_cert_chain(context: ssl.SSLContext, certificate: str, key: str) -> None:
-    pem = (certificate.strip() + "\n" + key.strip() + "\n").encode()
-    if hasattr(os, "memfd_create"):
-        fd = os.memfd_create("integration-client-certificate", os.MFD_CLOEXEC)
-        try:
-            with open(fd, "wb", closefd=False) as file:
-                file.write(pem)
-            context.load_cert_chain(f"/proc/self/fd/{fd}")
-        finally:
-            os.close(fd)
-        return
-    with tempfile.TemporaryDirectory() as folder:  # created with mode 0700
-        path = os.path.join(folder, "chain.pem")
-        with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as file:
-            file.write(pem)
-        context.load_cert_chain(path)
-
-
 def ssl_context(tls: TLSConfig) -> ssl.SSLContext:
     """httpx's default trust plus `ca_bundle`, presenting the client certificate when there is one.
 
@@ -84,9 +64,9 @@ def ssl_context(tls: TLSConfig) -> ssl.SSLContext:
     """
     context = httpx.create_ssl_context(trust_env=True)
     if tls.ca_bundle:
-        context.load_verify_locations(cadata=tls.ca_bundle)
+        load_ca_bundle(context, tls.ca_bundle)
     if tls.client_certificate and tls.client_key:
-        _load_cert_chain(context, tls.client_certificate, tls.client_key)
+        load_cert_chain(context, tls.client_certificate, tls.client_key)
     return context
 
 

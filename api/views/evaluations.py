@@ -16,7 +16,8 @@ from api.serializers import StrictCharField, TimestampField
 from api.views.base import OrganizationApi, found
 from api.views.runs import StrictUUIDField
 from evaluations.export import csv_response
-from evaluations.selectors import evaluation_get, evaluation_list, evaluation_progress, evaluation_results
+from evaluations.results import MAX_PAGE_SIZE, PAGE_SIZE, evaluation_results, results_stream
+from evaluations.selectors import evaluation_get, evaluation_list, evaluation_progress
 from evaluations.services.lifecycle import (
     IdempotencyKeyInvalid,
     evaluation_cancel,
@@ -27,7 +28,10 @@ from evaluations.services.permissions import can_delete
 
 
 class ProgressOutput(serializers.Serializer):
-    status = serializers.ChoiceField(choices=["running", "completed", "cancelled"])
+    status = serializers.ChoiceField(
+        choices=["creating", "running", "completed", "cancelled"],
+        help_text='"creating" while a worker makes the runs of a large evaluation (nothing is queued yet).',
+    )
     total = serializers.IntegerField()
     done = serializers.IntegerField(help_text="Succeeded output runs.")
     failed = serializers.IntegerField(help_text="Failed output runs, cancelled ones included.")
@@ -104,7 +108,8 @@ class EvaluationsApi(OrganizationApi):
         operation_id="evaluations_create",
         summary="Run a prompt over a dataset on one or more models (one run per row x model)",
         description=(
-            "Answers 202 once every run is queued; poll `GET /api/v2/evaluations/{id}`. A row without a value for "
+            "Answers 202 at once: up to 1,000 runs are queued by then; a larger evaluation is `creating` while a "
+            "worker makes its runs. Poll `GET /api/v2/evaluations/{id}`. A row without a value for "
             'a prompt variable is a 422 before anything is queued (`loc` `["body", "dataset", "rows", 3, "question"]`).'
             " With an `Idempotency-Key` header (1 to 255 visible ASCII characters, e.g. a UUID) a retried request "
             "creates nothing new: it answers the first evaluation with `Idempotent-Replayed: true`; the same key "
@@ -197,8 +202,21 @@ def _cell_data(cell, metrics) -> dict | None:
     }
 
 
-def results_payload(results) -> dict:
+def _page_link(request, number: int) -> str:
+    query = request.query_params.copy()
+    query["page"] = str(number)
+    return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+
+
+def results_payload(results, request) -> dict:
+    page = results.page
     return {
+        "count": page.paginator.count,
+        "page": page.number,
+        "page_size": page.paginator.per_page,
+        "pages": page.paginator.num_pages,
+        "next": _page_link(request, page.next_page_number()) if page.has_next() else None,
+        "previous": _page_link(request, page.previous_page_number()) if page.has_previous() else None,
         "sort": results.sort,
         "models": results.models,
         "metrics": [{"id": str(metric.uuid), "name": metric.name} for metric in results.metrics],
@@ -219,7 +237,7 @@ def results_payload(results) -> dict:
                 "scores": {
                     str(metric_id): {
                         "mean": mean,
-                        "scored": len(summary.score_values[metric_id]),
+                        "scored": summary.scored[metric_id],
                         "failed": summary.score_failures[metric_id],
                         "judges": summary.judge_outcomes[metric_id],
                     }
@@ -245,21 +263,33 @@ def results_payload(results) -> dict:
 class EvaluationResultsApi(OrganizationApi):
     @extend_schema(
         operation_id="evaluations_results",
-        summary="Results: rows x models with outputs, scores, tokens and latency; aggregates per model",
+        summary="Results: a page of rows x models with outputs, scores, tokens and latency; aggregates per model",
+        description=(
+            "Paged: `page` (from 1; past the last is the last) and `page_size` (1 to "
+            f"{MAX_PAGE_SIZE}, default {PAGE_SIZE}) rows, each with every model's result; `next` and `previous` "
+            "link to the neighbouring pages, `count` is the number of rows. The aggregates are over every row."
+        ),
         parameters=[
+            OpenApiParameter("page", int, description="The page, from 1."),
+            OpenApiParameter("page_size", int, description=f"Rows per page, 1 to {MAX_PAGE_SIZE}."),
             OpenApiParameter(
                 "sort",
                 str,
                 description='"row", "latency:<model index>", "tokens:<model index>" or '
                 '"score:<metric id>:<model index>"; "-" first for descending.',
-            )
+            ),
         ],
         responses={200: OpenApiResponse(description="Results."), **error_responses(401, 403, 404)},
     )
     def get(self, request, evaluation_id):
         evaluation = found(evaluation_get(organization=self.organization, evaluation_id=evaluation_id), "evaluation")
-        results = evaluation_results(evaluation=evaluation, sort=request.query_params.get("sort"))
-        return Response(results_payload(results))
+        results = evaluation_results(
+            evaluation=evaluation,
+            sort=request.query_params.get("sort"),
+            page=request.query_params.get("page"),
+            page_size=request.query_params.get("page_size", PAGE_SIZE),
+        )
+        return Response(results_payload(results, request))
 
 
 class EvaluationResultsCsvApi(OrganizationApi):
@@ -270,4 +300,4 @@ class EvaluationResultsCsvApi(OrganizationApi):
     )
     def get(self, request, evaluation_id):
         evaluation = found(evaluation_get(organization=self.organization, evaluation_id=evaluation_id), "evaluation")
-        return csv_response(evaluation_results(evaluation=evaluation, sort=request.query_params.get("sort")))
+        return csv_response(results_stream(evaluation=evaluation, sort=request.query_params.get("sort")))

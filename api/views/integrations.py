@@ -18,7 +18,7 @@ from api.serializers import (
 )
 from api.views.base import OrganizationApi, found
 from integrations.permissions import DELETE, READ_SECRETS, UPDATE, can_create_integrations, integration_permissions
-from integrations.selectors import integration_get, integration_list
+from integrations.selectors import integration_get, integration_list_shown
 from integrations.services import (
     NAME_MAX_LENGTH,
     integration_delete,
@@ -74,7 +74,7 @@ class IntegrationListApi(OrganizationApi):
         responses={200: IntegrationSummarySerializer(many=True), **error_responses(401, 403)},
     )
     def get(self, request):
-        integrations = integration_list(organization=self.organization)
+        integrations = integration_list_shown(organization=self.organization)
         return Response(IntegrationSummarySerializer(integrations, many=True, context={"user": request.user}).data)
 
 
@@ -92,7 +92,7 @@ class LlmIntegrationListApi(OrganizationApi):
         responses={200: LlmIntegrationOutput(many=True), **error_responses(401, 403)},
     )
     def get(self, request):
-        integrations = integration_list(organization=self.organization)
+        integrations = integration_list_shown(organization=self.organization, with_models=True)
         return Response(self.LlmIntegrationOutput(integrations, many=True).data)
 
 

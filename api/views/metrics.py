@@ -1,4 +1,4 @@
-"""LLM-as-judge metrics: list, define, read, and judge succeeded runs with one (their scores)."""
+"""Metrics (LLM judges and code checks): list, define, read, and score succeeded runs with one (their scores)."""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -16,10 +16,14 @@ from evaluations.services.scoring import run_scores_request
 class MetricOutput(serializers.Serializer):
     id = serializers.UUIDField(source="uuid")
     name = serializers.CharField()
-    judge_model = serializers.CharField(help_text="Alias of the model that judges (any integration's).")
-    judges = serializers.IntegerField(help_text="No. of judges: judge runs per scored output, averaged.")
+    kind = serializers.ChoiceField(choices=["llm_judge", "code"])
+    judge_model = serializers.CharField(
+        help_text="Alias of the model that judges (any integration's); empty for a code metric."
+    )
+    judges = serializers.IntegerField(help_text="No. of judges: judge runs per scored output, averaged (0: code).")
     prompt = serializers.CharField()
     parameters = serializers.JSONField()
+    code = serializers.JSONField(help_text="A code metric's check (see `metrics_create`); {} for an LLM judge.")
     created_at = TimestampField()
     created_by = serializers.CharField(source="created_by.username", allow_null=True, default=None)
 
@@ -27,17 +31,31 @@ class MetricOutput(serializers.Serializer):
 class MetricsApi(OrganizationApi):
     class MetricCreateInput(serializers.Serializer):
         name = StrictCharField(max_length=200)
-        judge_model = StrictCharField(max_length=255, help_text="Alias of the judging model.")
-        judges = serializers.IntegerField(required=False, default=1, help_text="No. of judges (1-10).")
+        kind = serializers.ChoiceField(
+            choices=["llm_judge", "code"],
+            required=False,
+            default="llm_judge",
+            help_text="An LLM judge or a code check.",
+        )
+        judge_model = StrictCharField(max_length=255, required=False, help_text="Alias of the judging model (judge).")
+        judges = serializers.IntegerField(required=False, default=1, help_text="No. of judges (1-10; judge).")
         prompt = StrictCharField(
             trim_whitespace=False,
+            required=False,
             help_text="Judge prompt with {{output}}, and optionally {{input}}, {{expected}} or any row variable.",
         )
         parameters = serializers.JSONField(required=False, allow_null=True)
+        code = serializers.JSONField(
+            required=False,
+            allow_null=True,
+            help_text='A code check (kind "code"): {"check": "exact_match" | "contains" | "regex" | "valid_json" | '
+            '"json_schema" | "numeric_close", "reference": {"column": "expected"} or {"value": ...}, and the '
+            'check\'s options ("ignore_case", "ignore_whitespace", "match", "abs_tol", "rel_tol", "score").',
+        )
 
     @extend_schema(
         operation_id="metrics_list",
-        summary="List LLM-as-judge metrics",
+        summary="List metrics (LLM judges and code checks)",
         responses={200: MetricOutput(many=True), **error_responses(401, 403)},
     )
     def get(self, request):
@@ -45,7 +63,7 @@ class MetricsApi(OrganizationApi):
 
     @extend_schema(
         operation_id="metrics_create",
-        summary="Define an LLM-as-judge metric",
+        summary="Define a metric: an LLM judge, or a code check scored without a model",
         request=MetricCreateInput,
         responses={201: MetricOutput, **error_responses(401, 403, 422)},
     )

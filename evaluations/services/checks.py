@@ -4,8 +4,9 @@ its path (appended to `errors`, so that one answer lists them all)."""
 from typing import Any
 
 from core.problems import Invalid, Problem
+from evaluations.code_metrics import code_columns
 from evaluations.judging import RESERVED_VARIABLES, prompt_variables
-from evaluations.models import Dataset, DatasetRow, Metric
+from evaluations.models import Dataset, Metric
 from evaluations.selectors import metric_get
 from integrations.models import ModelProperty
 from integrations.selectors import model_get
@@ -55,7 +56,8 @@ def models_resolve(*, organization, raw: Any, errors: list[Problem]) -> list[tup
 
 
 def metrics_resolve(*, organization, raw: Any, dataset: Dataset | None, errors: list[Problem]) -> list[Metric]:
-    """Metrics by public id (UUID): each judge model must exist and each variable be a column of the dataset."""
+    """Metrics by public id (UUID): each judge model must exist and each variable (or a code metric's reference
+    column) be a column of the dataset."""
     if raw in (None, ""):
         return []
     if not isinstance(raw, list) or len(raw) > MAX_METRICS:
@@ -67,7 +69,7 @@ def metrics_resolve(*, organization, raw: Any, dataset: Dataset | None, errors: 
         if metric is None:
             errors.append(Problem(("metrics", index), "No such metric.", "unknown_metric"))
             continue
-        if model_get(organization=organization, alias=metric.judge_model) is None:
+        if not metric.is_code and model_get(organization=organization, alias=metric.judge_model) is None:
             errors.append(
                 Problem(
                     ("metrics", index), f'The judge model "{metric.judge_model}" no longer exists.', "unknown_model"
@@ -76,7 +78,7 @@ def metrics_resolve(*, organization, raw: Any, dataset: Dataset | None, errors: 
         if dataset is not None:
             unknown = [
                 name
-                for name in prompt_variables(metric.prompt)
+                for name in (code_columns(metric.code) if metric.is_code else prompt_variables(metric.prompt))
                 if name not in RESERVED_VARIABLES and variable_root(name) not in dataset.columns
             ]
             for name in unknown:
@@ -92,10 +94,11 @@ def metrics_resolve(*, organization, raw: Any, dataset: Dataset | None, errors: 
     return metrics
 
 
-def rows_check(*, variables: list[str], dataset: Dataset, rows: list[DatasetRow]) -> list[Problem]:
+def rows_check(*, variables: list[str], dataset: Dataset, rows: list[tuple[int, dict]]) -> list[Problem]:
     """Prompt variables that are no column, and rows without a value for one (at most MAX_ROW_ERRORS listed).
 
-    Only the variables the prompt uses must have a value: a dataset may keep empty cells in other columns.
+    `rows` are (index, values) pairs, as one values_list query reads them (no model instance per row). Only the
+    variables the prompt uses must have a value: a dataset may keep empty cells in other columns.
     """
     errors = []
     not_columns = [name for name in variables if variable_root(name) not in dataset.columns]
@@ -109,10 +112,10 @@ def rows_check(*, variables: list[str], dataset: Dataset, rows: list[DatasetRow]
             )
         )
     row_errors = [
-        Problem(("dataset", "rows", row.index, name), f"row {row.index}: no value for {{{{{name}}}}}.", "missing")
-        for row in rows
+        Problem(("dataset", "rows", index, name), f"row {index}: no value for {{{{{name}}}}}.", "missing")
+        for index, values in rows
         for name in variables
-        if name not in not_columns and not (variable_value(row.values, name) or "").strip()
+        if name not in not_columns and not (variable_value(values, name) or "").strip()
     ]
     if len(row_errors) > MAX_ROW_ERRORS:
         left_out = len(row_errors) - MAX_ROW_ERRORS

@@ -1,5 +1,5 @@
-"""An evaluation's life: created (all its runs at once), dispatched to the workers, advanced as runs finish, finished
-or cancelled.
+"""An evaluation's life: created (checked at once, its runs made at once or by a worker), dispatched to the workers,
+advanced as runs finish, finished or cancelled.
 
 Every run is created by runners.services.runs_enqueue_bulk but executed like any other. An evaluation advances as
 its runs finish: the worker that stored a run's outcome sends `runners.signals.run_finished`, and
@@ -20,11 +20,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.problems import Invalid, Problem
-from evaluations.models import DatasetRow, Evaluation, EvaluationResult, MetricScore, ScoreStatus
-from evaluations.selectors import dataset_get
+from evaluations.models import Evaluation, EvaluationCounters, EvaluationResult, MetricScore, ScoreStatus
+from evaluations.selectors import COUNTERS, dataset_get
 from evaluations.services.checks import metrics_resolve, models_resolve, rows_check
 from evaluations.services.common import CANCELLED, name_clean
-from evaluations.services.scoring import judges_enqueue, scores_record
+from evaluations.services.counters import JUDGE_COUNTERS, outputs_count
+from evaluations.services.scoring import evaluation_scored, judges_enqueue, scores_record
+from integrations.selectors import model_get
 from organizations.models import Organization
 from organizations.services import default_project
 from prompts.selectors import prompt_version_get_by_id, prompt_version_parameters
@@ -34,6 +36,9 @@ from runners.models import Job, Run, RunStatus
 from runners.services import RunSpec, job_create, runs_enqueue_bulk, runs_publish_queued, validate_messages
 
 MAX_RUNS = 20_000
+# Up to this many runs are made inside the request (a few hundred milliseconds); more are made by a worker while
+# the evaluation shows "creating", so that the request answers at once at any size.
+INLINE_RUNS_MAX = 1_000
 
 
 IDEMPOTENCY_KEY_RE = re.compile(r"[\x21-\x7e]{1,255}")
@@ -107,7 +112,9 @@ def evaluation_create(
     prompt_version: Any = None,
     idempotency: tuple[str, str] | None = None,
 ) -> Evaluation:
-    """Check everything, then create one queued Run per row x model in one transaction (all or nothing).
+    """Check everything (cheaply: one query reads the rows' values), then create the evaluation; its queued Runs,
+    one per row x model, are made in one transaction (all or nothing) by evaluation_runs_create: at once up to
+    INLINE_RUNS_MAX runs, else by a worker after this returns (the evaluation's status is "creating" until then).
 
     `dataset` is a Dataset's public id (UUID); `models` a list of {"model": alias, "parameters": {...}}; `metrics`
     Metrics' public ids.
@@ -145,16 +152,19 @@ def evaluation_create(
         base = prompt_version_parameters(version)
         columns = [(model, {**base, **parameters}) for model, parameters in columns]
     metric_list = metrics_resolve(organization=organization, raw=metrics, dataset=dataset_obj, errors=errors)
-    rows: list[DatasetRow] = []
+    row_count = 0
     if dataset_obj is not None:
-        rows = list(dataset_obj.rows.order_by("index"))
+        row_count = dataset_obj.row_count
         if messages is not None:
-            errors += rows_check(variables=message_variables(messages), dataset=dataset_obj, rows=rows)
-        if columns and len(rows) * len(columns) > MAX_RUNS:
+            variables = message_variables(messages)
+            # One query for the values the prompt needs, no model instance per row.
+            rows = dataset_obj.rows.order_by("index").values_list("index", "values") if variables else []
+            errors += rows_check(variables=variables, dataset=dataset_obj, rows=rows)
+        if columns and row_count * len(columns) > MAX_RUNS:
             errors.append(
                 Problem(
                     ("models",),
-                    f"{len(rows)} rows x {len(columns)} models is more than {MAX_RUNS} runs.",
+                    f"{row_count} rows x {len(columns)} models is more than {MAX_RUNS} runs.",
                     "too_many_runs",
                 )
             )
@@ -178,35 +188,77 @@ def evaluation_create(
             judges_per_output=sum(metric.judges for metric in metric_list),
             job=job,
             judge_job=judge_job,
-            total_runs=len(rows) * len(columns),
+            total_runs=row_count * len(columns),
             idempotency_key=idempotency[0] if idempotency else None,
             request_digest=idempotency[1] if idempotency else "",
         )
         evaluation.metrics.set(metric_list)
+        EvaluationCounters.objects.create(evaluation=evaluation)
+        evaluation_id = str(evaluation.pk)
+        if evaluation.total_runs <= INLINE_RUNS_MAX:
+            evaluation_runs_create(evaluation_id=evaluation_id)
+            evaluation.refresh_from_db(fields=["runs_created_at"])
+        else:
+            transaction.on_commit(lambda: _schedule_runs_create(evaluation_id))
+    return evaluation
+
+
+def _schedule_runs_create(evaluation_id: str) -> None:
+    from evaluations.tasks import create_evaluation_runs
+
+    create_evaluation_runs.delay(evaluation_id)
+
+
+def evaluation_runs_create(*, evaluation_id) -> bool:
+    """Make a new evaluation's runs: one queued Run and EvaluationResult per row x model, in one transaction, then
+    hand them to the workers. True if this call made them.
+
+    Runs on a worker (evaluations.tasks.create_evaluation_runs) so that creating a 20,000-run evaluation answers at
+    once. Idempotent: the evaluation's row is locked and `runs_created_at` set in the same transaction, so a task
+    delivered twice makes the runs once. An evaluation cancelled while it was being created gets no runs and is
+    finished. One whose model was removed in between gets no runs and is finished as cancelled.
+    """
+    with transaction.atomic():
+        evaluation = (
+            Evaluation.objects.select_for_update(of=("self",))
+            .select_related("organization", "dataset", "created_by")
+            .filter(pk=evaluation_id)
+            .first()
+        )
+        if evaluation is None or evaluation.runs_created_at or evaluation.finished_at:
+            return False
+        if evaluation.cancelled_at:
+            Evaluation.objects.filter(pk=evaluation.pk).update(finished_at=timezone.now())
+            return False
+        columns = [
+            (model_get(organization=evaluation.organization, alias=entry["alias"]), entry["parameters"] or {})
+            for entry in evaluation.model_columns
+        ]
+        if any(model is None for model, _ in columns):
+            Evaluation.objects.filter(pk=evaluation.pk).update(
+                runs_created_at=timezone.now(), finished_at=timezone.now(), cancelled_at=timezone.now()
+            )
+            return False
+        version_id = evaluation.prompt_version_id
         specs, pairs = [], []
-        for row in rows:
-            rendered = messages_render(messages, row.values)
+        for row_id, values in evaluation.dataset.rows.order_by("index").values_list("pk", "values"):
+            rendered = messages_render(evaluation.messages, values)
             for model, parameters in columns:
                 specs.append(
-                    RunSpec(
-                        model=model,
-                        messages=rendered,
-                        parameters=parameters,
-                        prompt_version_id=version.pk if version is not None else None,
-                    )
+                    RunSpec(model=model, messages=rendered, parameters=parameters, prompt_version_id=version_id)
                 )
-                pairs.append((row, model.alias))
-        runs = runs_enqueue_bulk(specs=specs, user=user, job=job, publish=False)
+                pairs.append((row_id, model.alias))
+        runs = runs_enqueue_bulk(specs=specs, user=evaluation.created_by, job=evaluation.job, publish=False)
         EvaluationResult.objects.bulk_create(
             [
-                EvaluationResult(evaluation=evaluation, row=row, model_alias=alias, run=run)
-                for (row, alias), run in zip(pairs, runs, strict=True)
+                EvaluationResult(evaluation=evaluation, row_id=row_id, model_alias=alias, run=run)
+                for (row_id, alias), run in zip(pairs, runs, strict=True)
             ],
             batch_size=1000,
         )
-        evaluation_id = str(evaluation.pk)
-        transaction.on_commit(lambda: _schedule_dispatch(evaluation_id))
-    return evaluation
+        Evaluation.objects.filter(pk=evaluation.pk).update(runs_created_at=timezone.now(), total_runs=len(runs))
+        transaction.on_commit(lambda: _schedule_dispatch(str(evaluation_id)))
+    return True
 
 
 def _schedule_dispatch(evaluation_id: str) -> None:
@@ -265,6 +317,7 @@ def evaluation_advance(*, evaluation: Evaluation) -> bool:
         _cancel_queued(evaluation)  # judges enqueued by a step that raced the cancel
     else:
         judges_enqueue(evaluation=evaluation)
+    outputs_count(evaluation_id=evaluation.pk)
     scores_record(scores=MetricScore.objects.filter(result__evaluation=evaluation))
     return _finish_if_done(evaluation)
 
@@ -283,13 +336,23 @@ def run_finished_advance(*, run_id: str, status: str, job_id: str | None) -> Non
         recorded = scores_record(scores=MetricScore.objects.filter(judge_runs__run_id=run_id))
         if evaluation is None or not recorded:
             return
-    elif status == RunStatus.SUCCEEDED and not evaluation.cancelled_at and not evaluation.finished_at:
-        judges_enqueue(evaluation=evaluation, run_id=run_id)
+    else:
+        outputs_count(evaluation_id=evaluation.pk, run_id=run_id)
+        if status == RunStatus.SUCCEEDED and not evaluation.cancelled_at and not evaluation.finished_at:
+            judges_enqueue(evaluation=evaluation, run_id=run_id)
     if not evaluation.finished_at:
         _finish_if_done(evaluation)
 
 
 def _finish_if_done(evaluation: Evaluation) -> bool:
+    if not evaluation.runs_created_at:
+        return False  # evaluation_runs_create finishes one cancelled before its runs exist
+    # The counters first: while outputs or judges are outstanding (nearly every call) one row read answers.
+    counts = EvaluationCounters.objects.filter(pk=evaluation.pk).values(*COUNTERS).first()
+    outputs = counts["outputs_succeeded"] + counts["outputs_failed"] + counts["outputs_cancelled"]
+    judged = sum(counts[name] for name in JUDGE_COUNTERS.values())
+    if outputs < evaluation.total_runs or judged < counts["judges_created"]:
+        return False
     busy = Run.objects.filter(
         job_id__in=(evaluation.job_id, evaluation.judge_job_id), status__in=(RunStatus.QUEUED, RunStatus.RUNNING)
     ).exists()
@@ -298,7 +361,7 @@ def _finish_if_done(evaluation: Evaluation) -> bool:
     if MetricScore.objects.filter(result__evaluation=evaluation, status=ScoreStatus.PENDING).exists():
         return False
     if (
-        evaluation.judges_per_output
+        evaluation_scored(evaluation)
         and not evaluation.cancelled_at
         and EvaluationResult.objects.filter(
             evaluation=evaluation, judge_claim__isnull=True, run__status=RunStatus.SUCCEEDED

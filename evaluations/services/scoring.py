@@ -11,6 +11,7 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 
 from core.problems import Invalid, Problem
+from evaluations.code_metrics import CodeCheckError, code_columns, code_score
 from evaluations.judging import (
     RESERVED_VARIABLES,
     VerdictInvalid,
@@ -19,6 +20,7 @@ from evaluations.judging import (
     parse_verdict,
     prompt_variables,
     render_input,
+    render_output,
 )
 from evaluations.models import (
     Evaluation,
@@ -26,11 +28,13 @@ from evaluations.models import (
     JudgeOutcome,
     JudgeRun,
     Metric,
+    MetricKind,
     MetricScore,
     ScoreStatus,
 )
 from evaluations.selectors import run_scores_get, valid_uuids
 from evaluations.services.common import CANCELLED
+from evaluations.services.counters import judge_outcomes_add, judges_created_add
 from integrations.selectors import model_get
 from organizations.models import Organization
 from runners.models import Job, Run, RunStatus
@@ -39,10 +43,30 @@ from runners.services import RunSpec, job_create, runs_enqueue_bulk
 MAX_JUDGED_RUNS = 16
 
 
+def evaluation_scored(evaluation: Evaluation) -> bool:
+    """Whether the evaluation's outputs get scores: it has judges, or code metrics."""
+    return bool(evaluation.judges_per_output) or evaluation.metrics.filter(kind=MetricKind.CODE).exists()
+
+
+def code_metric_score(score: MetricScore, *, metric: Metric, output: str | None, row: dict | None) -> MetricScore:
+    """Fill in a code metric's score of one output (no judge run): scored with the check's verdict as its one
+    judgement, or failed with the reason the check could not be made."""
+    try:
+        verdict = code_score(metric.code, output, row)
+    except CodeCheckError as exc:
+        score.status, score.mean, score.error = ScoreStatus.FAILED, None, str(exc)
+        score.judgements = []
+        return score
+    score.status, score.mean, score.error = ScoreStatus.SCORED, verdict.score, ""
+    score.judgements = [{"outcome": JudgeOutcome.SCORED.value, "score": verdict.score, "reason": verdict.reason}]
+    return score
+
+
 def judges_enqueue(*, evaluation: Evaluation, run_id: str | None = None) -> int:
-    """Judge runs for each newly succeeded output (only that of `run_id` if given); the claim (a conditional
-    UPDATE from NULL) makes them once only."""
-    if not evaluation.judges_per_output:
+    """Scores for each newly succeeded output (only that of `run_id` if given): code metrics scored at once, judge
+    runs for LLM judges; the claim (a conditional UPDATE from NULL) makes them once only. Returns the judge runs
+    made."""
+    if not evaluation_scored(evaluation):
         return 0
     candidates = EvaluationResult.objects.filter(
         evaluation=evaluation, judge_claim__isnull=True, run__status=RunStatus.SUCCEEDED
@@ -67,12 +91,18 @@ def judges_enqueue(*, evaluation: Evaluation, run_id: str | None = None) -> int:
             judge_models = {
                 metric.pk: model_get(organization=evaluation.organization_id, alias=metric.judge_model)
                 for metric in metrics
+                if not metric.is_code
             }
             scores, specs = [], []
             for result in results:
                 for metric in metrics:
-                    model = judge_models[metric.pk]
                     score = MetricScore(result=result, scored_run=result.run, metric=metric)
+                    if metric.is_code:
+                        scores.append(
+                            code_metric_score(score, metric=metric, output=result.run.output, row=result.row.values)
+                        )
+                        continue
+                    model = judge_models[metric.pk]
                     if model is None:
                         score.status = ScoreStatus.FAILED
                         score.error = f'The judge model "{metric.judge_model}" no longer exists.'
@@ -86,7 +116,7 @@ def judges_enqueue(*, evaluation: Evaluation, run_id: str | None = None) -> int:
                 messages = judge_messages(
                     prompt=metric.prompt,
                     input=render_input(score.result.run.messages),
-                    output=score.result.run.output or "",
+                    output=render_output(score.result.run.output, score.result.run.tool_calls),
                     row=score.result.row.values,
                 )
                 model = judge_models[metric.pk]
@@ -103,6 +133,7 @@ def judges_enqueue(*, evaluation: Evaluation, run_id: str | None = None) -> int:
                     for (score, index), run in zip(judge_links, runs, strict=True)
                 ]
             )
+            judges_created_add(evaluation_id=evaluation.pk, count=len(runs))
     except IntegrityError:
         # Another step created these scores first (the unique constraints are the last line of defence).
         return 0
@@ -136,6 +167,7 @@ def scores_record(*, scores) -> int:
     ready = (
         scores.filter(status=ScoreStatus.PENDING)
         .exclude(judge_runs__run__status__in=(RunStatus.QUEUED, RunStatus.RUNNING))
+        .select_related("result")
         .prefetch_related("judge_runs__run")
     )
     recorded = 0
@@ -162,6 +194,11 @@ def scores_record(*, scores) -> int:
             if updated:
                 for outcome, pks in outcomes.items():
                     JudgeRun.objects.filter(pk__in=pks).update(outcome=outcome)
+                if score.result is not None:
+                    judge_outcomes_add(
+                        evaluation_id=score.result.evaluation_id,
+                        outcomes={outcome: len(pks) for outcome, pks in outcomes.items()},
+                    )
         recorded += updated
     return recorded
 
@@ -207,12 +244,19 @@ def run_scores_request(*, organization: Organization, user, metric: Metric, runs
             )
         elif run not in ordered:
             ordered.append(run)
-    extra = [name for name in prompt_variables(metric.prompt) if name not in RESERVED_VARIABLES]
+    if metric.is_code:
+        extra = code_columns(metric.code)
+    else:
+        extra = [name for name in prompt_variables(metric.prompt) if name not in RESERVED_VARIABLES]
     if extra:
         names = ", ".join("{{" + name + "}}" for name in extra)
         errors.append(
             Problem(("metric",), f"The metric uses {names}, which only a dataset row can fill.", "unknown_variable")
         )
+    if metric.is_code:
+        if errors:
+            raise Invalid(errors)
+        return _code_scores_request(organization=organization, metric=metric, runs=ordered)
     judge_model = model_get(organization=organization, alias=metric.judge_model)
     if judge_model is None:
         errors.append(
@@ -230,7 +274,10 @@ def run_scores_request(*, organization: Organization, user, metric: Metric, runs
                 specs, links = [], []
                 for score, run in zip(scores, new, strict=True):
                     messages = judge_messages(
-                        prompt=metric.prompt, input=render_input(run.messages), output=run.output or "", row={}
+                        prompt=metric.prompt,
+                        input=render_input(run.messages),
+                        output=render_output(run.output, run.tool_calls),
+                        row={},
                     )
                     parameters = judge_parameters(
                         parameters=metric.parameters, supported_parameters=judge_model.supported_parameters
@@ -248,3 +295,20 @@ def run_scores_request(*, organization: Organization, user, metric: Metric, runs
         except IntegrityError:
             pass  # asked twice at once: the other request created them
     return run_scores_get(organization=organization, runs=[run.pk for run in ordered], metric=metric)
+
+
+def _code_scores_request(*, organization: Organization, metric: Metric, runs: list[Run]) -> list[MetricScore]:
+    """A code metric's scores of succeeded runs, made at once (no job, no judge run); existing ones are kept."""
+    existing = {score.scored_run_id for score in MetricScore.objects.filter(scored_run__in=runs, metric=metric)}
+    new = [
+        code_metric_score(MetricScore(scored_run=run, metric=metric), metric=metric, output=run.output, row=None)
+        for run in runs
+        if run.pk not in existing
+    ]
+    if new:
+        try:
+            with transaction.atomic():
+                MetricScore.objects.bulk_create(new)
+        except IntegrityError:
+            pass  # asked twice at once: the other request made them
+    return run_scores_get(organization=organization, runs=[run.pk for run in runs], metric=metric)

@@ -2,6 +2,7 @@
 
 from django import template
 
+from evaluations.code_metrics import code_describe
 from prompts.templating import value_text
 
 register = template.Library()
@@ -39,3 +40,9 @@ def seconds(value) -> str:
 @register.filter
 def cell_at(cells, position):
     return cells[position] if 0 <= position < len(cells) else None
+
+
+@register.filter
+def metric_check(metric) -> str:
+    """A code metric's check for people ("Exact match · {{expected}}"); empty for an LLM judge."""
+    return code_describe(metric.code) if getattr(metric, "is_code", False) else ""

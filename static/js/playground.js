@@ -746,7 +746,8 @@ import { fetchRun, followRun, messagePreview, runDone, stopRun } from "./playgro
     value.textContent = hasMean ? score.mean.toFixed(2) : (failed ? "failed" : "");
     value.className = "pg-score-value" + (failed ? " status status-failed" : "")
       + (state === "requesting" || state === "pending" ? " spinner" : "");
-    box.querySelector("[data-score-judges]").textContent = judgeCount(judgements.length || metric.judges);
+    box.querySelector("[data-score-judges]").textContent = metric.kind === "code"
+      ? "code check" : judgeCount(judgements.length || metric.judges);
     box.querySelector("[data-score-bar]").style.width = hasMean ? Math.round(score.mean * 100) + "%" : "0";
     box.querySelector(".pg-score-bar").hidden = !hasMean;
     const NOTES = {
@@ -759,7 +760,7 @@ import { fetchRun, followRun, messagePreview, runDone, stopRun } from "./playgro
     const errorBox = box.querySelector("[data-score-error]");
     const error = state === "error" ? view.message : score.error;
     errorBox.hidden = !error;
-    errorBox.textContent = error ? "Judge error: " + error : "";
+    errorBox.textContent = error ? (metric.kind === "code" ? "Check error: " : "Judge error: ") + error : "";
     const reasons = box.querySelector("[data-score-reasons]");
     // When no judge gave a score, the error box already says why.
     reasons.hidden = !judgements.some(function (j) { return !("error" in j); });
@@ -847,6 +848,10 @@ import { fetchRun, followRun, messagePreview, runDone, stopRun } from "./playgro
   function updateMetricInfo() {
     const metric = metrics[metricSelect.value];
     metricInfo.hidden = !metric;
+    if (metric && metric.kind === "code") {
+      metricInfo.textContent = "Code check: " + metric.check + " (no judge model; scored at once).";
+      return;
+    }
     metricInfo.textContent = metric ? "Judged by " + metric.judge_model + ", " + judgeCount(metric.judges)
       + (metric.judges > 1 ? ", averaged." : ".") : "";
   }

@@ -38,7 +38,7 @@ def test_upload_a_dataset_run_an_evaluation_and_see_results_and_charts(
     )
     page.get_by_role("button", name="Upload dataset").click()
     expect(page.get_by_role("heading", name="Arithmetic", level=1)).to_be_visible()
-    expect(page.get_by_role("heading", name=f"Preview: the first {ROWS} rows")).to_be_visible()
+    expect(page.get_by_role("heading", name=f"Rows 1–{ROWS} of {ROWS}")).to_be_visible()
     expect(page.get_by_role("cell", name="What is 3 plus 3?")).to_be_visible()
 
     page.get_by_role("link", name="Evaluate with this dataset").click()

@@ -9,7 +9,8 @@ import pytest
 from core.problems import Invalid
 from evaluations.judging import VERDICT_RESPONSE_FORMAT
 from evaluations.models import EvaluationResult, JudgeRun, MetricScore
-from evaluations.selectors import evaluation_progress, evaluation_results
+from evaluations.results import evaluation_results
+from evaluations.selectors import evaluation_progress
 from evaluations.services.datasets import dataset_create
 from evaluations.services.lifecycle import evaluation_advance, evaluation_create
 from evaluations.services.metrics import metric_create
@@ -82,7 +83,7 @@ def test_nested_json_lines_values_fill_dotted_variables(org, admin_user, integra
     evaluation_advance(evaluation=evaluation)
     (judge,) = Run.objects.filter(job=evaluation.judge_job)
     assert judge.messages[1]["content"] == (
-        'Q: What is 1+1? [math]\nA: 2\nWant: 2\nAll: {"text":"What is 1+1?","tags":["math","easy"]}'
+        'Q: What is 1+1? [math]\nA: 2\nWant: 2\nAll: {"tags":["math","easy"],"text":"What is 1+1?"}'
     )
 
     with pytest.raises(Invalid) as caught:
@@ -216,3 +217,20 @@ def test_a_double_submit_of_the_new_evaluation_form_makes_one_evaluation(org, ad
     changed = client.post("/evaluations/new", {**form, "name": "Second try"})
     assert changed.status_code == 302 and changed["Location"] != first["Location"]
     assert Evaluation.objects.count() == 2
+
+
+def test_a_judge_sees_the_tool_calls_of_an_answer_that_only_called_a_tool(org, admin_user, integrations, make_metric):
+    dataset = dataset_create(
+        organization=org, user=admin_user, name="Weather", text="question\nWeather in Paris?\n", format="csv"
+    )
+    metric = make_metric(prompt="Q: {{input}}\nA: {{output}}\nScore it.")
+    evaluation = start(org, admin_user, dataset, QUESTION, metrics=[metric])
+    (output,) = Run.objects.filter(job=evaluation.job)
+    calls = [{"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'}}]
+    finish([output], output="", announce=False)
+    Run.objects.filter(pk=output.pk).update(tool_calls=calls, finish_reason="tool_calls")
+    evaluation_advance(evaluation=evaluation)
+    (judge,) = Run.objects.filter(job=evaluation.judge_job)
+    assert (
+        judge.messages[1]["content"] == 'Q: Weather in Paris?\nA: Tool call: get_weather({"city":"Paris"})\nScore it.'
+    )

@@ -74,12 +74,13 @@ def test_runs_of_each_outcome_show_in_the_series(
 def test_a_token_endpoint_failure_is_counted_by_outcome(
     clean_metrics, celery_worker, openai_server, oauth2_server, integrate, enqueue, client
 ):
-    oauth2_server.enqueue(Reply(status=401, json={"error": "invalid_client"}))
+    # invalid_client twice: the runner tries client_secret_post, then client_secret_basic once (runners.auth).
+    oauth2_server.enqueue(*[Reply(status=401, json={"error": "invalid_client"})] * 2)
     run = wait_for_run(enqueue(integrate(oauth2_server.document(openai_server.url))).pk)
 
     assert run.error_type == "token_endpoint_error"
     found = scrape_until(
-        client, lambda s: value(s, "integrations_oauth2_token_requests_total", outcome="http_error") == 1
+        client, lambda s: value(s, "integrations_oauth2_token_requests_total", outcome="http_error") == 2
     )
     assert value(found, "integrations_runs_total", status="failed", error_type="token_endpoint_error") == 1
 

@@ -248,6 +248,19 @@ def test_results_show_answers_errors_latency_and_the_redacted_request(admin_clie
     assert "failed · 1 of 3" in settings_page
 
 
+def test_a_test_answer_that_only_called_a_tool_shows_the_call_not_an_empty_answer(admin_client, integration):
+    admin_client.post(start_test_url())
+    job = Job.objects.get(kind=Job.Kind.TEST)
+    first = job.runs.order_by("model_alias").first()
+    calls = [{"id": "c1", "type": "function", "function": {"name": "lookup", "arguments": '{"q":"x"}'}}]
+    Run.objects.filter(pk=first.pk).update(
+        status=RunStatus.SUCCEEDED, output="", tool_calls=calls, reasoning="Check first.", finish_reason="tool_calls"
+    )
+    page = html(admin_client.get(f"/settings/integrations/custom/custom/tests/{job.pk}?partial=1"))
+    assert "lookup({&quot;q&quot;:&quot;x&quot;})" in page and "Check first." in page
+    assert "(empty answer)" not in page.split('data-model="' + first.model_alias + '"', 1)[1].split("</li>", 1)[0]
+
+
 def test_another_organisations_test_results_are_not_found(admin_client, other_integration, other_admin):
     job = integration_test_start(integration=other_integration, user=other_admin)
     assert admin_client.get(f"/settings/integrations/custom/theirs/tests/{job.pk}").status_code == 404

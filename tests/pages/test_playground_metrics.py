@@ -50,8 +50,24 @@ def test_the_metric_select_lists_the_organisations_metrics_only(
     assert 'data-metrics-url="/evaluations/metrics/"' in page
     metrics = page_data(response)["metrics"]
     assert metrics == [
-        {"id": str(needs_row.uuid), "name": "Exactness", "judge_model": "GPT 5.4", "judges": 2, "needs": ["expected"]},
-        {"id": str(mine.uuid), "name": "Helpfulness", "judge_model": "GPT 5.4", "judges": 2, "needs": []},
+        {
+            "id": str(needs_row.uuid),
+            "name": "Exactness",
+            "kind": "llm_judge",
+            "judge_model": "GPT 5.4",
+            "judges": 2,
+            "check": None,
+            "needs": ["expected"],
+        },
+        {
+            "id": str(mine.uuid),
+            "name": "Helpfulness",
+            "kind": "llm_judge",
+            "judge_model": "GPT 5.4",
+            "judges": 2,
+            "check": None,
+            "needs": [],
+        },
     ]
     # The new control keeps the existing labels unique.
     assert page.count(">Metric</label>") == 1 and page.count(">Score</button>") == 1

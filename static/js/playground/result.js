@@ -55,6 +55,7 @@ function renderSchemaCheck(box, check) {
 export function renderRunResult(column, runData) {
   const result = column.querySelector("[data-result]");
   result.hidden = false;
+  result.setAttribute("data-run-id", runData.id);  // ./dataset-rows.js adds this run to a dataset
   result.setAttribute("data-status", runData.status);
   result.setAttribute("aria-busy", runDone(runData) ? "false" : "true");
   const status = result.querySelector("[data-status]");
