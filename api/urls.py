@@ -24,7 +24,7 @@ from api.views.integrations import (
 from api.views.metrics import MetricDetailApi, MetricsApi, MetricScoresApi
 from api.views.parameter_rules import ParameterRuleDetailApi, ParameterRuleListApi, ParameterRulePinApi
 from api.views.prompts import PromptDetailApi, PromptLabelApi, PromptsApi, PromptVersionDetailApi, PromptVersionsApi
-from api.views.runs import RunDetailApi, RunsApi
+from api.views.runs import RunCancelApi, RunDetailApi, RunsApi
 
 
 class NotFoundApi(APIView):
@@ -69,6 +69,7 @@ urlpatterns = [
     path("llm_integrations", LlmIntegrationListApi.as_view(), name="api-llm-integrations"),
     path("runs", RunsApi.as_view(), name="api-runs"),
     path("runs/<uuid:run_id>", RunDetailApi.as_view(), name="api-run"),
+    path("runs/<uuid:run_id>/cancel", RunCancelApi.as_view(), name="api-run-cancel"),
     path("datasets", DatasetsApi.as_view(), name="api-datasets"),
     path("datasets/<uuid:dataset_id>", DatasetDetailApi.as_view(), name="api-dataset"),
     path("datasets/<uuid:dataset_id>/rows", DatasetRowsApi.as_view(), name="api-dataset-rows"),

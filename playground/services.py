@@ -7,6 +7,7 @@ from django.db import transaction
 
 from core.problems import Invalid, Problem
 from integrations.selectors import model_get
+from playground.answer_schema import answer_schema_check
 from prompts.selectors import prompt_version_get_by_id, prompt_version_summaries
 from prompts.services import prompt_version_use
 from prompts.templating import message_variables, messages_render
@@ -38,9 +39,9 @@ HELP = {
     "logprobs": "Return the log probability of each token.",
     "top_logprobs": "How many alternatives per token, with log probabilities.",
     "n": "How many answers to generate.",
-    "tools": 'A JSON list of tools, e.g. [{"type": "function", "function": {...}}].',
+    "tools": "Functions the model may call: each a name, what it does and its parameters as a JSON schema.",
     "tool_choice": '"none", "auto", "required", or a JSON object naming a function.',
-    "response_format": 'A JSON object, e.g. {"type": "json_object"}.',
+    "response_format": "Text, any JSON object, or JSON matching a schema (the answer is checked against it).",
     "reasoning_effort": "How much the model thinks before answering.",
     "verbosity": "How long and detailed the answer is.",
     "seed": "Same seed and parameters: the provider tries to give the same answer (best effort).",
@@ -121,7 +122,8 @@ def playground_run(
     stream: bool = True,
     prompt_version: Any = None,
 ) -> tuple[Job, list[Run]]:
-    """Start one run per column (each its own model and parameters) on the same messages.
+    """Start one run per column (each its own model and parameters) on the same messages, or on a column's own: its
+    `prompt_version` (a saved prompt version's id), filled in from the same `variables` (comparing prompts).
 
     `messages` may use {{variables}}, filled in from `variables`; the job keeps both, so that the history reopens
     the template. `prompt_version` (a saved prompt version's id) is recorded on every run when the messages are
@@ -141,7 +143,9 @@ def playground_run(
     version = _prompt_version_check(
         organization=organization, prompt_version=prompt_version, messages=messages, errors=errors
     )
-    requests = []
+    requests, used_versions = [], [version] if version is not None else []
+    values = variables if isinstance(variables, dict) else {}
+    used = {name: values.get(name) for name in message_variables(messages)} if isinstance(messages, list) else {}
     for index, column in enumerate(columns):
         column = column if isinstance(column, dict) else {}
         alias = column.get("model")
@@ -149,22 +153,31 @@ def playground_run(
         if model is None:
             errors.append(Problem(("columns", index, "model"), "Pick a model.", "unknown_model"))
             continue
+        column_messages, column_version = rendered, version
+        if column.get("prompt_version") is not None:
+            column_version, column_messages, problems = _column_variant(
+                organization, column["prompt_version"], values, index
+            )
+            if column_version is None:
+                errors += [problem for problem in problems if problem not in errors]  # a variable two columns miss
+                continue
+            used_versions.append(column_version)
+            used.update({name: values.get(name) for name in message_variables(column_version.messages)})
         parameters = column.get("parameters") or {}
         requests.append(
             RunRequest(
                 model=model,
-                messages=rendered,
+                messages=column_messages,
                 parameters=parameters,
                 stream=stream,
                 loc=("columns", index),
-                prompt_version_id=version.pk if version is not None else None,
+                prompt_version_id=column_version.pk if column_version is not None else None,
             )
         )
-    values = variables if isinstance(variables, dict) else {}
-    used = {name: values.get(name) for name in message_variables(messages)} if isinstance(messages, list) else {}
     with transaction.atomic():
-        if version is not None and not errors:
-            prompt_version_use(version_id=version.pk)
+        if not errors:
+            for used_version in used_versions:
+                prompt_version_use(version_id=used_version.pk)
         return runs_start(
             organization=organization,
             user=user,
@@ -174,6 +187,19 @@ def playground_run(
             template=messages if isinstance(messages, list) else None,
             variables=used,
         )
+
+
+def _column_variant(organization, version_id: Any, values: dict, index: int):
+    """A column's own messages: (the saved prompt version, its messages with {{variables}} filled in, []) or (None,
+    None, the problems: no such version at ("columns", index, "prompt_version"), or a variable it uses without a
+    value at ("variables", name), as for the shared messages)."""
+    version = prompt_version_get_by_id(organization=organization, version_id=version_id)
+    if version is None:
+        return None, None, [Problem(("columns", index, "prompt_version"), "No such saved prompt version.", "not_found")]
+    try:
+        return version, messages_render(version.messages, values), []
+    except Invalid as exc:
+        return None, None, exc.errors
 
 
 def _version_summary(run: Run, versions: dict | None) -> dict[str, Any] | None:
@@ -193,10 +219,13 @@ def history_payloads(runs: list[Run]) -> list[dict[str, Any]]:
 def run_payload(run: Run, *, preview: bool = False, versions: dict | None = None) -> dict[str, Any]:
     """A run for the Playground's script: runners.presenters.run_representation (the API's fields; `preview` as
     there) and what the history reopens it with: `template` (the messages before {{variables}} were filled in),
-    `variables` and `prompt_version_summary` (the prompt version's id, prompt, name and number, or None)."""
+    `variables` and `prompt_version_summary` (the prompt version's id, prompt, name and number, or None), and
+    `schema_check`: the answer checked against its `response_format` (playground.answer_schema; None in a preview or
+    when it asked for none)."""
     return {
         **run_representation(run, preview=preview),
         "template": run.job.template if run.job_id else None,
         "variables": run.job.variables if run.job_id else None,
         "prompt_version_summary": _version_summary(run, versions),
+        "schema_check": None if preview else answer_schema_check(run),
     }

@@ -13,7 +13,14 @@ from evaluations.dataset_selectors import dataset_latest_list
 from integrations.selectors import default_alias, model_groups
 from integrations.views import membership_of
 from playground.drafts import playground_draft_get, playground_draft_save
-from playground.selectors import playground_history, playground_job_runs, playground_metrics, playground_prompts
+from playground.selectors import (
+    playground_history,
+    playground_job_runs,
+    playground_metrics,
+    playground_prompt_versions,
+    playground_prompts,
+    playground_run_live,
+)
 from playground.services import (
     MAX_COLUMNS,
     history_payloads,
@@ -22,6 +29,8 @@ from playground.services import (
     remembered_alias,
     run_payload,
 )
+from runners.cancellation import can_cancel
+from runners.cancellation import run_cancel as runner_run_cancel
 from runners.models import TERMINAL_STATUSES
 from runners.selectors import run_get
 
@@ -61,6 +70,7 @@ def playground_page(request):
                 "draft": draft,
                 "parameters": parameter_specs(),
                 "max_columns": MAX_COLUMNS,
+                "prompt_versions": playground_prompt_versions(organization=membership.organization),
                 "history": history,
                 "open_run": _uuid_or_none(request.GET.get("run")),
                 "metrics": metrics,
@@ -102,6 +112,29 @@ def run_detail(request, run_id):
     if run is None:
         raise Http404("No such run.")
     return JsonResponse(run_payload(run))
+
+
+@login_required
+@require_GET
+def run_live(request, run_id):
+    """A running run's status and partial output, polled by the page every 100 ms (playground_run_live)."""
+    live = playground_run_live(organization=membership_of(request).organization, run_id=run_id)
+    if live is None:
+        raise Http404("No such run.")
+    return JsonResponse(live)
+
+
+@login_required
+@require_POST
+def run_cancel(request, run_id):
+    """Stop: the run as it is now (runners.cancellation.run_cancel; a running one stops within a moment)."""
+    run = run_get(organization=membership_of(request).organization, run_id=run_id)
+    if run is None:
+        raise Http404("No such run.")
+    if not can_cancel(user=request.user, run=run):
+        message = "Only admins and the member who started the run may stop it."
+        return problem_response([problem(["run"], message, "permission_denied")], status=403)
+    return JsonResponse(run_payload(runner_run_cancel(run=run).run))
 
 
 @login_required

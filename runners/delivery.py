@@ -14,6 +14,7 @@ from concurrent.futures import Future
 from django.conf import settings
 from django.utils import timezone
 
+from runners.cancellation import cancel_requested, cancelled_error
 from runners.completion import Reply, StreamAccumulator
 from runners.credentials import credentials_for
 from runners.event_loop import submit
@@ -25,7 +26,11 @@ from runners.redaction import scrub
 from runners.request_building import RunTarget, build_completion_request
 from runners.transport import Timeouts, TransportError, send_completion
 
-LIVE_OUTPUT_INTERVAL = 0.1  # seconds between writes of a streaming run's partial output
+# Seconds between writes of a streaming run's partial output (only when it changed): half of the Playground's
+# 100 ms poll, so a chunk is on the page about 100 ms after the provider wrote it (bench/live_tokens.py).
+LIVE_OUTPUT_INTERVAL = 0.05
+# Seconds between reads of a run's cancel signal (runners.cancellation): one cache read per run in flight each time.
+CANCEL_CHECK_INTERVAL = 0.25
 
 
 def delivery_timeouts() -> Timeouts:
@@ -49,12 +54,15 @@ def wait_for_result(
     secrets: Sequence[str] = (),
 ):
     """Wait for a coroutine submitted to the shared loop, publishing a stream's partial output (scrubbed of
-    `secrets`: a provider may echo the request) meanwhile.
+    `secrets`: a provider may echo the request) meanwhile, and checking every CANCEL_CHECK_INTERVAL whether the run
+    was stopped (runners.cancellation).
 
-    Raises TransportError (timeout) at the run's deadline, keeping a stream's output received so far, or what the
+    Raises TransportError (timeout) at the run's deadline, TransportError (cancelled: the future cancelled, which
+    closes the connection) when the run was stopped, both keeping a stream's output received so far, or what the
     coroutine raised.
     """
     published = ""
+    next_cancel_check = time.monotonic() + CANCEL_CHECK_INTERVAL
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
@@ -68,10 +76,18 @@ def wait_for_result(
                 error.keep_partial(accumulator.reply())
             raise error
         try:
-            return future.result(timeout=min(LIVE_OUTPUT_INTERVAL, remaining) if accumulator else remaining)
+            return future.result(timeout=min(LIVE_OUTPUT_INTERVAL if accumulator else CANCEL_CHECK_INTERVAL, remaining))
         except TimeoutError:
             if future.done():
                 raise
+        if time.monotonic() >= next_cancel_check:
+            next_cancel_check = time.monotonic() + CANCEL_CHECK_INTERVAL
+            if cancel_requested(run_id=run_id):
+                future.cancel()  # cancels the task on the shared loop: httpx closes the connection
+                error = cancelled_error()
+                if accumulator is not None and accumulator.began:
+                    error.keep_partial(accumulator.reply())
+                raise error
         if accumulator is not None and accumulator.text != published:
             published = accumulator.text
             live_output_publish(run_id=run_id, text=scrub(published, secrets))

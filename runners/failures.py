@@ -37,5 +37,5 @@ class FailureKind(models.TextChoices):
     INTEGRATION_MISSING = "integration_missing", "the integration was deleted"
     MODEL_MISSING = "model_missing", "the model left the integration"
     WORKER_LOST = "worker_lost", "its worker stopped and nobody finished it"
-    CANCELLED = "cancelled", "cancelled before it started (an evaluation's Cancel)"
+    CANCELLED = "cancelled", "stopped (the Playground's Stop, POST /runs/{id}/cancel) or an evaluation's Cancel"
     INTERNAL_ERROR = "internal_error", "a bug in the runner"

@@ -6,6 +6,7 @@ import uuid
 from django.db import IntegrityError
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from api.errors import Unprocessable, problem
@@ -15,6 +16,7 @@ from api.selectors import job_get_scoped, job_writable_by, run_list_filtered
 from api.serializers import StrictBooleanField, StrictCharField, TimestampField
 from api.views.base import OrganizationApi, found
 from integrations.selectors import integration_get
+from runners.cancellation import can_cancel, run_cancel
 from runners.models import Job, RunStatus
 from runners.parameters import RunParameters
 from runners.presenters import run_representation
@@ -332,3 +334,25 @@ class RunDetailApi(OrganizationApi):
     def get(self, request, run_id: uuid.UUID):
         run = found(run_get(organization=self.organization, run_id=run_id), "run")
         return Response(RunOutputSerializer(run).data)
+
+
+class RunCancelApi(OrganizationApi):
+    @extend_schema(
+        operation_id="runs_cancel",
+        summary="Stop a run (the member who started it and admins)",
+        description=(
+            "A queued run fails at once with error type `cancelled` and never reaches the provider (200). A running "
+            "run is signalled (202): its worker abandons the request within a quarter of a second, closing the "
+            "connection, and stores it `failed` with error type `cancelled` and the output received so far; poll "
+            "`GET /api/v2/runs/{id}`. A finished run is left as it is (200). Another organisation's run is a 404."
+        ),
+        request=None,
+        responses={200: RunOutputSerializer, 202: RunOutputSerializer, **error_responses(401, 403, 404)},
+    )
+    def post(self, request, run_id: uuid.UUID):
+        run = found(run_get(organization=self.organization, run_id=run_id), "run")
+        if not can_cancel(user=request.user, run=run):
+            raise PermissionDenied("Only admins and the member who started the run may stop it.")
+        result = run_cancel(run=run)
+        code = status.HTTP_202_ACCEPTED if result.action == "signalled" else status.HTTP_200_OK
+        return Response(RunOutputSerializer(result.run).data, status=code)

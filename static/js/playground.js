@@ -1,6 +1,11 @@
 // The Playground: messages with {{variables}}, one or more model columns with exactly the
 // parameters each model supports, runs started through a JSON view and polled until done (./playground/runs.js).
-import { fetchRun, messagePreview, pollRun, runDone } from "./playground/runs.js";
+import { answerTurns, toolNameFor, wireMessage } from "./playground/conversation.js";
+import { el } from "./playground/dom.js";
+import { parameterValue } from "./playground/parameters.js";
+import { STATUS_TEXT, formatArguments, renderLiveOutput, renderRunResult } from "./playground/result.js";
+import { responseFormatEditor, toolsEditor } from "./playground/editors.js";
+import { fetchRun, followRun, messagePreview, runDone, stopRun } from "./playground/runs.js";
 
 (function () {
   "use strict";
@@ -23,43 +28,49 @@ import { fetchRun, messagePreview, pollRun, runDone } from "./playground/runs.js
   data.groups.forEach(function (group) {
     group.models.forEach(function (model) { models[model.alias] = Object.assign({ integration: group.integration }, model); });
   });
+  const versionsById = {};
+  (data.prompt_versions || []).forEach(function (version) { versionsById[version.id] = version; });
   let columnSeq = 0;
   let messageSeq = 0;
-
-  function el(tag, attrs, children) {
-    const node = document.createElement(tag);
-    Object.entries(attrs || {}).forEach(function ([key, value]) {
-      if (value === null || value === undefined || value === false) return;
-      if (key === "text") node.textContent = value;
-      else if (key === "className") node.className = value;
-      else node.setAttribute(key, value === true ? "" : value);
-    });
-    (children || []).forEach(function (child) { if (child) node.appendChild(child); });
-    return node;
-  }
 
   // ---- Messages and variables -------------------------------------------------------------
 
   function roleName(role) { return (ROLES.find(function (r) { return r[0] === role; }) || [role, role])[1]; }
 
-  function addMessage(role, content, focus) {
+  /**
+   * A message editor. `extra.tool_calls` (an assistant turn's calls) are shown under its text, read-only;
+   * `extra.tool_call_id` makes it the result of that call (a `tool` message), its role fixed.
+   */
+  function addMessage(role, content, focus, extra) {
     const id = "message-" + (++messageSeq);
-    const select = el("select", { "aria-label": "Role", "data-role-select": true },
-      ROLES.map(function (r) { return el("option", { value: r[0], text: r[1], selected: r[0] === role }); }));
-    const textarea = el("textarea", { id: id, rows: role === "system" ? 2 : 4, "aria-label": roleName(role) + " message",
-      placeholder: role === "system" ? "You are a helpful assistant." : "Write a message. Use {{name}} for a variable." });
+    const toolCalls = extra && Array.isArray(extra.tool_calls) && extra.tool_calls.length ? extra.tool_calls : null;
+    const isTool = role === "tool";
+    const toolName = isTool ? toolNameFor(collectMessages(), extra && extra.tool_call_id) : "";
+    const head = isTool
+      ? el("span", { className: "message-tool" }, [el("span", { className: "label", text: "Tool result" }),
+        el("code", { text: toolName || "?" }), el("span", { className: "muted small", text: extra && extra.tool_call_id })])
+      : el("select", { "aria-label": "Role", "data-role-select": true },
+        ROLES.map(function (r) { return el("option", { value: r[0], text: r[1], selected: r[0] === role }); }));
+    const label = isTool ? "Tool result for " + (toolName || "the call") : roleName(role) + " message";
+    const textarea = el("textarea", { id: id, rows: role === "system" || isTool ? 2 : 4, "aria-label": label,
+      placeholder: messagePlaceholder(role, Boolean(toolCalls)) });
     textarea.value = content || "";
     const remove = el("button", { type: "button", className: "btn-icon", "data-remove-message": true },
       [el("span", { "aria-hidden": "true", text: "×" }), el("span", { className: "visually-hidden", text: "Remove message" })]);
     const item = el("li", { className: "message", "data-role": role }, [
-      el("div", { className: "message-head" }, [select, remove]),
+      el("div", { className: "message-head" }, [head, remove]),
       textarea,
+      toolCalls ? toolCallList(toolCalls) : null,
       el("p", { className: "field-errors", "data-error": "message" }),
     ]);
-    select.addEventListener("change", function () {
-      item.setAttribute("data-role", select.value);
-      textarea.setAttribute("aria-label", roleName(select.value) + " message");
-    });
+    if (toolCalls) item.setAttribute("data-tool-calls", JSON.stringify(toolCalls));
+    if (isTool) item.setAttribute("data-tool-call-id", (extra && extra.tool_call_id) || "");
+    if (!isTool) {
+      head.addEventListener("change", function () {
+        item.setAttribute("data-role", head.value);
+        textarea.setAttribute("aria-label", roleName(head.value) + " message");
+      });
+    }
     remove.addEventListener("click", function () {
       item.remove();
       updateRemoveButtons();
@@ -78,6 +89,41 @@ import { fetchRun, messagePreview, pollRun, runDone } from "./playground/runs.js
     return item;
   }
 
+  function messagePlaceholder(role, callsTools) {
+    if (role === "system") return "You are a helpful assistant.";
+    if (role === "tool") return "What the tool returned, e.g. {\"temperature\": 21}";
+    if (callsTools) return "No text: the model only called tools.";
+    return "Write a message. Use {{name}} for a variable.";
+  }
+
+  /** An assistant turn's tool calls in the messages: name and arguments, as the answer showed them. */
+  function toolCallList(calls) {
+    return el("div", { className: "tool-calls" }, calls.map(function (call) {
+      const fn = call.function || {};
+      return el("div", { className: "tool-call", "data-message-tool-call": call.id }, [
+        el("div", { className: "tool-call-head" }, [
+          el("span", { className: "label", text: "Calls" }),
+          el("code", { text: fn.name || "" }),
+          el("span", { className: "muted small", text: call.id || "" }),
+        ]),
+        el("pre", { className: "code-block", text: formatArguments(fn.arguments || "") }),
+      ]);
+    }));
+  }
+
+  /** Continue the conversation with a column's answer: its turns added to the messages, then the next to write. */
+  function continueWith(column) {
+    const turns = answerTurns(column._run);
+    if (!turns.length) return;
+    turns.forEach(function (turn) { addMessage(turn.role, turn.content, false, turn); });
+    const firstTool = messageItems().find(function (item) {
+      return item.getAttribute("data-role") === "tool" && !item.querySelector("textarea").value;
+    });
+    if (firstTool) firstTool.querySelector("textarea").focus();
+    else addMessage("user", "", true);
+    updateVariables();
+  }
+
   function updateRemoveButtons() {
     const items = messagesEl.querySelectorAll(".message");
     items.forEach(function (item) { item.querySelector("[data-remove-message]").hidden = items.length <= 1; });
@@ -88,7 +134,13 @@ import { fetchRun, messagePreview, pollRun, runDone } from "./playground/runs.js
   function collectMessages() {
     return messageItems()
       .map(function (item) {
-        return { role: item.querySelector("[data-role-select]").value, content: item.querySelector("textarea").value };
+        const calls = item.getAttribute("data-tool-calls");
+        return wireMessage({
+          role: item.getAttribute("data-role"),
+          content: item.querySelector("textarea").value,
+          toolCalls: calls ? JSON.parse(calls) : null,
+          toolCallId: item.getAttribute("data-tool-call-id"),
+        });
       })
       .filter(function (message) { return message.role !== "system" || message.content.trim(); });
   }
@@ -96,12 +148,19 @@ import { fetchRun, messagePreview, pollRun, runDone } from "./playground/runs.js
   function setMessages(messages) {
     messagesEl.replaceChildren();
     if (!messages.some(function (m) { return m.role === "system"; })) addMessage("system", "");
-    messages.forEach(function (m) { addMessage(m.role, typeof m.content === "string" ? m.content : JSON.stringify(m.content)); });
+    messages.forEach(function (m) {
+      const content = m.content === null || m.content === undefined ? "" : m.content;
+      addMessage(m.role, typeof content === "string" ? content : JSON.stringify(content), false, m);
+    });
     updateVariables();
   }
 
   function variableNames() {
     const names = [];
+    allColumns().forEach(function (column) {
+      const version = versionsById[column.querySelector("[data-column-prompt]").value];
+      if (version) version.variables.forEach(function (name) { if (names.indexOf(name) < 0) names.push(name); });
+    });
     messageItems().forEach(function (item) {
       const text = item.querySelector("textarea").value;
       let match;
@@ -150,6 +209,7 @@ import { fetchRun, messagePreview, pollRun, runDone } from "./playground/runs.js
     const field = el("div", { className: "field param", "data-param": spec.name, "data-kind": spec.kind });
     field.appendChild(el("label", { for: id, text: spec.label }));
     let input;
+    let showUnset = null;
     const common = { id: id, "aria-describedby": helpId, "data-input": true };
     if (spec.kind === "number" || spec.kind === "integer") {
       input = el("input", Object.assign({ type: "number", min: spec.min, max: spec.max,
@@ -158,9 +218,15 @@ import { fetchRun, messagePreview, pollRun, runDone } from "./playground/runs.js
       if (spec.kind === "number") {
         const slider = el("input", { type: "range", min: spec.min, max: spec.max, step: spec.step,
           "aria-label": spec.label + " slider", tabindex: -1 });
-        slider.value = value !== undefined ? value : (spec.min < 0 ? 0 : spec.max / 2);
-        slider.addEventListener("input", function () { input.value = slider.value; });
-        input.addEventListener("input", function () { if (input.value !== "") slider.value = input.value; });
+        slider.value = value !== undefined && value !== null ? value : (spec.min < 0 ? 0 : spec.max / 2);
+        // An empty field sends nothing: the slider then shows no value (no thumb) rather than a made-up one.
+        showUnset = function () {
+          const unset = input.value === "";
+          slider.classList.toggle("is-unset", unset);
+          if (unset) slider.setAttribute("aria-valuetext", "default (not sent)"); else slider.removeAttribute("aria-valuetext");
+        };
+        slider.addEventListener("input", function () { input.value = slider.value; showUnset(); });
+        input.addEventListener("input", function () { if (input.value !== "") slider.value = input.value; showUnset(); });
         field.appendChild(el("div", { className: "param-row" }, [slider, input]));
       } else {
         field.appendChild(input);
@@ -180,6 +246,9 @@ import { fetchRun, messagePreview, pollRun, runDone } from "./playground/runs.js
       else if (spec.kind === "json") input.value = typeof value === "string" ? value : JSON.stringify(value, null, 2);
       else input.value = String(value);
     }
+    if (showUnset) showUnset();
+    if (spec.name === "tools") field.appendChild(toolsEditor(input));
+    else if (spec.name === "response_format") field.appendChild(responseFormatEditor(input));
     field.appendChild(el("p", { className: "help", id: helpId, text: spec.help }));
     field.appendChild(el("p", { className: "field-errors", "data-error": "param:" + spec.name }));
     return field;
@@ -211,6 +280,18 @@ import { fetchRun, messagePreview, pollRun, runDone } from "./playground/runs.js
       ? model.integration + " · sends model “" + model.name + "”" : "";
   }
 
+  /** A column's Messages select: the shared messages, or a saved prompt version of its own (comparing prompts). */
+  function setUpColumnPrompt(column) {
+    const promptSelect = column.querySelector("[data-column-prompt]");
+    promptSelect.id = column.id + "-prompt";
+    column.querySelector("[data-column-prompt-label]").setAttribute("for", promptSelect.id);
+    (data.prompt_versions || []).forEach(function (version) {
+      promptSelect.appendChild(el("option", { value: version.id, text: version.label }));
+    });
+    column.querySelector("[data-column-prompt-field]").hidden = !(data.prompt_versions || []).length;
+    promptSelect.addEventListener("change", updateVariables);
+  }
+
   function updateParamCount(column) {
     const fields = column.querySelectorAll("[data-param]");
     const set = Array.from(fields).filter(function (f) { return f.querySelector("[data-input]").value.trim(); }).length;
@@ -229,9 +310,12 @@ import { fetchRun, messagePreview, pollRun, runDone } from "./playground/runs.js
     column._values = {};
     Object.entries(parameters || {}).forEach(function ([name, value]) { column._values[name] = value; });
     select.addEventListener("change", function () { renderParameters(column); });
+    setUpColumnPrompt(column);
     column.querySelector("[data-params]").addEventListener("input", function () { updateParamCount(column); });
     column.querySelector("[data-params]").addEventListener("change", function () { updateParamCount(column); });
     column.querySelector("[data-run]").addEventListener("click", function () { run([column]); });
+    column.querySelector("[data-stop]").addEventListener("click", function () { stop(column); });
+    column.querySelector("[data-continue]").addEventListener("click", function () { continueWith(column); });
     column.querySelector("[data-remove-column]").addEventListener("click", function () {
       column.remove();
       if (allColumns().length < 2) { compareToggle.checked = false; }
@@ -277,7 +361,7 @@ import { fetchRun, messagePreview, pollRun, runDone } from "./playground/runs.js
   runAllButton.addEventListener("click", function () { run(allColumns()); });
   document.getElementById("add-message").addEventListener("click", function () {
     const items = messageItems();
-    const last = items.length ? items[items.length - 1].querySelector("[data-role-select]").value : "system";
+    const last = items.length ? items[items.length - 1].getAttribute("data-role") : "system";
     addMessage(last === "user" ? "assistant" : "user", "", true);
   });
   form.addEventListener("submit", function (event) { event.preventDefault(); run(allColumns()); });
@@ -291,24 +375,18 @@ import { fetchRun, messagePreview, pollRun, runDone } from "./playground/runs.js
     column.querySelectorAll("[data-param]").forEach(function (field) {
       const name = field.getAttribute("data-param");
       const kind = field.getAttribute("data-kind");
-      const raw = field.querySelector("[data-input]").value.trim();
+      const input = field.querySelector("[data-input]");
+      if (input.dataset.invalid) {
+        ok = false;
+        showError(field.querySelector("[data-error]"), input.dataset.invalid, null);
+        const details = field.closest("details");
+        if (details) details.open = true;
+        return;
+      }
+      const raw = input.value.trim();
       if (!raw) return;
       try {
-        if (kind === "number" || kind === "integer") {
-          const number = Number(raw);
-          if (Number.isNaN(number)) throw new Error("Enter a number.");
-          parameters[name] = number;
-        } else if (kind === "boolean") {
-          parameters[name] = raw === "true";
-        } else if (kind === "choice") {
-          parameters[name] = raw;
-        } else if (kind === "lines") {
-          parameters[name] = raw.split("\n").map(function (s) { return s.trim(); }).filter(Boolean);
-        } else if (name === "tool_choice" && /^[a-z]+$/.test(raw)) {
-          parameters[name] = raw;
-        } else {
-          try { parameters[name] = JSON.parse(raw); } catch (e) { throw new Error("Not valid JSON: " + e.message); }
-        }
+        parameters[name] = parameterValue(name, kind, raw);
       } catch (error) {
         ok = false;
         showError(field.querySelector("[data-error]"), error.message, field.querySelector("[data-input]"));
@@ -354,13 +432,17 @@ import { fetchRun, messagePreview, pollRun, runDone } from "./playground/runs.js
           const field = column.querySelector('[data-param="' + CSS.escape(String(loc[3])) + '"]');
           if (field) { target = field.querySelector("[data-error]"); input = field.querySelector("[data-input]"); }
         }
+        if (loc[2] === "prompt_version") {
+          target = column.querySelector('[data-error="prompt_version"]');
+          input = column.querySelector("[data-column-prompt]");
+        }
         if (!target) { target = column.querySelector('[data-error="model"]'); input = column.querySelector("[data-model]"); }
         showError(target, loc[2] === "parameters" && !input ? error.path + ": " + error.message : error.message, input);
         return;
       }
       if (loc[0] === "messages" && typeof loc[1] === "number") {
         const item = messageItems().filter(function (i) {
-          return i.querySelector("[data-role-select]").value !== "system" || i.querySelector("textarea").value.trim();
+          return i.getAttribute("data-role") !== "system" || i.querySelector("textarea").value.trim();
         })[loc[1]];
         if (item) { showError(item.querySelector("[data-error]"), error.message, item.querySelector("textarea")); return; }
       }
@@ -380,7 +462,11 @@ import { fetchRun, messagePreview, pollRun, runDone } from "./playground/runs.js
     columns.forEach(function (column) {
       const parameters = collectParameters(column);
       if (parameters === null) ok = false;
-      payloadColumns.push({ model: column.querySelector("[data-model]").value, parameters: parameters || {} });
+      payloadColumns.push({
+        model: column.querySelector("[data-model]").value,
+        parameters: parameters || {},
+        prompt_version: column.querySelector("[data-column-prompt]").value || undefined,
+      });
     });
     if (!ok) return;
     const buttons = columns.map(function (c) { return c.querySelector("[data-run]"); }).concat([runAllButton]);
@@ -421,77 +507,33 @@ import { fetchRun, messagePreview, pollRun, runDone } from "./playground/runs.js
     }
   }
 
+  async function stop(column) {
+    const runId = column._runId;
+    if (!runId) return;
+    const button = column.querySelector("[data-stop]");
+    button.disabled = true;
+    column.querySelector("[data-run-hint]").textContent = "Stopping…";
+    const stopped = await stopRun(runUrl + runId + "/cancel");
+    button.disabled = false;
+    if (column._runId !== runId) return;
+    if (stopped.run) {
+      renderResult(column, stopped.run);
+      updateHistory(stopped.run);
+    } else {
+      column.querySelector("[data-run-hint]").textContent = stopped.error;
+    }
+  }
+
   function poll(column, runId) {
-    return pollRun(runUrl + runId, {
+    return followRun(runUrl + runId, runUrl + runId + "/live", {
       isCurrent: function () { return column._runId === runId && column.isConnected; },
       onUpdate: function (runData) { renderResult(column, runData); updateHistory(runData); },
+      onLive: function (text) { renderLiveOutput(column, text); },
     });
   }
 
-  const STATUS_TEXT = { queued: "queued", running: "running", succeeded: "ok", failed: "failed" };
-
-  function formatLatency(ms) {
-    if (ms === null || ms === undefined) return "";
-    return ms >= 1000 ? (ms / 1000).toFixed(2) + " s" : Math.round(ms) + " ms";
-  }
-
-  /** The arguments as indented JSON when they parse, else verbatim (a model may write invalid JSON). */
-  function formatArguments(text) {
-    try { return JSON.stringify(JSON.parse(text), null, 2); } catch (error) { return text; }
-  }
-
-  function renderToolCalls(box, toolCalls) {
-    box.hidden = !toolCalls.length;
-    box.replaceChildren.apply(box, toolCalls.map(function (call) {
-      const fn = call.function || {};
-      return el("div", { className: "tool-call", "data-tool-call": call.id }, [
-        el("div", { className: "tool-call-head" }, [
-          el("span", { className: "label", text: "Tool call" }),
-          el("code", { "data-tool-name": true, text: fn.name || "" }),
-          el("span", { className: "muted small", text: call.id || "" }),
-        ]),
-        el("pre", { className: "code-block", "data-tool-arguments": true, text: formatArguments(fn.arguments || "") }),
-      ]);
-    }));
-  }
-
   function renderResult(column, runData) {
-    const result = column.querySelector("[data-result]");
-    result.hidden = false;
-    result.setAttribute("data-run-id", runData.id);  // ./playground/dataset-rows.js adds this run to a dataset
-    result.setAttribute("data-status", runData.status);
-    result.setAttribute("aria-busy", runDone(runData) ? "false" : "true");
-    const status = result.querySelector("[data-status]");
-    status.textContent = STATUS_TEXT[runData.status] || runData.status;
-    status.className = "status status-" + runData.status;
-    const latency = formatLatency(runData.latency_ms);
-    result.querySelector("[data-latency]").textContent = latency ? "Latency " + latency : "";
-    const usage = runData.usage;
-    result.querySelector("[data-tokens]").textContent = usage
-      ? "Tokens " + (usage.prompt_tokens || 0) + " in · " + (usage.completion_tokens || 0) + " out" : "";
-    const output = result.querySelector("[data-output]");
-    const text = runData.output || "";
-    output.textContent = text;
-    output.classList.toggle("is-streaming", runData.status === "running" && Boolean(text));
-    const toolCalls = runData.tool_calls || [];
-    if (runData.status === "succeeded" && !text && !toolCalls.length) output.textContent = "(empty answer)";
-    renderToolCalls(result.querySelector("[data-tool-calls]"), toolCalls);
-    const reasoning = result.querySelector("[data-reasoning]");
-    reasoning.hidden = !runData.reasoning;
-    result.querySelector("[data-reasoning-text]").textContent = runData.reasoning || "";
-    const errorBox = result.querySelector("[data-error-box]");
-    errorBox.hidden = !runData.error;
-    errorBox.textContent = runData.error ? runData.error.type + ": " + runData.error.message : "";
-    const dropped = result.querySelector("[data-dropped]");
-    dropped.hidden = !(runData.dropped_parameters && runData.dropped_parameters.length);
-    dropped.textContent = dropped.hidden ? "" : "Not sent (this model does not support them): " + runData.dropped_parameters.join(", ");
-    const version = runData.prompt_version_summary;
-    result.querySelector("[data-run-prompt]").textContent = version ? "From " + version.name + " v" + version.number : "";
-    const request = result.querySelector("[data-request]");
-    request.hidden = !runData.request;
-    if (runData.request) result.querySelector("[data-request-body]").textContent = JSON.stringify(runData.request, null, 2);
-    const hint = column.querySelector("[data-run-hint]");
-    hint.textContent = runDone(runData) ? "" : (runData.status === "queued" ? "Waiting for a worker…" : "Running…");
+    renderRunResult(column, runData);
     column._run = runData;
     syncScore(column);
   }
@@ -552,14 +594,23 @@ import { fetchRun, messagePreview, pollRun, runDone } from "./playground/runs.js
     setMessages(runData.template || runData.messages || []);
     setVariableValues(runData.variables || {});
     allColumns().forEach(function (column) { column.remove(); });
+    // Columns that compared prompts ran different versions: each gets its own back (one shared version is the
+    // messages on the left, which the saved prompt card reopens).
+    const versionOf = function (one) { return one.prompt_version_summary ? one.prompt_version_summary.id : ""; };
+    const comparedPrompts = new Set(runs.map(versionOf)).size > 1;
     runs.forEach(function (one) {
       const column = addColumn(one.model, one.parameters || {});
       if (!column) return;
+      if (comparedPrompts && versionsById[versionOf(one)]) column.querySelector("[data-column-prompt]").value = versionOf(one);
       column._runId = one.id;
       column._autoScore = !runDone(one);
       renderResult(column, one);
       if (!runDone(one)) poll(column, one.id);
     });
+    if (comparedPrompts) {  // the columns' versions may use {{variables}} the messages on the left do not
+      updateVariables();
+      setVariableValues(runData.variables || {});
+    }
     if (!allColumns().length) addColumn(data.default_alias);
     compareToggle.checked = allColumns().length > 1;
     updateColumnChrome();

@@ -377,3 +377,23 @@ def test_the_list_reads_the_latest_tests_once_however_many_integrations(admin_cl
 
     assert page.count("status-running") == 3
     assert len(three.captured_queries) == len(one.captured_queries)
+
+
+def test_the_summary_reads_right_for_one_model_and_for_several(admin_client, integration):
+    admin_client.post(start_test_url())
+    job = Job.objects.get(kind=Job.Kind.TEST)
+    job.runs.update(status=RunStatus.SUCCEEDED, output="OK")
+    url = f"/settings/integrations/custom/custom/tests/{job.pk}?partial=1"
+    assert "All 3 models answered." in html(admin_client.get(url))
+    job.runs.exclude(pk=job.runs.order_by("model_alias").first().pk).delete()
+    page = html(admin_client.get(url))
+    assert "The model answered." in page and "All 1 model" not in page
+
+
+def test_the_favicon_is_found_where_browsers_look_for_it(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith("img/favicon.svg")
+    from django.contrib.staticfiles import finders
+
+    assert finders.find("img/favicon.svg")

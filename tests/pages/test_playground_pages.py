@@ -158,7 +158,7 @@ def test_runs_and_jobs_are_readable_as_json_within_the_organisation_only(
     body = member_client.get(f"/playground/runs/{run_id}").json()
     api = member_client.get(f"/api/v2/runs/{run_id}").json()
     assert {key: body[key] for key in api} == api  # the API's representation, and what reopens it
-    assert set(body) - set(api) == {"template", "variables", "prompt_version_summary"}
+    assert set(body) - set(api) == {"template", "variables", "prompt_version_summary", "schema_check"}
     assert body["output"] == "Hi!" and body["status"] == "succeeded" and body["latency_ms"] == 120.0
     assert body["messages"] == [{"role": "user", "content": "Hello"}]
     job_id = body["job"]
@@ -207,3 +207,78 @@ def test_page_json_endpoints_answer_bad_bodies_in_the_apis_problem_shape(admin_c
         response = admin_client.post(url, "{not json", content_type="application/json")
         assert response.status_code == 400
         assert response.json() == {"detail": [{"loc": ["body"], "msg": "Not valid JSON.", "type": "json_invalid"}]}
+
+
+def test_stop_cancels_the_users_queued_run_and_refuses_others(admin_client, member_client, integration, other_admin):
+    run_id = start(member_client, columns=[{"model": "GPT 5.2"}]).json()["runs"][0]["id"]
+    theirs = Client()
+    theirs.force_login(other_admin)
+    assert theirs.post(f"/playground/runs/{run_id}/cancel").status_code == 404
+    assert member_client.get(f"/playground/runs/{run_id}/cancel").status_code == 405
+
+    admins_run = start(admin_client, columns=[{"model": "GPT 5.2"}]).json()["runs"][0]["id"]
+    refused = member_client.post(f"/playground/runs/{admins_run}/cancel")
+    assert refused.status_code == 403
+    assert refused.json()["detail"][0]["type"] == "permission_denied"
+    assert Run.objects.get(pk=admins_run).status == RunStatus.QUEUED
+
+    body = member_client.post(f"/playground/runs/{run_id}/cancel").json()
+    assert body["status"] == "failed"
+    assert body["error"] == {"type": "cancelled", "message": "Stopped before it started."}
+    assert "template" in body  # what the page renders, as its other reads
+    assert admin_client.post(f"/playground/runs/{admins_run}/cancel").json()["error"]["type"] == "cancelled"
+
+
+def test_the_live_read_gives_a_running_streams_partial_text_within_the_organisation_only(
+    admin_client, integration, other_admin
+):
+    from runners.live_output import live_output_publish
+
+    run_id = start(admin_client, columns=[{"model": "GPT 5.2"}], stream=True).json()["runs"][0]["id"]
+    assert admin_client.get(f"/playground/runs/{run_id}/live").json() == {
+        "id": run_id,
+        "status": "queued",
+        "output": None,
+    }
+    Run.objects.filter(pk=run_id).update(status=RunStatus.RUNNING)
+    live_output_publish(run_id=run_id, text="Once upon")
+    assert admin_client.get(f"/playground/runs/{run_id}/live").json()["output"] == "Once upon"
+
+    theirs = Client()
+    theirs.force_login(other_admin)
+    assert theirs.get(f"/playground/runs/{run_id}/live").status_code == 404
+    assert admin_client.get("/playground/runs/00000000-0000-0000-0000-000000000000/live").status_code == 404
+    # A finished run's text is the full read's: the live read says only that it ended.
+    Run.objects.filter(pk=run_id).update(status=RunStatus.SUCCEEDED, output="Once upon a time")
+    assert admin_client.get(f"/playground/runs/{run_id}/live").json() == {
+        "id": run_id,
+        "status": "succeeded",
+        "output": None,
+    }
+
+
+def test_a_column_runs_a_saved_prompt_version_of_its_own(admin_client, admin_user, org, integration, other_org):
+    from prompts.services import prompt_create
+
+    prompt = prompt_create(
+        organization=org, user=admin_user, name="french", messages=[{"role": "user", "content": "Bonjour {{who}}"}]
+    )
+    version = prompt.versions.get()
+    theirs = prompt_create(organization=other_org, user=None, name="x", messages=[{"role": "user", "content": "x"}])
+    columns = [{"model": "GPT 5.2"}, {"model": "GPT 5.2", "prompt_version": str(version.pk)}]
+
+    missing = start(admin_client, columns=columns)
+    assert missing.status_code == 422
+    assert [(e["loc"], e["type"]) for e in missing.json()["detail"]] == [(["body", "variables", "who"], "missing")]
+    foreign = start(admin_client, columns=[{"model": "GPT 5.2", "prompt_version": str(theirs.versions.get().pk)}])
+    assert foreign.json()["detail"][0]["loc"] == ["body", "columns", 0, "prompt_version"]
+    assert not Run.objects.exists()
+
+    runs = start(admin_client, columns=columns, variables={"who": "Ada"}).json()["runs"]
+    shared, variant = (Run.objects.get(pk=run["id"]) for run in runs)
+    assert shared.messages == [{"role": "user", "content": "Hello"}] and shared.prompt_version_id is None
+    assert variant.messages == [{"role": "user", "content": "Bonjour Ada"}]
+    assert variant.prompt_version_id == version.pk
+    assert variant.job.variables == {"who": "Ada"}
+    page = page_data(admin_client.get("/playground"))
+    assert page["prompt_versions"] == [{"id": str(version.pk), "label": "french · v1", "variables": ["who"]}]

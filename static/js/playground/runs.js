@@ -1,13 +1,26 @@
 // Runs as the Playground reads them (runners.presenters.run_representation, the API's fields): fetching one,
-// polling it until it is done, and what the page derives from it.
+// following it until it is done, stopping it, and what the page derives from it.
 import { fetchJSON } from "../http.js";
 
-export const POLL_MS = 300;
+// The Playground's live read of a running run; the worker publishes every 50 ms (runners.delivery), so a chunk is
+// on the page about 100 ms after the provider wrote it (bench/live_tokens.py measures it).
+export const LIVE_MS = 100;
 const TERMINAL = new Set(["succeeded", "failed"]);
 
 /** Whether a run has finished (it will not change any more). */
 export function runDone(run) {
   return Boolean(run) && TERMINAL.has(run.status);
+}
+
+/**
+ * Output tokens per second of a finished run: its completion tokens over its latency (which includes the wait for
+ * the first token), or null without both.
+ */
+export function tokensPerSecond(run) {
+  const tokens = run && run.usage ? run.usage.completion_tokens : null;
+  const seconds = run && run.latency_ms ? run.latency_ms / 1000 : null;
+  if (!runDone(run) || !tokens || !seconds) return null;
+  return tokens / seconds;
 }
 
 /** The last user message of `messages`, its whitespace collapsed and cut to `length` characters with "…". */
@@ -34,16 +47,43 @@ export async function fetchRun(url) {
 }
 
 /**
- * Reads the run at `url` every `interval` ms and hands each read to `onUpdate(run)` until the run is done or
- * `isCurrent()` turns false (the column now shows another run, or left the page). A failed read is retried.
+ * Asks to stop the run (POST `url`, the run's cancel view): a queued run fails as cancelled at once, a running one
+ * within a moment (poll it to see it end).
+ * @returns {Promise<{run: object|null, error: string|null}>} the run as it is now, or why it could not be stopped.
+ */
+export async function stopRun(url, { post = fetchJSON } = {}) {
+  try {
+    const response = await post(url, { method: "POST" });
+    if (response.ok && response.data) return { run: response.data, error: null };
+    const detail = response.data && Array.isArray(response.data.detail) ? response.data.detail[0] : null;
+    return { run: null, error: detail && detail.msg ? detail.msg : `Could not stop the run (HTTP ${response.status}).` };
+  } catch (error) {
+    return { run: null, error: `Could not reach the server: ${error.message}` };
+  }
+}
+
+/**
+ * Follows a run until it is done: its full read (`url`) first, then its cheap live read (`liveUrl`:
+ * `{status, output}`) every `interval` ms. A changed partial output goes to `onLive(output)`; a changed status
+ * brings a full read, handed to `onUpdate(run)`, and so does the end. Stops when `isCurrent()` turns false.
  * @returns {Promise<object|null>} the finished run, or null when abandoned.
  */
-export async function pollRun(url, { onUpdate, isCurrent = () => true, interval = POLL_MS, wait = sleep }) {
+export async function followRun(url, liveUrl, { onUpdate, onLive, isCurrent = () => true, interval = LIVE_MS, wait = sleep }) {
+  let status = null;
+  let output = null;
   while (isCurrent()) {
-    const run = await fetchRun(url);
-    if (run && isCurrent()) {
-      onUpdate(run);
-      if (runDone(run)) return run;
+    const live = status === null ? null : await fetchRun(liveUrl);
+    if (status === null || (live && live.status !== status)) {
+      const run = await fetchRun(url);
+      if (run && isCurrent()) {
+        onUpdate(run);
+        status = run.status;
+        output = run.output ?? null;
+        if (runDone(run)) return run;
+      }
+    } else if (live && typeof live.output === "string" && live.output !== output && isCurrent()) {
+      output = live.output;
+      onLive(output);
     }
     await wait(interval);
   }
