@@ -108,8 +108,9 @@ def test_a_rotation_with_a_real_worker_running_throughout(celery_worker, openai_
 
 # The migration that changed the storage format, run backwards and forwards on this test database.
 BEFORE = [("integrations", "0002_model_based_on_not_null")]
-# Forwards to the latest integrations migration (0003 and any after it), so the models match the tables again.
-AFTER = MigrationLoader(None, ignore_no_migrations=True).graph.leaf_nodes("integrations")
+# Forwards to every app's latest migration: going back to integrations 0002 also unapplied the migrations of other
+# apps that depend on a later one (runners 0007 depends on integrations 0004), and the models must match the tables.
+AFTER = MigrationLoader(None, ignore_no_migrations=True).graph.leaf_nodes()
 ROWS = {
     "keyed": ("sk-ÄPI-key-ünïcode-✓", None, {"X-Tenant": "tenant-secret-1", "X-Other": ""}),
     "oauth": (None, json.dumps({"client_id": "cid-123456", "client_secret": "cs-ABCDEFGH"}), {}),

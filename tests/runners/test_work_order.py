@@ -93,8 +93,10 @@ def test_one_organisations_large_batch_does_not_stall_anothers_small_one(
     big = _all_finished(big)
     assert {run.status for run in [*small, *big]} == {"succeeded"}
     # Served side by side: organisation B's 6 runs took a fair share of the 2 slots (about as many of A's finished
-    # meanwhile), not a place behind A's remaining ~50.
-    assert big_done_before <= 6 + 6 + 4, big_done_before
+    # meanwhile), not a place behind A's remaining ~50. The bound: the 6 done before, a fair share of 6, A's window
+    # of 4 already in the broker ahead of B's, and the window's documented overshoot by the runs finishing at the
+    # same moment (at most the worker's concurrency, 2).
+    assert big_done_before <= 6 + 6 + 4 + 2, big_done_before
     assert max(run.finished_at for run in big) > last_small
 
 
