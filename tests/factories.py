@@ -1,3 +1,5 @@
+import copy
+
 import factory
 from django.contrib.auth import get_user_model
 
@@ -38,6 +40,23 @@ class ProjectFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Project {n}")
 
 
+# The product page's first model: gpt-5.2 listing max_tokens among its supported parameters.
+SEED_GPT_52 = {
+    "name": "gpt-5.2",
+    "alias": "GPT 5.2",
+    "supported_parameters": [
+        "max_tokens",
+        "n",
+        "reasoning_effort",
+        "stop_sequences",
+        "temperature",
+        "tool_choice",
+        "tools",
+        "verbosity",
+    ],
+}
+
+
 def api_key_document(endpoint="https://provider.example/v1", **overrides) -> dict:
     """The seed's API-key example, adaptable to a test provider."""
     document = {
@@ -45,20 +64,7 @@ def api_key_document(endpoint="https://provider.example/v1", **overrides) -> dic
         "api_key_header": "x-portkey-api-key",
         "api_key_value": "sk-test-ABC123",
         "model_properties": [
-            {
-                "name": "gpt-5.2",
-                "alias": "GPT 5.2",
-                "supported_parameters": [
-                    "max_tokens",
-                    "n",
-                    "reasoning_effort",
-                    "stop_sequences",
-                    "temperature",
-                    "tool_choice",
-                    "tools",
-                    "verbosity",
-                ],
-            },
+            copy.deepcopy(SEED_GPT_52),
             {"name": "gpt-5.4", "alias": "GPT 5.4", "based_on": "gpt-5.4"},
             {"name": "claude-opus-4-6", "alias": "Opus 4.6", "based_on": "Claude Opus 4.6"},
         ],

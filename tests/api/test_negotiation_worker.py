@@ -2,9 +2,12 @@
 that refuses max_tokens as OpenAI's reasoning models do: the runs succeed, and runs negotiating at the same time
 make one rule."""
 
+import copy
+
 import pytest
 
 from integrations.models import ParameterRule
+from tests.factories import SEED_GPT_52
 from tests.fixtures.worker import wait_for_run
 
 pytestmark = pytest.mark.worker
@@ -13,22 +16,7 @@ SEED_DOCUMENT = {
     "authentication_type": "api_key",
     "api_key_header": "Authorization",
     "api_key_value": "Bearer sk-live-SECRET-2",
-    "model_properties": [
-        {
-            "name": "gpt-5.2",
-            "alias": "GPT 5.2",
-            "supported_parameters": [
-                "max_tokens",
-                "n",
-                "reasoning_effort",
-                "stop_sequences",
-                "temperature",
-                "tool_choice",
-                "tools",
-                "verbosity",
-            ],
-        }
-    ],
+    "model_properties": [copy.deepcopy(SEED_GPT_52)],
 }
 
 

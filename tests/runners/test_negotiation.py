@@ -10,24 +10,10 @@ import pytest
 from integrations.models import ParameterRule
 from integrations.parameter_rules import parameter_rule_learn
 from runners.negotiation import refusal_of
+from tests.factories import SEED_GPT_52
 from tests.fixtures.servers import REFUSAL_STYLES, Reply, refusal_reply
 from tests.runners.conftest import provider_document
 
-# The product page's first example: gpt-5.2 listing max_tokens among its supported parameters.
-SEED_GPT_52 = {
-    "name": "gpt-5.2",
-    "alias": "GPT 5.2",
-    "supported_parameters": [
-        "max_tokens",
-        "n",
-        "reasoning_effort",
-        "stop_sequences",
-        "temperature",
-        "tool_choice",
-        "tools",
-        "verbosity",
-    ],
-}
 MESSAGES = [{"role": "user", "content": "Hello there"}]
 
 
