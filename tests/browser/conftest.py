@@ -4,9 +4,13 @@ Screenshots go to test-artifacts/screenshots/ (git-ignored).
 """
 
 import os
+import threading
+import time
 from pathlib import Path
 
 import pytest
+from django.core.servers.basehttp import ThreadedWSGIServer
+from django.test.testcases import LiveServerThread
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -20,6 +24,59 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 PASSWORD = "correct-horse-battery"  # tests.factories.UserFactory's
+
+
+class ConnectionCountingWSGIServer(ThreadedWSGIServer):
+    """The live server, counting the connections it is serving.
+
+    A page sends requests of its own after a test's last step (the Playground saves its draft on `pagehide`, with
+    `keepalive`, when the context closes). One still being served when pytest-django flushes the database blocks the
+    flush, and its thread then writes into the next test's data. The page fixture waits for this count to reach zero.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.open_connections = 0
+        self.changed = threading.Condition()
+
+    def process_request(self, request, client_address):
+        with self.changed:
+            self.open_connections += 1
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._connection_done()
+            raise
+
+    def process_request_thread(self, request, client_address):
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._connection_done()
+
+    def _connection_done(self):
+        with self.changed:
+            self.open_connections -= 1
+            self.changed.notify_all()
+
+    def wait_until_idle(self, *, quiet: float = 0.3, timeout: float = 15.0) -> bool:
+        """Wait until no connection has been open for `quiet` seconds (False if `timeout` seconds pass first)."""
+        deadline = time.monotonic() + timeout
+        with self.changed:
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                if self.open_connections == 0:
+                    # Quiet for a while: a request the browser sent as it closed may still be on its way.
+                    if not self.changed.wait(min(quiet, remaining)) and self.open_connections == 0:
+                        return True
+                else:
+                    self.changed.wait(remaining)
+
+
+# pytest-django's live_server is one LiveServerThread per session, created after every conftest is imported.
+LiveServerThread.server_class = ConnectionCountingWSGIServer
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +116,12 @@ def page(browser, live_server):
     # A script or style the Content-Security-Policy blocks is reported on the console only.
     page.on("console", lambda message: "Content Security Policy" in message.text and errors.append(message.text))
     yield page
+    if not page.is_closed():
+        page.goto("about:blank")  # the page's own last requests (a draft saved on pagehide) go out now
     context.close()
+    server = getattr(live_server.thread, "httpd", None)
+    if isinstance(server, ConnectionCountingWSGIServer):
+        assert server.wait_until_idle(), "the live server was still serving a request 15 s after the page closed"
     assert not errors, f"JavaScript errors or CSP violations on the page: {errors}"
 
 
