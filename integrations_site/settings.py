@@ -272,6 +272,9 @@ if REDIS_URL:
         # interactive 0, judges 3, batch outputs 6). kombu's default, written out because the order relies on it.
         "priority_steps": [0, 3, 6, 9],
     }
+    if REDIS_URL.startswith("redis://"):
+        # kombu's Redis transport, sharing one client for its acknowledgements (integrations_site/broker.py).
+        CELERY_BROKER_TRANSPORT = "integrations_site.broker:Transport"
 # Batch runs (evaluation outputs) each organisation has published and unfinished at most (runners.dispatch): its
 # share of the workers when several organisations' evaluations run at once. Set it near the total worker concurrency
 # (all workers' WORKER_CONCURRENCY) so that one organisation alone still fills every slot.
