@@ -3,7 +3,10 @@
 import functools
 import logging
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
@@ -29,9 +32,49 @@ def _claim_sql(condition: str, vendor: str) -> str:
     # The integration's version comes back with the run: runners.integration_cache reuses what it read while it holds.
     version, pk = quote(Integration._meta.get_field("updated_at").column), quote(Integration._meta.pk.column)
     integration_version = f"(SELECT {version} FROM {integrations} WHERE {pk} = {table}.{column['integration']})"  # noqa: S608
-    returning = f"*, {integration_version} AS integration_version"
+    returning = ", ".join(f"{table}.{quote(field.column)}" for field in Run._meta.concrete_fields)
     # Identifiers come from the models' metadata, values are parameters.
-    return f"UPDATE {table} SET {assignments} WHERE {column['id']} = %s AND {where} RETURNING {returning}"  # noqa: S608
+    return (
+        f"UPDATE {table} SET {assignments} WHERE {column['id']} = %s AND {where} "  # noqa: S608
+        f"RETURNING {returning}, {integration_version}"
+    )
+
+
+@dataclass(frozen=True)
+class _RunLoader:
+    """How a row of the claim's RETURNING becomes a Run: the fields' attnames, and each column's database converters
+    (what a queryset applies: JSON decoding, time zones), worked out once per database vendor instead of per run."""
+
+    attnames: tuple[str, ...]
+    converters: tuple[tuple[int, Callable, Any], ...]
+
+    def run(self, row: tuple) -> Run:
+        values = list(row)
+        for index, converter, column in self.converters:
+            values[index] = converter(values[index], column, connection)
+        return Run.from_db(connection.alias, self.attnames, values)
+
+
+@functools.cache
+def _run_loader(vendor: str) -> _RunLoader:
+    fields = Run._meta.concrete_fields
+    converters = []
+    for index, field in enumerate(fields):
+        column = field.get_col(Run._meta.db_table)
+        for converter in [*connection.ops.get_db_converters(column), *column.get_db_converters(connection)]:
+            converters.append((index, converter, column))
+    return _RunLoader(attnames=tuple(field.attname for field in fields), converters=tuple(converters))
+
+
+def _claimed(sql: str, params: list) -> Run | None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    run = _run_loader(connection.vendor).run(row[:-1])
+    run.integration_version = row[-1]
+    return run
 
 
 def run_claim(*, run_id: str) -> Run | None:
@@ -39,7 +82,7 @@ def run_claim(*, run_id: str) -> Run | None:
 
     A conditional UPDATE that returns the row (PostgreSQL and SQLite both have RETURNING): claiming and
     reading the run are one statement on the hot path. The returned run's claim_token is this worker's claim,
-    and its integration_version the integration's updated_at.
+    and its integration_version the integration's updated_at (as the database driver returns it).
     """
     field = Run._meta.get_field
     claim, now = uuid.uuid4(), timezone.now()
@@ -50,16 +93,13 @@ def run_claim(*, run_id: str) -> Run | None:
     setting = [RunStatus.RUNNING.value, prepared("started_at", now), prepared("claim_token", claim)]
     run_pk = Run._meta.pk.get_db_prep_value(run_id, connection)
     queued = _claim_sql("{status} = %s", connection.vendor)
-    run = next(iter(Run.objects.raw(queued, [*setting, run_pk, RunStatus.QUEUED.value])), None)
+    run = _claimed(queued, [*setting, run_pk, RunStatus.QUEUED.value])
     if run is not None:
         return run
     # A redelivered message whose first worker died: no live worker runs this long, so take it over.
     lost_before = now - timedelta(seconds=settings.RUNNERS_LOST_AFTER_SECONDS)
     lost = _claim_sql("{status} = %s AND {started_at} < %s", connection.vendor)
-    run = next(
-        iter(Run.objects.raw(lost, [*setting, run_pk, RunStatus.RUNNING.value, prepared("started_at", lost_before)])),
-        None,
-    )
+    run = _claimed(lost, [*setting, run_pk, RunStatus.RUNNING.value, prepared("started_at", lost_before)])
     if run is not None:
         logger.warning("run %s: taking over from a lost worker", run_id)
     return run

@@ -3,7 +3,8 @@
 run_finished
     Sent by the worker right after it stored a run's outcome (succeeded or failed), once per run and only by the
     worker whose store took effect. Keyword arguments: `run_id` (str, the Run's UUID), `status` ("succeeded" or
-    "failed") and `job_id` (str, or None for a run outside any job). Sent outside any transaction with
+    "failed"), `job_id` (str, or None for a run outside any job) and `work_class` (a runners.models.WorkClass value,
+    so that a receiver with nothing to do for a class returns without a query). Sent outside any transaction with
     `send_robust`: a receiver that raises is logged and does not affect the run. Runs failed without a worker
     (cancelled while queued, reaped after a lost worker) send nothing; receivers that must see those too need a
     periodic safety net.

@@ -1,5 +1,6 @@
 """Stage 6, store: the outcome written on the Run with one conditional UPDATE, if this worker still holds the claim."""
 
+import functools
 import logging
 import time
 import traceback
@@ -90,27 +91,60 @@ def _unstorable_fields(fields: dict[str, Any], exc: Exception) -> dict[str, Any]
     }
 
 
+@functools.cache
+def _update_sql(names: tuple[str, ...], vendor: str) -> str:
+    """`UPDATE run SET <names> WHERE id = %s AND status = %s AND claim_token = %s`, built once per set of columns.
+
+    What `Run.objects.filter(...).update(...)` sends, without compiling the query again for every run.
+    """
+    quote = connection.ops.quote_name
+    column = {name: quote(Run._meta.get_field(name).column) for name in (*names, "id", "status", "claim_token")}
+    assignments = ", ".join(f"{column[name]} = %s" for name in names)
+    # Identifiers come from the models' metadata, values are parameters.
+    return (
+        f"UPDATE {quote(Run._meta.db_table)} SET {assignments} "  # noqa: S608
+        f"WHERE {column['id']} = %s AND {column['status']} = %s AND {column['claim_token']} = %s"
+    )
+
+
+def _conditional_update(run_id: str, claim: uuid.UUID, fields: dict[str, Any]) -> int:
+    """Write `fields` on the run if it is still running under `claim`; the number of rows written (0 or 1)."""
+    names = tuple(sorted(fields))
+    field = Run._meta.get_field
+    values = [field(name).get_db_prep_save(fields[name], connection) for name in names]
+    where = [
+        Run._meta.pk.get_db_prep_value(run_id, connection),
+        RunStatus.RUNNING.value,
+        field("claim_token").get_db_prep_value(claim, connection),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_update_sql(names, connection.vendor), [*values, *where])
+        return cursor.rowcount
+
+
 def _update(run_id: str, claim: uuid.UUID, fields: dict[str, Any]) -> int:
     """The conditional UPDATE; when the database refuses the values (DataError, IntegrityError, or text the driver
     cannot encode), the failure is stored instead in the same call, so the run never stays `running`."""
-    runs = Run.objects.filter(pk=run_id, status=RunStatus.RUNNING, claim_token=claim)
     try:
         # Inside a caller's transaction a refused statement must only roll back to its savepoint.
         with transaction.atomic() if connection.in_atomic_block else nullcontext():
-            return runs.update(**fields)
+            return _conditional_update(run_id, claim, fields)
     except (OperationalError, InterfaceError):
         raise
     except (DatabaseError, ValueError) as exc:
         logger.error(
             "run %s: the database refused the result (%s); storing a failure instead", run_id, type(exc).__name__
         )
-        return runs.update(**_unstorable_fields(fields, exc))
+        return _conditional_update(run_id, claim, _unstorable_fields(fields, exc))
 
 
-def run_store_outcome(*, run_id: str, claim: uuid.UUID, outcome: Outcome, job_id: str | None = None) -> bool:
+def run_store_outcome(
+    *, run_id: str, claim: uuid.UUID, outcome: Outcome, job_id: str | None = None, work_class: str | None = None
+) -> bool:
     """Store the result if this worker still holds the claim (conditional UPDATE); False if it was discarded.
 
-    A stored result is announced with runners.signals.run_finished (`job_id` is the run's job, passed along).
+    A stored result is announced with runners.signals.run_finished (`job_id` and `work_class` are the run's, passed
+    along).
     A database that is briefly unreachable is tried STORE_ATTEMPTS times; then OperationalError or
     InterfaceError is raised (the task retries).
     """
@@ -129,12 +163,15 @@ def run_store_outcome(*, run_id: str, claim: uuid.UUID, outcome: Outcome, job_id
     if not stored:
         logger.warning("run %s: result discarded, the run was reaped or taken over meanwhile", run_id)
         return False
-    _announce_finished(run_id=run_id, status=fields["status"], job_id=job_id)
+    _announce_finished(run_id=run_id, status=fields["status"], job_id=job_id, work_class=work_class)
     return True
 
 
-def _announce_finished(*, run_id: str, status: str, job_id: str | None) -> None:
-    for receiver, result in run_finished.send_robust(sender=Run, run_id=str(run_id), status=str(status), job_id=job_id):
+def _announce_finished(*, run_id: str, status: str, job_id: str | None, work_class: str | None) -> None:
+    announced = run_finished.send_robust(
+        sender=Run, run_id=str(run_id), status=str(status), job_id=job_id, work_class=work_class
+    )
+    for receiver, result in announced:
         if isinstance(result, Exception):
             # Frames only: an exception's message might carry a secret. The receiver's periodic safety net catches up.
             logger.error(

@@ -32,7 +32,7 @@ from organizations.services import default_project
 from prompts.selectors import prompt_version_get_by_id, prompt_version_parameters
 from prompts.services import prompt_version_use
 from prompts.templating import message_variables, messages_render
-from runners.models import Job, Run, RunStatus
+from runners.models import Job, Run, RunStatus, WorkClass
 from runners.services import RunSpec, job_create, runs_enqueue_bulk, runs_publish_queued, validate_messages
 
 MAX_RUNS = 20_000
@@ -322,14 +322,15 @@ def evaluation_advance(*, evaluation: Evaluation) -> bool:
     return _finish_if_done(evaluation)
 
 
-def run_finished_advance(*, run_id: str, status: str, job_id: str | None) -> None:
+def run_finished_advance(*, run_id: str, status: str, job_id: str | None, work_class: str | None = None) -> None:
     """Advance what a finished run moves on (the receiver of runners.signals.run_finished, on the worker).
 
     A succeeded output of an evaluation gets its judge runs; a finished judge run (of an evaluation or of a run
     scored on its own) records its score once all judges of that score have answered; the evaluation finishes
-    when nothing is left to do. A run of any other job costs two small queries.
+    when nothing is left to do. An interactive run (`work_class`, the Playground, a Test, an API run) is neither an
+    output nor a judge: it costs nothing here; a run of any other job two small queries.
     """
-    if job_id is None:
+    if job_id is None or work_class == WorkClass.INTERACTIVE:
         return
     evaluation = Evaluation.objects.filter(Q(job_id=job_id) | Q(judge_job_id=job_id)).first()
     if evaluation is None or str(evaluation.judge_job_id) == str(job_id):
