@@ -67,7 +67,10 @@ def run_execute(*, run_id: str, deferrals: int = 0) -> None:
         return
     outcome.streamed = run.stream
     job_id = str(run.job_id) if run.job_id else None
-    if run_store_outcome(run_id=run_id, claim=run.claim_token, outcome=outcome, job_id=job_id):
+    stored = run_store_outcome(
+        run_id=run_id, claim=run.claim_token, outcome=outcome, job_id=job_id, work_class=run.work_class
+    )
+    if stored:
         observe_run_outcome(outcome=outcome, integration_name=run.integration_name)
     runs_dispatch_after(run)
 
@@ -91,17 +94,18 @@ def _execute_claimed(run: Run, *, deferrals: int = 0) -> Outcome | Deferred:
     _release_database_connection()
     deadline = time.monotonic() + settings.RUNNERS_MAX_RUN_SECONDS
     deliver = deliver_to_handler if integration.custom_llm_config else deliver_completion
+    outcome = None
     try:
         outcome = deliver(target, deadline=deadline)
     finally:
-        _limits_call(limits.capacity_release, integration_id=integration.integration_id, run_id=run_id)
-    if outcome.attempts:
-        rate_limited = any(attempt.get("status_code") == 429 for attempt in outcome.attempts)
+        attempts = outcome.attempts if outcome is not None else []
         _limits_call(
-            limits.answered,
+            limits.capacity_finish,
             integration_id=integration.integration_id,
+            run_id=run_id,
+            decision=decision,
             max_concurrency=integration.max_concurrency,
-            rate_limited=rate_limited,
+            rate_limited=any(attempt.get("status_code") == 429 for attempt in attempts) if attempts else None,
         )
     if outcome.reply is not None and (empty := answer_failure(outcome.reply)):
         outcome.reply, outcome.error = None, empty

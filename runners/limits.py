@@ -17,10 +17,18 @@ each under `limits:<RUNNERS_QUEUE>:<integration id>:`.
 A run that finds no place is not kept waiting on a worker thread: runners.execution gives its claim back and
 publishes it again with a countdown (Celery `apply_async(countdown=...)`), see `capacity_acquire`. Without
 REDIS_URL (the embedded quickstart: one worker, no Redis) limits are not enforced.
+
+Cost per run: an integration with a limit (or a 429's ceiling in force) costs a run two round trips, `capacity_acquire`
+and `capacity_finish`. One with neither, nearly every integration, costs none: each worker process asks Redis at most
+once per CEILING_RECHECK_SECONDS whether a 429 has set a ceiling for it, and its runs are then not counted in flight
+(its `flight` set stays empty until a ceiling appears); a 429 on such a run takes its starting point from the runs
+the database has running.
 """
 
 import functools
 import random
+import threading
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -31,6 +39,9 @@ WINDOW_MS = 60_000
 # with a provider enforcing a sliding minute: without a margin the first request of a window arrived ~0.3 s after
 # its decision and the request that replaced it a minute later was refused with 429. Costs 1/61 of the rate.
 WINDOW_MARGIN_MS = 1_000
+# Seconds a worker process goes on assuming that an integration without limits has no 429 ceiling, before it asks
+# Redis again. A 429 seen by another process slows this one's runs of that integration down at most this much later.
+CEILING_RECHECK_SECONDS = 1.0
 
 _ACQUIRE = """
 local flight, sent, ceiling_key, waiting = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
@@ -45,15 +56,18 @@ if ceiling > 0 then
   local backed_off = math.max(1, math.floor(ceiling))
   if limit == 0 or backed_off < limit then limit = backed_off end
 end
+if limit == 0 and rpm == 0 then
+  return {1, 0, now, 0, 0}
+end
 local holding = redis.call('ZSCORE', flight, run_id)
 if limit > 0 and not holding and redis.call('ZCARD', flight) >= limit then
-  return {0, -1, now}
+  return {0, -1, now, limit, 1}
 end
 if rpm > 0 then
   redis.call('ZREMRANGEBYSCORE', sent, '-inf', now - window_ms)
   if redis.call('ZCARD', sent) >= rpm then
     local oldest = redis.call('ZRANGE', sent, 0, 0, 'WITHSCORES')
-    return {0, tonumber(oldest[2]) + window_ms - now, now}
+    return {0, tonumber(oldest[2]) + window_ms - now, now, limit, 1}
   end
   redis.call('ZADD', sent, now, run_id .. ':' .. now .. ':' .. redis.call('INCR', sent .. ':seq'))
   redis.call('PEXPIRE', sent, window_ms * 2)
@@ -62,7 +76,7 @@ end
 redis.call('ZADD', flight, now + lease_ms, run_id)
 redis.call('PEXPIRE', flight, lease_ms * 2)
 redis.call('ZREM', waiting, run_id)
-return {1, 0, now}
+return {1, 0, now, limit, 1}
 """
 
 _DEFER = """
@@ -77,10 +91,11 @@ return redis.call('ZCARD', waiting)
 
 _ANSWERED = """
 local ceiling_key, max_concurrency, rate_limited = KEYS[1], tonumber(ARGV[1]), ARGV[2] == '1'
-local flight, ttl = KEYS[2], tonumber(ARGV[3])
+local flight, ttl, running = KEYS[2], tonumber(ARGV[3]), tonumber(ARGV[4] or '0')
+if ARGV[5] then redis.call('ZREM', flight, ARGV[5]) end
 local ceiling = tonumber(redis.call('GET', ceiling_key) or '0')
 if rate_limited then
-  if ceiling == 0 then ceiling = math.max(redis.call('ZCARD', flight), 1) end
+  if ceiling == 0 then ceiling = math.max(redis.call('ZCARD', flight), running, 1) end
   ceiling = math.max(1, ceiling / 2)
   redis.call('SET', ceiling_key, tostring(ceiling), 'EX', ttl)
   return tostring(ceiling)
@@ -98,10 +113,18 @@ return tostring(ceiling)
 
 @dataclass(frozen=True)
 class Decision:
-    """`granted`, or the seconds to wait before trying again."""
+    """`granted`, or the seconds to wait before trying again. `tracked`: the run holds a place in flight (give it
+    back with capacity_finish); `limited`: a limit or a 429's ceiling applies to the integration now."""
 
     granted: bool
     retry_in: float = 0.0
+    tracked: bool = False
+    limited: bool = False
+
+
+# Integration id -> time.monotonic() until which this process assumes that it has no 429 ceiling (no limit either).
+_no_ceiling_until: dict[int, float] = {}
+_no_ceiling_lock = threading.Lock()
 
 
 def enabled() -> bool:
@@ -144,15 +167,21 @@ def capacity_acquire(
     """
     if not enabled():
         return Decision(granted=True)
+    unlimited = not max_concurrency and not requests_per_minute
+    if unlimited and _no_ceiling_until.get(integration_id, 0.0) > time.monotonic():
+        return Decision(granted=True)
     keys = _keys(integration_id)
     acquire, defer, _ = _scripts()
     lease_ms = (int(settings.RUNNERS_MAX_RUN_SECONDS) + 60) * 1000
-    granted, wait_ms, _now = acquire(
+    granted, wait_ms, _now, limit, tracked = acquire(
         keys=[keys["flight"], keys["sent"], keys["ceiling"], keys["waiting"]],
         args=[run_id, lease_ms, max_concurrency or 0, requests_per_minute or 0, WINDOW_MS + WINDOW_MARGIN_MS],
     )
+    if unlimited and not limit:
+        with _no_ceiling_lock:
+            _no_ceiling_until[integration_id] = time.monotonic() + CEILING_RECHECK_SECONDS
     if granted:
-        return Decision(granted=True)
+        return Decision(granted=True, tracked=bool(tracked), limited=bool(limit or requests_per_minute))
     if wait_ms < 0:  # no place in flight: it frees when some run ends, which nobody can predict
         ceiling = min(5.0, 0.25 * 2 ** min(deferrals, 5))
         retry_in = random.uniform(ceiling / 2, ceiling)  # noqa: S311 (jitter, not cryptography)
@@ -172,15 +201,52 @@ def capacity_release(*, integration_id: int, run_id: str) -> None:
         _client().zrem(_keys(integration_id)["flight"], run_id)
 
 
-def answered(*, integration_id: int, max_concurrency: int | None, rate_limited: bool) -> float:
+def answered(
+    *, integration_id: int, max_concurrency: int | None, rate_limited: bool, running: int = 0, release: str = ""
+) -> float:
     """Tell the integration's AIMD how an exchange ended: a 429 halves its concurrency (from what is in flight the
-    first time), any other answer adds 1/ceiling. Returns the ceiling in force (0: none)."""
+    first time: the runs in its `flight` set, or `running` if more), any other answer adds 1/ceiling. With `release`
+    (a run id), give that run's place in flight back in the same round trip. Returns the ceiling in force (0: none).
+    """
     if not enabled():
         return 0.0
     keys = _keys(integration_id)
     ttl = int(settings.RUNNERS_BACKOFF_CEILING_SECONDS)
-    ceiling = _scripts()[2](keys=[keys["ceiling"], keys["flight"]], args=[max_concurrency or 0, int(rate_limited), ttl])
-    return float(ceiling)
+    args = [max_concurrency or 0, int(rate_limited), ttl, running, *([release] if release else [])]
+    ceiling = float(_scripts()[2](keys=[keys["ceiling"], keys["flight"]], args=args))
+    if ceiling:
+        with _no_ceiling_lock:
+            _no_ceiling_until.pop(integration_id, None)  # this process tracks its runs from now on
+    return ceiling
+
+
+def capacity_finish(
+    *, integration_id: int, run_id: str, decision: Decision, max_concurrency: int | None, rate_limited: bool | None
+) -> None:
+    """After a run's exchange (`rate_limited` None: no request went out): give back its place in flight and tell the
+    AIMD how it ended, in one round trip; none when the run held no place, no limit or ceiling applied and the
+    provider did not answer 429."""
+    if not enabled():
+        return
+    if rate_limited or (decision.limited and rate_limited is not None):
+        running = 0 if decision.tracked else _running(integration_id)
+        release = run_id if decision.tracked else ""
+        answered(
+            integration_id=integration_id,
+            max_concurrency=max_concurrency,
+            rate_limited=bool(rate_limited),
+            running=running,
+            release=release,
+        )
+    elif decision.tracked:
+        capacity_release(integration_id=integration_id, run_id=run_id)
+
+
+def _running(integration_id: int) -> int:
+    """Runs of the integration running now, for a 429 on an integration whose runs were not counted in flight."""
+    from runners.models import Run, RunStatus
+
+    return Run.objects.filter(integration_id=integration_id, status=RunStatus.RUNNING).count()
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,13 @@
 """Reads for runs, used by the pages and the API."""
 
 import uuid
+from dataclasses import replace
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.db.models.functions import Length, Substr
 
+from integrations.models import Integration
+from runners.limits import Usage, usage_of
 from runners.live_output import live_output_get
 from runners.models import TERMINAL_STATUSES, Run, RunStatus
 
@@ -78,3 +81,27 @@ def run_live_output(run: Run) -> str | None:
     if run.status == RunStatus.RUNNING:
         return live_output_get(run_id=run.pk)
     return None
+
+
+def integration_usages(*, organization_id: int) -> dict[int, Usage]:
+    """What each of the organisation's integrations uses now, by integration id ({} without Redis): runners.limits's
+    figures; for an integration whose runs the limiter does not count in flight (no limit, no 429 ceiling), the runs
+    the database has running instead. Two round trips (Redis, and one grouped count over the running runs)."""
+    integrations = Integration.objects.filter(organization_id=organization_id).values_list(
+        "pk", "max_concurrency", "requests_per_minute"
+    )
+    limited = {pk: bool(concurrency or rpm) for pk, concurrency, rpm in integrations}
+    usages = usage_of(list(limited))
+    if not usages:
+        return {}
+    running = dict(
+        Run.objects.filter(organization_id=organization_id, status=RunStatus.RUNNING)
+        .order_by()
+        .values("integration_id")
+        .annotate(count=Count("pk"))
+        .values_list("integration_id", "count")
+    )
+    return {
+        pk: usage if limited[pk] or usage.ceiling else replace(usage, in_flight=running.get(pk, 0))
+        for pk, usage in usages.items()
+    }

@@ -2,9 +2,9 @@
 
 from django import template
 
-from integrations.models import Integration
 from runners.connection_test import TestSummary, integration_test_summaries
-from runners.limits import Usage, usage_of
+from runners.limits import Usage
+from runners.selectors import integration_usages
 
 register = template.Library()
 
@@ -27,11 +27,10 @@ def capacity(context, integration) -> Usage | None:
     """`{% capacity integration as usage %}`: what the integration uses now (runners.limits.Usage: runs in flight,
     requests in the last minute, runs waiting for capacity, the concurrency a 429 set), or None without Redis.
 
-    Read once per page render for all the organisation's integrations (one Redis round trip).
+    Read once per page render for all the organisation's integrations (runners.selectors.integration_usages).
     """
     usages = context.render_context.get("runner_tags.capacity")
     if usages is None or usages[0] != integration.organization_id:
-        ids = list(Integration.objects.filter(organization_id=integration.organization_id).values_list("pk", flat=True))
-        usages = (integration.organization_id, usage_of(ids))
+        usages = (integration.organization_id, integration_usages(organization_id=integration.organization_id))
         context.render_context["runner_tags.capacity"] = usages
     return usages[1].get(integration.pk)
