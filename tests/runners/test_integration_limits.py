@@ -145,6 +145,11 @@ def test_the_integrations_page_shows_limits_runs_in_flight_and_waiting(
         integration_id=integration.pk, run_id="b", max_concurrency=1, requests_per_minute=600, deferrals=0
     )
     assert taken.granted and not refused.granted and 0.125 <= refused.retry_in <= 0.25
+    # The limiter does not count an integration without limits in flight: the page shows its running runs instead.
+    other = ModelProperty.objects.get(integration=plain)
+    with transaction.atomic():
+        running = [run_enqueue(model=other, user=admin_user, messages=[{"role": "user", "content": "x"}]) for _ in "ab"]
+    Run.objects.filter(pk__in=[run.pk for run in running]).update(status="running")
     try:
         client.force_login(admin_user)
         page = client.get("/settings/integrations").content.decode()
@@ -156,3 +161,54 @@ def test_the_integrations_page_shows_limits_runs_in_flight_and_waiting(
     assert 'data-in-flight="1"' in card and 'data-waiting="1"' in card
     plain_card = page[page.index(f'id="integration-{plain.name}"') :]
     assert '<span class="muted">None</span>' in plain_card[: plain_card.index("Last test")]
+    assert 'data-in-flight="2"' in plain_card
+
+
+def test_an_integration_without_limits_costs_no_place_in_flight_until_a_429_sets_a_ceiling(db, monkeypatch):
+    monkeypatch.setattr(limits, "CEILING_RECHECK_SECONDS", 0.3)
+    integration_id = -int(uuid.uuid4().int % 10**9)
+    unlimited = {"integration_id": integration_id, "max_concurrency": None, "requests_per_minute": None}
+
+    first = limits.capacity_acquire(run_id="a", deferrals=0, **unlimited)
+    assert first.granted and not first.tracked and not first.limited
+    assert limits.usage_of([integration_id])[integration_id].in_flight == 0
+
+    # Another process's 429 sets a ceiling (the script, not this process's answered(), which would tell it at once).
+    keys = limits._keys(integration_id)
+    limits._scripts()[2](keys=[keys["ceiling"], keys["flight"]], args=[0, 1, 60, 8])
+    assert not limits.capacity_acquire(run_id="b", deferrals=0, **unlimited).tracked  # still trusted: no round trip
+    time.sleep(0.35)
+    seen = limits.capacity_acquire(run_id="c", deferrals=0, **unlimited)
+    assert seen.granted and seen.tracked and seen.limited  # 4 in flight at most now, and this run is one of them
+    assert limits.usage_of([integration_id])[integration_id].in_flight == 1
+    assert limits.usage_of([integration_id])[integration_id].ceiling == 4
+
+    limits.capacity_finish(
+        integration_id=integration_id, run_id="c", decision=seen, max_concurrency=None, rate_limited=False
+    )
+    usage = limits.usage_of([integration_id])[integration_id]
+    assert usage.in_flight == 0 and usage.ceiling == 4  # given back, and 4 + 1/4 in one round trip
+
+
+def test_a_429_on_an_uncounted_integration_starts_from_the_runs_the_database_has_running(
+    db, openai_server, integrate, admin_user
+):
+    integration = integrate(provider_document(openai_server.url))
+    model = ModelProperty.objects.get(integration=integration)
+    with transaction.atomic():
+        runs = [run_enqueue(model=model, user=admin_user, messages=[{"role": "user", "content": c}]) for c in "abcdef"]
+    Run.objects.filter(pk__in=[run.pk for run in runs]).update(status="running")
+    unlimited = {"integration_id": integration.pk, "max_concurrency": None, "requests_per_minute": None}
+    decision = limits.capacity_acquire(run_id=str(runs[0].pk), deferrals=0, **unlimited)
+    assert not decision.tracked
+
+    limits.capacity_finish(
+        integration_id=integration.pk,
+        run_id=str(runs[0].pk),
+        decision=decision,
+        max_concurrency=None,
+        rate_limited=True,
+    )
+
+    assert limits.usage_of([integration.pk])[integration.pk].ceiling == 3  # six running, halved
+    assert limits.capacity_acquire(run_id="next", deferrals=0, **unlimited).tracked  # counted from now on
