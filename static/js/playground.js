@@ -28,7 +28,7 @@ function promptVersion() {
 
 function runColumns(columns) { return run(columns, promptVersion()); }
 
-async function open(runId) {
+async function openFromHistory(runId) {
   await openRun(runId);
   if (window.PlaygroundPrompts) window.PlaygroundPrompts.refresh();
 }
@@ -78,5 +78,5 @@ addMessage("user", "");
 updateVariables();
 addColumn(state.data.default_alias);
 if (state.data.draft) restore(state.data.draft);
-initHistory(state.data.history, open);
-if (state.data.open_run) open(state.data.open_run);
+initHistory(state.data.history, openFromHistory);
+if (state.data.open_run) openFromHistory(state.data.open_run);
