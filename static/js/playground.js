@@ -2,7 +2,7 @@
 // with exactly the parameters each model supports (./playground/columns.js), runs started and followed until done
 // (./playground/running.js), their answers (./playground/result.js), scores (./playground/scores.js) and the history
 // (./playground/history.js). What the page keeps between events is in ./playground/state.js; window.Playground
-// (./playground/snapshot.js) is what ../prompts.js, loaded after this module, reads and sets.
+// (./playground/snapshot.js) is what ./prompts.js, loaded after this module, reads and sets.
 import { addColumn, allColumns, columnModels, removeColumn, updateColumnChrome } from "./playground/columns.js";
 import { initHistory } from "./playground/history.js";
 import { addMessage, addNextMessage, continueWith, updateVariables } from "./playground/messages.js";
@@ -21,7 +21,7 @@ initState(JSON.parse(document.getElementById("playground-data").textContent), {
   metrics: form.getAttribute("data-metrics-url"),
 });
 
-// The saved prompt version the messages are, while unedited (../prompts.js knows).
+// The saved prompt version the messages are, while unedited (./prompts.js knows).
 function promptVersion() {
   return window.PlaygroundPrompts ? window.PlaygroundPrompts.runFields().prompt_version : undefined;
 }
@@ -68,7 +68,7 @@ document.getElementById("messages").addEventListener("keydown", (event) => {
 });
 form.addEventListener("submit", (event) => { event.preventDefault(); runColumns(allColumns()); });
 
-// ---- For the saved prompts and the draft (../prompts.js) --------------------------------------
+// ---- For the saved prompts and the draft (./prompts.js) --------------------------------------
 window.Playground = { snapshot, restore, applyVersion, versionContent };
 
 // ---- Start ------------------------------------------------------------------------------------

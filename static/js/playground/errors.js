@@ -56,7 +56,7 @@ export function showServerErrors(problems, columns) {
     const where = problemPlace(loc);
     if (where.place === "column" && columns[where.index]) {
       const [target, input] = columnTarget(columns[where.index], where);
-      const fieldFound = where.part !== "parameters" || input.matches("[data-input]");
+      const fieldFound = where.part !== "parameters" || Boolean(input && input.matches("[data-input]"));
       showError(target, fieldFound ? problem.msg : problemPath(loc) + ": " + problem.msg, input);
       return;
     }
