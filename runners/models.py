@@ -113,6 +113,9 @@ class Run(models.Model):
     reasoning = models.TextField(null=True, blank=True)  # noqa: DJ001 (null: none sent)
     usage = models.JSONField(null=True, blank=True)
     latency_ms = models.FloatField(null=True, blank=True)
+    # Streamed runs: ms from sending the request to the first output (content, reasoning or a tool call) of the
+    # attempt that answered; null when not streamed or nothing came.
+    time_to_first_token_ms = models.FloatField(null=True, blank=True)
     error_type = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001 (null: not produced yet)
     error_message = models.TextField(null=True, blank=True)  # noqa: DJ001 (null: not produced yet)
 

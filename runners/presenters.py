@@ -41,6 +41,7 @@ def run_representation(run: Run, *, preview: bool = False) -> dict[str, Any]:
         "reasoning": run.reasoning_preview if preview else run.reasoning,
         "usage": run.usage,
         "latency_ms": None if run.latency_ms is None else float(run.latency_ms),
+        "time_to_first_token_ms": None if run.time_to_first_token_ms is None else float(run.time_to_first_token_ms),
         "error": run.error,
         "request": run.request,
         "attempts": run.attempts,

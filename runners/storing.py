@@ -41,6 +41,9 @@ def _reply_fields(reply: Reply, secrets: list[str]) -> dict[str, Any]:
         "usage": storable_json(reply.usage),
         "tool_calls": scrub_json(storable_json(reply.tool_calls), secrets) if reply.tool_calls else None,
         "reasoning": text(reply.reasoning),
+        "time_to_first_token_ms": None
+        if reply.time_to_first_token_ms is None
+        else round(reply.time_to_first_token_ms, 1),
     }
 
 
@@ -83,6 +86,7 @@ def _unstorable_fields(fields: dict[str, Any], exc: Exception) -> dict[str, Any]
         "attempts": fields["attempts"],
         "attempt_log": storable_json(fields["attempt_log"]),
         "latency_ms": fields["latency_ms"],
+        "time_to_first_token_ms": fields.get("time_to_first_token_ms"),
         "finished_at": fields["finished_at"],
         "status": RunStatus.FAILED,
         "error_type": FailureKind.UNSTORABLE_ANSWER,

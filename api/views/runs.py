@@ -145,6 +145,12 @@ class RunOutputSerializer(serializers.Serializer):
     )
     usage = NullableObjectField(allow_null=True, help_text="Token usage as the provider reported it.")
     latency_ms = serializers.FloatField(allow_null=True)
+    time_to_first_token_ms = serializers.FloatField(
+        allow_null=True,
+        help_text="Streamed runs: milliseconds from sending the request to the first output (text, reasoning or a "
+        "tool call); null when the run did not stream or nothing came. Tokens per second while writing: "
+        "usage.completion_tokens / ((latency_ms - time_to_first_token_ms) / 1000).",
+    )
     error = serializers.SerializerMethodField()
     request = NullableObjectField(allow_null=True, help_text="The request as sent, secrets as ********.")
     attempts = serializers.IntegerField()

@@ -1,5 +1,6 @@
 """Compare mode in Chromium with a real worker: answers sit in one row across columns however far each column's
-parameters are unfolded, each with its latency, tokens and tokens per second."""
+parameters are unfolded, each with its time to first token, tokens per second, tokens and latency, every figure at
+the same height in every column."""
 
 import re
 
@@ -7,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from organizations.models import Role
+from runners.models import Run
 from tests.browser.conftest import log_in, screenshot
 from tests.factories import UserFactory, api_key_document, make_integration
 
@@ -18,6 +20,7 @@ def test_answers_are_aligned_in_one_row_with_their_figures(page, live_server, ce
     make_integration(
         organization=org, user=admin, name="portkey", document=api_key_document(endpoint=openai_server.url)
     )
+    openai_server.stream_chunk_delay = 0.03  # the answer is written over a while after its first token
     log_in(page, "ada")
     page.goto("/playground")
     page.get_by_label("Compare side by side").check()
@@ -33,9 +36,21 @@ def test_answers_are_aligned_in_one_row_with_their_figures(page, live_server, ce
         expect(results.nth(index).locator("[data-tokens]")).to_have_text(re.compile(r"Tokens \d+ in · \d+ out"))
         expect(results.nth(index).locator("[data-rate]")).to_have_text(re.compile(r"^\d+\.\d tokens/s$"))
         expect(results.nth(index).locator("[data-latency]")).to_have_text(re.compile(r"^Latency \d"))
+        expect(results.nth(index).locator("[data-ttft]")).to_have_text(re.compile(r"^First token \d+(\.\d+)? m?s$"))
+        rate_title = results.nth(index).locator("[data-rate]").get_attribute("title")
+        assert "latency − time to first token" in rate_title
     first, second = (results.nth(index).bounding_box() for index in range(2))
     assert first["x"] < second["x"]
     assert abs(first["y"] - second["y"]) < 1, (first, second)
+    for figure in ("ttft", "rate", "tokens", "latency"):  # each figure at the same height in both columns
+        left, right = (results.nth(i).locator(f'[data-figure="{figure}"]').bounding_box() for i in range(2))
+        assert abs(left["y"] - right["y"]) < 1, (figure, left, right)
+    # The figures are the run's: TTFT under the latency, and the rate over the writing window only.
+    run = Run.objects.get(pk=results.nth(0).get_attribute("data-run-id"))
+    assert 0 < run.time_to_first_token_ms < run.latency_ms
+    tokens = run.usage["completion_tokens"]
+    expected_rate = tokens / ((run.latency_ms - run.time_to_first_token_ms) / 1000)
+    expect(results.nth(0).locator("[data-rate]")).to_have_text(f"{expected_rate:.1f} tokens/s")
     for index, box in enumerate((first, second)):  # each column's parts keep their own rows: nothing overlaps
         run_button = columns.nth(index).get_by_role("button", name="Run", exact=True).bounding_box()
         assert run_button["y"] + run_button["height"] <= box["y"], (run_button, box)
@@ -87,3 +102,24 @@ def test_a_column_compares_a_saved_prompt_version_against_the_shared_messages(
     expect(columns.nth(0).get_by_label("Messages")).to_have_value("")
     expect(columns.nth(1).get_by_label("Messages")).to_have_value(re.compile(r"^[0-9a-f-]{36}$"))
     expect(page.locator("[data-variable=name] input")).to_have_value("Ada")
+
+
+def test_an_answer_not_streamed_has_no_time_to_first_token_and_says_what_its_rate_is(
+    page, live_server, celery_worker, openai_server, org
+):
+    admin = UserFactory(username="ada", organization=org, role=Role.ADMIN)
+    make_integration(
+        organization=org, user=admin, name="portkey", document=api_key_document(endpoint=openai_server.url)
+    )
+    log_in(page, "ada")
+    page.goto("/playground")
+    page.get_by_label("Stream the answer as it is written").uncheck()
+    page.get_by_label("User message").fill("Hello there")
+    page.get_by_role("button", name="Run", exact=True).click()
+
+    result = page.locator("[data-result]")
+    expect(result.locator("[data-status]")).to_have_text("ok", timeout=15_000)
+    expect(result.locator("[data-rate]")).to_have_text(re.compile(r"^\d+\.\d tokens/s$"))
+    expect(result.locator("[data-ttft]")).to_have_text("")
+    assert "the wait for the first token is included" in result.locator("[data-rate]").get_attribute("title")
+    assert Run.objects.get().time_to_first_token_ms is None

@@ -6,8 +6,9 @@ from django.core.cache import cache
 
 from runners.live_output import live_output_key
 from runners.models import Run
+from runners.presenters import run_representation
 from runners.selectors import run_live_output
-from tests.fixtures.servers import Echo, EventStream
+from tests.fixtures.servers import Echo, EventStream, Pause
 from tests.fixtures.worker import wait_for_run
 from tests.runners.conftest import provider_document, sent_headers
 
@@ -33,6 +34,43 @@ def test_a_streamed_answer_is_assembled_into_the_output(execute, openai_server, 
     assert run.response["choices"][0]["message"] == {"role": "assistant", "content": "echo: Hello there"}
     assert run.response["streamed_chunks"] == 6
     assert run.usage == {"prompt_tokens": 2, "completion_tokens": 3, "total_tokens": 5}
+
+
+def test_the_time_to_first_token_is_stored_and_read_back(execute, openai_server, integrate, enqueue):
+    # The provider sends its headers, then waits FIRST_DELAY before the first text, and WRITING after it.
+    first_delay, writing = 0.3, 0.2
+    usage = {"prompt_tokens": 2, "completion_tokens": 2, "total_tokens": 4}
+    openai_server.enqueue(
+        EventStream(
+            [
+                {"id": "c1", "object": "chat.completion.chunk", "model": "m",
+                 "choices": [{"index": 0, "delta": {"role": "assistant"}, "finish_reason": None}]},
+                Pause(first_delay),
+                chunk("Hi"),
+                Pause(writing),
+                chunk(" you", "stop"),
+                {"id": "c1", "choices": [], "usage": usage},
+                "[DONE]",
+            ]
+        )
+    )  # fmt: skip
+    run = execute(enqueue(integrate(provider_document(openai_server.url)), stream=True))
+
+    assert run.status == "succeeded", run.error_message
+    # A chunk with only the role is not output: the clock runs until "Hi".
+    assert first_delay * 1000 <= run.time_to_first_token_ms < run.latency_ms
+    assert run.latency_ms - run.time_to_first_token_ms >= writing * 1000
+    shown = run_representation(run)
+    assert shown["time_to_first_token_ms"] == run.time_to_first_token_ms
+
+
+def test_a_run_that_did_not_stream_has_no_time_to_first_token(execute, openai_server, integrate, enqueue):
+    run = execute(enqueue(integrate(provider_document(openai_server.url)), stream=False))
+
+    assert run.status == "succeeded"
+    assert run.latency_ms > 0
+    assert run.time_to_first_token_ms is None
+    assert run_representation(run)["time_to_first_token_ms"] is None
 
 
 def test_usage_reported_in_the_stream_is_recorded(execute, openai_server, integrate, enqueue):

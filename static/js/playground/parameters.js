@@ -1,4 +1,7 @@
-// A parameter field's text as the value sent (playground.services.parameter_specs gives each field its kind).
+// A column's parameter fields (playground.services.parameter_specs gives each its kind) and their text as the value
+// sent.
+import { el } from "./dom.js";
+import { responseFormatEditor, toolsEditor } from "./editors.js";
 
 /**
  * The value of parameter `name` of `kind` ("number", "integer", "boolean", "choice", "lines" or "json") from its
@@ -20,4 +23,66 @@ export function parameterValue(name, kind, raw) {
   } catch (error) {
     throw new Error("Not valid JSON: " + error.message);
   }
+}
+
+/** The parameters summary's count: "· 4 supported, 1 set", or "· none supported". */
+export function paramCountText(supported, set) {
+  return supported ? "· " + supported + " supported" + (set ? ", " + set + " set" : "") : "· none supported";
+}
+
+/** A parameter's value (as given, or as stored in a draft) as its field's text for `kind`. */
+export function fieldText(kind, value) {
+  if (kind === "lines") return [].concat(value).join("\n");
+  if (kind === "json") return typeof value === "string" ? value : JSON.stringify(value, null, 2);
+  return String(value);
+}
+
+function numberInput(spec, common, value) {
+  const input = el("input", { type: "number", min: spec.min, max: spec.max, step: spec.kind === "integer" ? 1 : spec.step,
+    inputmode: spec.kind === "integer" ? "numeric" : "decimal", placeholder: "default", ...common });
+  if (spec.kind !== "number") return { input, control: input, refresh: null };
+  const slider = el("input", { type: "range", min: spec.min, max: spec.max, step: spec.step, "aria-label": spec.label + " slider", tabindex: -1 });
+  slider.value = value !== undefined && value !== null ? value : (spec.min < 0 ? 0 : spec.max / 2);
+  // An empty field sends nothing: the slider then shows no value (no thumb) rather than a made-up one.
+  const showUnset = () => {
+    const unset = input.value === "";
+    slider.classList.toggle("is-unset", unset);
+    if (unset) slider.setAttribute("aria-valuetext", "default (not sent)"); else slider.removeAttribute("aria-valuetext");
+  };
+  slider.addEventListener("input", () => { input.value = slider.value; showUnset(); });
+  input.addEventListener("input", () => { if (input.value !== "") slider.value = input.value; showUnset(); });
+  return { input, control: el("div", { className: "param-row" }, [slider, input]), refresh: showUnset };
+}
+
+/**
+ * A parameter's field (playground.services.parameter_specs gives `spec`: name, label, kind, help, min, max, step,
+ * options), with `value` filled in; ids start with `idPrefix`. Its input is [data-input]; tools and response_format
+ * get their forms (./editors.js).
+ */
+export function parameterField(idPrefix, spec, value) {
+  const id = idPrefix + "-" + spec.name;
+  const helpId = id + "-help";
+  const field = el("div", { className: "field param", "data-param": spec.name, "data-kind": spec.kind }, [el("label", { for: id, text: spec.label })]);
+  const common = { id: id, "aria-describedby": helpId, "data-input": true };
+  let input;
+  let control;
+  let refresh = null;
+  if (spec.kind === "number" || spec.kind === "integer") {
+    ({ input, control, refresh } = numberInput(spec, common, value));
+  } else if (spec.kind === "boolean" || spec.kind === "choice") {
+    const options = spec.kind === "boolean" ? ["true", "false"] : spec.options;
+    input = control = el("select", common, [el("option", { value: "", text: "default" }),
+      ...options.map((option) => el("option", { value: option, text: option }))]);
+  } else {
+    input = control = el("textarea", { rows: spec.kind === "lines" ? 2 : 3, spellcheck: "false",
+      placeholder: spec.kind === "lines" ? "one per line" : "JSON", ...common });
+  }
+  field.appendChild(control);
+  if (value !== undefined && value !== null) input.value = fieldText(spec.kind, value);
+  if (refresh) refresh();
+  if (spec.name === "tools") field.appendChild(toolsEditor(input));
+  else if (spec.name === "response_format") field.appendChild(responseFormatEditor(input));
+  field.appendChild(el("p", { className: "help", id: helpId, text: spec.help }));
+  field.appendChild(el("p", { className: "field-errors", "data-error": "param:" + spec.name }));
+  return field;
 }

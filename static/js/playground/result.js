@@ -18,6 +18,42 @@ export function formatLatency(ms) {
   return ms >= 1000 ? (ms / 1000).toFixed(2) + " s" : Math.round(ms) + " ms";
 }
 
+export const FIGURE_TITLES = {
+  ttft: "Time to first token: from sending the request to the first text, reasoning or tool call (streamed answers only).",
+  rateStreamed: "Tokens per second while writing: completion tokens ÷ (latency − time to first token).",
+  rate: "Tokens per second: completion tokens ÷ latency (not streamed: the wait for the first token is included).",
+  tokens: "Prompt tokens in, completion tokens out, as the provider counted them.",
+  latency: "Latency: from sending the request to the end of the answer (the attempt that answered).",
+};
+
+/**
+ * A run's four figures, in their order on the page: time to first token, tokens per second, tokens, latency.
+ * @returns {Array<{name: "ttft"|"rate"|"tokens"|"latency", text: string, title: string}>} text "" when the run does
+ *   not have that figure (yet).
+ */
+export function answerFigures(run) {
+  const usage = run.usage;
+  const first = run.time_to_first_token_ms;
+  const rate = tokensPerSecond(run);
+  const latency = formatLatency(run.latency_ms);
+  return [
+    { name: "ttft", text: typeof first === "number" ? "First token " + formatLatency(first) : "", title: FIGURE_TITLES.ttft },
+    { name: "rate", text: rate === null ? "" : rate.toFixed(1) + " tokens/s",
+      title: typeof first === "number" ? FIGURE_TITLES.rateStreamed : FIGURE_TITLES.rate },
+    { name: "tokens", text: usage ? "Tokens " + (usage.prompt_tokens || 0) + " in · " + (usage.completion_tokens || 0) + " out" : "",
+      title: FIGURE_TITLES.tokens },
+    { name: "latency", text: latency ? "Latency " + latency : "", title: FIGURE_TITLES.latency },
+  ];
+}
+
+function renderFigures(result, run) {
+  answerFigures(run).forEach((figure) => {
+    const cell = result.querySelector('[data-figure="' + figure.name + '"]');
+    cell.textContent = figure.text;
+    cell.title = figure.text ? figure.title : "";
+  });
+}
+
 /** The arguments as indented JSON when they parse, else verbatim (a model may write invalid JSON). */
 export function formatArguments(text) {
   try { return JSON.stringify(JSON.parse(text), null, 2); } catch (error) { return text; }
@@ -61,13 +97,7 @@ export function renderRunResult(column, runData) {
   const status = result.querySelector("[data-status]");
   status.textContent = STATUS_TEXT[runData.status] || runData.status;
   status.className = "status status-" + runData.status;
-  const latency = formatLatency(runData.latency_ms);
-  result.querySelector("[data-latency]").textContent = latency ? "Latency " + latency : "";
-  const usage = runData.usage;
-  result.querySelector("[data-tokens]").textContent = usage
-    ? "Tokens " + (usage.prompt_tokens || 0) + " in · " + (usage.completion_tokens || 0) + " out" : "";
-  const rate = tokensPerSecond(runData);
-  result.querySelector("[data-rate]").textContent = rate === null ? "" : rate.toFixed(1) + " tokens/s";
+  renderFigures(result, runData);
   const output = result.querySelector("[data-output]");
   const text = runData.output || "";
   output.textContent = text;

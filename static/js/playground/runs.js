@@ -13,14 +13,16 @@ export function runDone(run) {
 }
 
 /**
- * Output tokens per second of a finished run: its completion tokens over its latency (which includes the wait for
- * the first token), or null without both.
+ * Output tokens per second of a finished run, or null without its completion tokens and latency. A streamed run
+ * with a time to first token: completion tokens / (latency - time to first token), the speed of writing once the
+ * answer began (null if that window is empty); otherwise completion tokens / latency, the wait included.
  */
 export function tokensPerSecond(run) {
   const tokens = run && run.usage ? run.usage.completion_tokens : null;
-  const seconds = run && run.latency_ms ? run.latency_ms / 1000 : null;
-  if (!runDone(run) || !tokens || !seconds) return null;
-  return tokens / seconds;
+  if (!runDone(run) || !tokens || !run.latency_ms) return null;
+  const first = run.time_to_first_token_ms;
+  const ms = typeof first === "number" ? run.latency_ms - first : run.latency_ms;
+  return ms > 0 ? tokens / (ms / 1000) : null;
 }
 
 /** The last user message of `messages`, its whitespace collapsed and cut to `length` characters with "…". */

@@ -100,3 +100,12 @@ test("tokens per second are the completion tokens over the latency, for a finish
   assert.equal(tokensPerSecond({ status: "succeeded", usage: null, latency_ms: 2000 }), null);
   assert.equal(tokensPerSecond({ status: "failed", usage: { completion_tokens: 3 }, latency_ms: null }), null);
 });
+
+test("a streamed run's tokens per second leave out the wait for the first token", () => {
+  const run = { status: "succeeded", usage: { completion_tokens: 30 }, latency_ms: 1600, time_to_first_token_ms: 100 };
+  assert.equal(tokensPerSecond(run), 20);
+  // Every token came in the first chunk: no writing window to divide by.
+  assert.equal(tokensPerSecond({ ...run, time_to_first_token_ms: 1600 }), null);
+  // A failed (cancelled) run has no latency: no rate.
+  assert.equal(tokensPerSecond({ status: "failed", usage: { completion_tokens: 3 }, latency_ms: null, time_to_first_token_ms: 90 }), null);
+});
