@@ -133,9 +133,9 @@ def test_failed_judges_are_rerun_and_the_scores_recorded_again_with_the_judges_k
     metric = make_metric(judges=2)
     evaluation = start(org, admin_user, make_dataset(2), metrics=[metric])
     finish(output_runs(evaluation))
+    judge_runs = JudgeRun.objects.filter(score__result__evaluation=evaluation)
     judges = {
-        (j.score.result.row.index, j.index): j.run
-        for j in JudgeRun.objects.filter(score__result__evaluation=evaluation).select_related("run", "score__result__row")
+        (j.score.result.row.index, j.index): j.run for j in judge_runs.select_related("run", "score__result__row")
     }
     assert len(judges) == 4
     finish([judges[1, 0], judges[2, 0]], output=verdict(0.5))
