@@ -275,6 +275,7 @@ def evaluation_page(request, evaluation_id):
         evaluation=evaluation, sort=request.GET.get("sort"), page=request.GET.get("page"), page_size=RESULTS_PER_PAGE
     )
     page = results.page
+    progress = evaluation_progress(evaluation=evaluation)
     summaries = []
     for summary in results.summaries:
         charts = [
@@ -306,13 +307,13 @@ def evaluation_page(request, evaluation_id):
         "evaluations/detail.html",
         {
             "evaluation": evaluation,
-            "progress": evaluation_progress(evaluation=evaluation),
+            "progress": progress,
             "results": results,
             "page": page,
             "summaries": summaries,
             "sort_links": sort_links,
             "can_cancel": can_delete(user=request.user, obj=evaluation) and evaluation.status in LIVE,
-            "rerunnable": evaluation_rerunnable(evaluation=evaluation),
+            "rerunnable": evaluation_rerunnable(evaluation=evaluation, progress=progress),
         },
     )
 

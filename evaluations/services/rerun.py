@@ -30,6 +30,7 @@ from evaluations.models import (
     OutputAttempt,
     ScoreStatus,
 )
+from evaluations.selectors import Progress
 from evaluations.services.counters import FAILED, reruns_uncount
 from evaluations.services.scoring import result_judge_messages
 from integrations.selectors import model_get
@@ -60,12 +61,17 @@ class Rerunnable:
         return {"outputs": self.outputs, "judges": self.judges, "reason": self.reason}
 
 
-def evaluation_rerunnable(*, evaluation: Evaluation) -> Rerunnable:
-    """Failed outputs and failed judges that a re-run would start, read from the counters (one small query)."""
-    counts = EvaluationCounters.objects.filter(pk=evaluation.pk).values(
-        "outputs_failed", "judges_run_failed", "judges_unusable"
-    ).first() or {"outputs_failed": 0, "judges_run_failed": 0, "judges_unusable": 0}
-    outputs, judges = counts["outputs_failed"], counts["judges_run_failed"] + counts["judges_unusable"]
+def evaluation_rerunnable(*, evaluation: Evaluation, progress: Progress | None = None) -> Rerunnable:
+    """Failed outputs and failed judges that a re-run would start, from the counters: those of `progress` when the
+    caller has read it (no query), else one small query."""
+    if progress is not None:
+        outputs = progress.failed - progress.cancelled
+        judges = progress.judges_run_failed + progress.judges_unusable
+    else:
+        counts = EvaluationCounters.objects.filter(pk=evaluation.pk).values(
+            "outputs_failed", "judges_run_failed", "judges_unusable"
+        ).first() or {"outputs_failed": 0, "judges_run_failed": 0, "judges_unusable": 0}
+        outputs, judges = counts["outputs_failed"], counts["judges_run_failed"] + counts["judges_unusable"]
     return Rerunnable(outputs=outputs, judges=judges, reason=_refusal(evaluation, outputs + judges))
 
 

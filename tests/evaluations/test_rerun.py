@@ -263,3 +263,11 @@ def test_a_real_worker_reruns_failed_outputs_then_failed_judges(
     assert (summary.succeeded, summary.failed, summary.mean_scores[metric.uuid]) == (4, 0, 0.5)
     assert JudgeRun.objects.filter(score__result__evaluation=evaluation, superseded=True).count() == 1
     assert len(judge_server.completion_requests) == 5
+    # Each output reads with the request as the worker sent it, its key redacted; a re-run one with its failure.
+    rerun = EvaluationResult.objects.filter(evaluation=evaluation, attempt=2).first()
+    answer = client_for(admin_user).get(f"/api/v2/evaluations/{evaluation.pk}/outputs/{rerun.run_id}")
+    detail = answer.json()
+    assert detail["run"]["request"]["headers"]["x-api-key"] == "********"
+    assert detail["run"]["status"] == "succeeded" and detail["attempts"][0]["run"]["status"] == "failed"
+    assert "bad hour" in detail["attempts"][0]["run"]["error"]["message"]
+    assert "sk-eval-test" not in answer.content.decode()

@@ -1,0 +1,159 @@
+"""In Chromium: the results page at 1440 and 1024 px fits (no horizontal page scroll, chart captions inside their
+charts, a readable question column), each cell opens its run in a dialog by keyboard and by a tap, and the re-run
+button starts the failed outputs again."""
+
+import pytest
+from playwright.sync_api import expect
+
+from evaluations.models import EvaluationResult, JudgeRun
+from evaluations.services.lifecycle import evaluation_create
+from evaluations.services.metrics import metric_create
+from runners.models import Run
+from tests.browser.conftest import browser, log_in, page, screenshot  # noqa: F401 (fixtures)
+from tests.evaluations.conftest import finish
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+QUESTION = (
+    "A customer writes that the invoice they received last month lists a subscription they cancelled in March; "
+    "they ask for a refund and an explanation of how the cancellation was recorded. What should the agent answer?"
+)
+METRIC = "Helpfulness of the answer to a billing question, judged against the reference reply"
+
+
+@pytest.fixture
+def finished(org, admin_user, provider, judge_integration, make_dataset):
+    rows = "\n".join(f'"{QUESTION} (case {n})",Refund case {n}' for n in range(1, 5))
+    dataset = make_dataset(text=f"question,expected\n{rows}\n", name="Billing")
+    metric = metric_create(
+        organization=org, user=admin_user, name=METRIC, judge_model="Judge", judges=2,
+        prompt="Question: {{input}}\nAnswer: {{output}}\nReference: {{expected}}\nScore it.",
+    )  # fmt: skip
+    evaluation = evaluation_create(
+        organization=org,
+        user=admin_user,
+        name="Billing answers",
+        dataset=dataset.uuid,
+        messages=[{"role": "user", "content": "{{question}}"}],
+        models=[{"model": "model-a"}, {"model": "model-b"}],
+        metrics=[metric.uuid],
+    )
+    results = EvaluationResult.objects.filter(evaluation=evaluation).select_related("run", "row")
+    by_cell = {(r.row.index, r.model_alias): r.run for r in results}
+    answer = "We are sorry: the cancellation was recorded on 3 March and the refund of 12.00 EUR is on its way. " * 3
+    finish([run for (index, _), run in by_cell.items() if (index, _) != (4, "model-b")], output=answer)
+    finish([by_cell[4, "model-b"]], status="failed")
+    for run in by_cell.values():  # the request as a worker records it (runners.request_building), key redacted
+        Run.objects.filter(pk=run.pk).update(
+            attempts=1,
+            request={
+                "url": f"{provider.endpoint}/chat/completions",
+                "method": "POST",
+                "headers": {"content-type": "application/json", "x-api-key": "********", "x-run-id": str(run.pk)},
+                "body": {"model": run.model_name, "messages": run.messages, "stream": False},
+            },
+        )
+    judges = JudgeRun.objects.filter(score__result__evaluation=evaluation).select_related("run")
+    for judge in judges:
+        thinking = "<think>The answer names the date and the amount.</think>" if judge.index == 0 else ""
+        verdict = f'{{"score": {0.5 + 0.5 * judge.index}, "reason": "Judge {judge.index + 1} reason: polite"}}'
+        finish([judge.run], output=thinking + verdict)
+    evaluation.refresh_from_db()
+    assert evaluation.status == "completed"
+    return evaluation
+
+
+def assert_fits(shown):
+    sizes = shown.evaluate(
+        "() => ({scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth})"
+    )
+    wide = shown.evaluate(
+        """() => [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+            .slice(0, 8).map((e) => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().width))"""
+    )
+    assert sizes["scroll"] <= sizes["client"], (sizes, wide)
+    outside = shown.evaluate(
+        """() => [...document.querySelectorAll('figure.chart-figure')].flatMap((figure) => {
+            const box = figure.getBoundingClientRect();
+            const svg = figure.querySelector('svg').getBoundingClientRect();
+            const parts = [...figure.querySelectorAll('figcaption'), ...figure.querySelectorAll('svg text')];
+            return parts
+              .map((part) => [part.textContent, part.getBoundingClientRect(), part.tagName === 'text' ? svg : box])
+              .filter(([, r, c]) => r.left < c.left - 0.5 || r.right > c.right + 0.5 || r.width === 0)
+              .map(([text]) => text);
+        })"""
+    )
+    assert outside == [], outside
+    # The question column keeps a readable width (no word per line), its text clamped to a few lines.
+    question = shown.locator("#results-table tbody td.value").first.bounding_box()
+    assert question["width"] >= 140, question
+    assert question["height"] < 120, question
+
+
+@pytest.mark.parametrize("width", [1440, 1024])
+def test_the_results_page_fits_at_common_widths(page, live_server, admin_user, finished, width):  # noqa: F811
+    page.set_viewport_size({"width": width, "height": 900})
+    log_in(page, admin_user.username)
+    page.goto(f"/evaluations/{finished.pk}")
+    expect(page.locator("figcaption", has_text=f"{METRIC}: score distribution").first).to_be_visible()
+    assert_fits(page)
+    card = page.evaluate(
+        "() => { const c = document.getElementById('results-table').parentElement;"
+        " return {scroll: c.scrollWidth, client: c.clientWidth}; }"
+    )
+    if width == 1440:  # two models fit in the card; narrower, the card scrolls (never the page)
+        assert card["scroll"] <= card["client"], card
+    screenshot(page, f"evaluation-results-{width}")
+
+
+def test_a_cell_opens_its_run_by_keyboard_and_closes_with_escape(page, live_server, admin_user, finished):  # noqa: F811
+    page.set_viewport_size({"width": 1440, "height": 900})
+    log_in(page, admin_user.username)
+    page.goto(f"/evaluations/{finished.pk}")
+    dialog = page.get_by_role("dialog")
+    first = page.get_by_role("button", name="Row 1, model-a: open the run.")
+    first.focus()
+    page.keyboard.press("Enter")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_role("heading", name="Row 1 · model-a")).to_be_visible()
+    expect(dialog.get_by_role("heading", name="Response")).to_be_visible()
+    expect(dialog.get_by_role("heading", name="Request (secrets redacted)")).to_be_visible()
+    expect(dialog.get_by_role("heading", name="Messages as sent")).to_be_visible()
+    expect(dialog.get_by_text("Judge 1: 0.50: Judge 1 reason: polite")).to_be_visible()
+    expect(dialog.get_by_text("Judge 2: 1.00: Judge 2 reason: polite")).to_be_visible()
+    dialog.get_by_text("Judge's reasoning").click()
+    expect(dialog.get_by_text("The answer names the date and the amount.")).to_be_visible()
+    expect(dialog.get_by_text('"x-api-key": "********"')).to_be_visible()
+    assert "sk-eval-test" not in dialog.inner_text()
+    path = screenshot(page, "evaluation-results-dialog", full_page=False)
+    assert path.exists()
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    assert page.evaluate("() => document.activeElement.getAttribute('aria-haspopup')") == "dialog"
+    expect(first).to_be_focused()
+
+    # A score cell opens the same run at its judges; a failed output shows its error.
+    page.get_by_role("button", name=f"Row 2, model-b, {METRIC}: open the judges' reasons.").click()
+    expect(dialog.get_by_role("heading", name="Row 2 · model-b")).to_be_visible()
+    expect(dialog.get_by_role("heading", name=f"{METRIC}: 0.75")).to_be_visible()
+    page.get_by_role("button", name="Close").click()
+    expect(dialog).to_be_hidden()
+    page.get_by_role("button", name="Row 4, model-b: open the run.").click()
+    expect(dialog.get_by_role("heading", name="Error")).to_be_visible()
+    expect(dialog.get_by_text("provider_error: HTTP 500")).to_be_visible()
+
+
+def test_the_rerun_button_counts_the_failures_and_starts_them_once(page, live_server, admin_user, finished):  # noqa: F811
+    log_in(page, admin_user.username)
+    page.goto(f"/evaluations/{finished.pk}")
+    outputs = page.get_by_role("button", name="Re-run 1 failed output")
+    expect(outputs).to_be_enabled()
+    expect(page.get_by_role("button", name="Re-run 0 failed judges")).to_be_disabled()
+    outputs.dblclick()  # a double submit starts it once
+    expect(page.get_by_text("Re-running 1 failed output.")).to_be_visible()
+    expect(page.locator("#eval-status")).to_have_text("running")
+    expect(page.get_by_role("button", name="Re-run 0 failed outputs")).to_be_disabled()
+    expect(page.get_by_text("It is still running")).to_be_visible()
+    result = EvaluationResult.objects.get(evaluation=finished, row__index=4, model_alias="model-b")
+    assert result.attempt == 2 and result.attempts.count() == 1
+    assert Run.objects.filter(job=finished.job).count() == 9
