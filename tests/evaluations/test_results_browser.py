@@ -90,7 +90,7 @@ def assert_fits(shown):
     assert question["height"] < 120, question
 
 
-@pytest.mark.parametrize("width", [1440, 1024])
+@pytest.mark.parametrize("width", [1440, 1024, 400])
 def test_the_results_page_fits_at_common_widths(page, live_server, admin_user, finished, width):  # noqa: F811
     page.set_viewport_size({"width": width, "height": 900})
     log_in(page, admin_user.username)
