@@ -5,14 +5,15 @@ button starts the failed outputs again."""
 import pytest
 from playwright.sync_api import expect
 
-from evaluations.models import EvaluationResult, JudgeRun
+from evaluations.models import EvaluationResult
 from evaluations.services.lifecycle import evaluation_create
 from evaluations.services.metrics import metric_create
 from runners.models import Run
 from tests.browser.conftest import browser, log_in, page, screenshot  # noqa: F401 (fixtures)
-from tests.evaluations.conftest import finish
+from tests.evaluations.conftest import judge_reply, wait_for_evaluation
+from tests.fixtures.servers import Reply
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.slow]
 
 QUESTION = (
     "A customer writes that the invoice they received last month lists a subscription they cancelled in March; "
@@ -22,13 +23,17 @@ METRIC = "Helpfulness of the answer to a billing question, judged against the re
 
 
 @pytest.fixture
-def finished(org, admin_user, provider, judge_integration, make_dataset):
+def finished(celery_worker, openai_server, judge_server, org, admin_user, provider, judge_integration, make_dataset):
+    """An evaluation run by a real worker: 4 rows on 2 models, the first output request failing, 2 judges each."""
     rows = "\n".join(f'"{QUESTION} (case {n})",Refund case {n}' for n in range(1, 5))
     dataset = make_dataset(text=f"question,expected\n{rows}\n", name="Billing")
     metric = metric_create(
         organization=org, user=admin_user, name=METRIC, judge_model="Judge", judges=2,
         prompt="Question: {{input}}\nAnswer: {{output}}\nReference: {{expected}}\nScore it.",
     )  # fmt: skip
+    openai_server.enqueue(Reply(status=400, json={"error": {"message": "The provider had a bad hour."}}))
+    verdict = '<think>It names the date and the amount.</think>{"score": 0.5, "reason": "Polite, but no apology."}'
+    judge_server.enqueue(*[judge_reply(None, content=verdict) for _ in range(14)])
     evaluation = evaluation_create(
         organization=org,
         user=admin_user,
@@ -38,38 +43,25 @@ def finished(org, admin_user, provider, judge_integration, make_dataset):
         models=[{"model": "model-a"}, {"model": "model-b"}],
         metrics=[metric.uuid],
     )
-    results = EvaluationResult.objects.filter(evaluation=evaluation).select_related("run", "row")
-    by_cell = {(r.row.index, r.model_alias): r.run for r in results}
-    answer = "We are sorry: the cancellation was recorded on 3 March and the refund of 12.00 EUR is on its way. " * 3
-    finish([run for (index, _), run in by_cell.items() if (index, _) != (4, "model-b")], output=answer)
-    finish([by_cell[4, "model-b"]], status="failed")
-    for run in by_cell.values():  # the request as a worker records it (runners.request_building), key redacted
-        Run.objects.filter(pk=run.pk).update(
-            attempts=1,
-            request={
-                "url": f"{provider.endpoint}/chat/completions",
-                "method": "POST",
-                "headers": {"content-type": "application/json", "x-api-key": "********", "x-run-id": str(run.pk)},
-                "body": {"model": run.model_name, "messages": run.messages, "stream": False},
-            },
-        )
-    judges = JudgeRun.objects.filter(score__result__evaluation=evaluation).select_related("run")
-    for judge in judges:
-        thinking = "<think>The answer names the date and the amount.</think>" if judge.index == 0 else ""
-        verdict = f'{{"score": {0.5 + 0.5 * judge.index}, "reason": "Judge {judge.index + 1} reason: polite"}}'
-        finish([judge.run], output=thinking + verdict)
-    evaluation.refresh_from_db()
+    wait_for_evaluation(evaluation, timeout=60)
     assert evaluation.status == "completed"
     return evaluation
+
+
+def cell_name(result: EvaluationResult) -> str:
+    return f"Row {result.row.index}, {result.model_alias}: open the run."
 
 
 def assert_fits(shown):
     sizes = shown.evaluate(
         "() => ({scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth})"
     )
+    # What sticks out, to say so when it fails.
     wide = shown.evaluate(
-        """() => [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
-            .slice(0, 8).map((e) => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().width))"""
+        """() => [...document.querySelectorAll('body *')]
+            .filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+            .slice(0, 8)
+            .map((e) => `${e.tagName}.${e.className} ${Math.round(e.getBoundingClientRect().width)}`)"""
     )
     assert sizes["scroll"] <= sizes["client"], (sizes, wide)
     outside = shown.evaluate(
@@ -111,36 +103,40 @@ def test_a_cell_opens_its_run_by_keyboard_and_closes_with_escape(page, live_serv
     log_in(page, admin_user.username)
     page.goto(f"/evaluations/{finished.pk}")
     dialog = page.get_by_role("dialog")
-    first = page.get_by_role("button", name="Row 1, model-a: open the run.")
+    results = EvaluationResult.objects.filter(evaluation=finished).select_related("row", "run")
+    succeeded = results.filter(run__status="succeeded").order_by("row__index", "model_alias").first()
+    failed = results.get(run__status="failed")
+    first = page.get_by_role("button", name=cell_name(succeeded))
     first.focus()
     page.keyboard.press("Enter")
     expect(dialog).to_be_visible()
-    expect(dialog.get_by_role("heading", name="Row 1 · model-a")).to_be_visible()
+    expect(dialog.get_by_role("heading", name=f"Row {succeeded.row.index} · {succeeded.model_alias}")).to_be_visible()
     expect(dialog.get_by_role("heading", name="Response")).to_be_visible()
+    expect(dialog.get_by_text(succeeded.run.output)).to_be_visible()
     expect(dialog.get_by_role("heading", name="Request (secrets redacted)")).to_be_visible()
     expect(dialog.get_by_role("heading", name="Messages as sent")).to_be_visible()
-    expect(dialog.get_by_text("Judge 1: 0.50: Judge 1 reason: polite")).to_be_visible()
-    expect(dialog.get_by_text("Judge 2: 1.00: Judge 2 reason: polite")).to_be_visible()
-    dialog.get_by_text("Judge's reasoning").click()
-    expect(dialog.get_by_text("The answer names the date and the amount.")).to_be_visible()
-    expect(dialog.get_by_text('"x-api-key": "********"')).to_be_visible()
+    expect(dialog.get_by_text("Judge 1: 0.50: Polite, but no apology.")).to_be_visible()
+    expect(dialog.get_by_text("Judge 2: 0.50: Polite, but no apology.")).to_be_visible()
+    dialog.get_by_text("Judge's reasoning").first.click()
+    expect(dialog.get_by_text("It names the date and the amount.").first).to_be_visible()
+    expect(dialog.get_by_text('"x-api-key": "********"')).to_be_visible()  # the request as the worker sent it
     assert "sk-eval-test" not in dialog.inner_text()
     path = screenshot(page, "evaluation-results-dialog", full_page=False)
     assert path.exists()
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
-    assert page.evaluate("() => document.activeElement.getAttribute('aria-haspopup')") == "dialog"
     expect(first).to_be_focused()
 
     # A score cell opens the same run at its judges; a failed output shows its error.
-    page.get_by_role("button", name=f"Row 2, model-b, {METRIC}: open the judges' reasons.").click()
-    expect(dialog.get_by_role("heading", name="Row 2 · model-b")).to_be_visible()
-    expect(dialog.get_by_role("heading", name=f"{METRIC}: 0.75")).to_be_visible()
+    score_cell = f"Row {succeeded.row.index}, {succeeded.model_alias}, {METRIC}: open the judges' reasons."
+    page.get_by_role("button", name=score_cell).click()
+    expect(dialog.get_by_role("heading", name=f"{METRIC}: 0.50")).to_be_visible()
     page.get_by_role("button", name="Close").click()
     expect(dialog).to_be_hidden()
-    page.get_by_role("button", name="Row 4, model-b: open the run.").click()
+    expect(page.get_by_role("button", name=score_cell)).to_be_focused()
+    page.get_by_role("button", name=cell_name(failed)).click()
     expect(dialog.get_by_role("heading", name="Error")).to_be_visible()
-    expect(dialog.get_by_text("provider_error: HTTP 500")).to_be_visible()
+    expect(dialog.get_by_text("The provider had a bad hour.")).to_be_visible()
 
 
 def test_the_rerun_button_counts_the_failures_and_starts_them_once(page, live_server, admin_user, finished):  # noqa: F811
@@ -154,6 +150,15 @@ def test_the_rerun_button_counts_the_failures_and_starts_them_once(page, live_se
     expect(page.locator("#eval-status")).to_have_text("running")
     expect(page.get_by_role("button", name="Re-run 0 failed outputs")).to_be_disabled()
     expect(page.get_by_text("It is still running")).to_be_visible()
-    result = EvaluationResult.objects.get(evaluation=finished, row__index=4, model_alias="model-b")
-    assert result.attempt == 2 and result.attempts.count() == 1
+    result = EvaluationResult.objects.get(evaluation=finished, attempt=2)
+    assert result.attempts.get().run.status == "failed"
+    wait_for_evaluation(finished, timeout=60)  # the worker runs it again; the provider answers now
+    page.reload()
+    expect(page.locator("#eval-status")).to_have_text("completed")
+    expect(page.get_by_role("button", name="Re-run 0 failed outputs")).to_be_disabled()
+    expect(page.get_by_text("attempt 2")).to_be_visible()
+    page.get_by_role("button", name=cell_name(result)).click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_role("heading", name="Earlier attempts")).to_be_visible()
+    expect(dialog.get_by_text("The provider had a bad hour.")).to_be_visible()
     assert Run.objects.filter(job=finished.job).count() == 9
