@@ -17,6 +17,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils import timezone
 
 from core.problems import Invalid, Problem
 from evaluations.judging import judge_parameters
@@ -118,8 +119,9 @@ def _schedule(evaluation_id: str, *, dispatch: bool) -> None:
     from evaluations.tasks import advance_evaluation, dispatch_evaluation
 
     # Output runs go out in the organisation's turn (dispatch_evaluation also starts the safety net); judge runs
-    # were published as they were created.
-    (dispatch_evaluation if dispatch else advance_evaluation).delay(evaluation_id)
+    # were published as they were created. The safety net counts its day from now, not from the creation.
+    since = timezone.now().isoformat()
+    (dispatch_evaluation if dispatch else advance_evaluation).delay(evaluation_id, since)
 
 
 def _missing_model(alias: str, what: str) -> Invalid:

@@ -1,10 +1,14 @@
 """Re-running what failed in an evaluation, in place: failed outputs or failed judges get new runs, the earlier
 attempts stay readable, the counters and the summary follow; the API operations and the output's detail."""
 
+from datetime import datetime, timedelta
+
 import pytest
+from django.utils import timezone
 
 from core.problems import Invalid
-from evaluations.models import EvaluationCounters, EvaluationResult, JudgeRun, MetricScore, OutputAttempt
+from evaluations import tasks
+from evaluations.models import Evaluation, EvaluationCounters, EvaluationResult, JudgeRun, MetricScore, OutputAttempt
 from evaluations.results import output_detail, results_summaries
 from evaluations.selectors import evaluation_progress, evaluation_progress_recount
 from evaluations.services.lifecycle import evaluation_cancel, evaluation_create
@@ -271,3 +275,23 @@ def test_a_real_worker_reruns_failed_outputs_then_failed_judges(
     assert detail["run"]["status"] == "succeeded" and detail["attempts"][0]["run"]["status"] == "failed"
     assert "bad hour" in detail["attempts"][0]["run"]["error"]["message"]
     assert "sk-eval-test" not in answer.content.decode()
+
+
+def test_the_safety_net_of_a_rerun_counts_its_day_from_the_rerun(
+    failed_outputs, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    evaluation = failed_outputs
+    Evaluation.objects.filter(pk=evaluation.pk).update(created_at=timezone.now() - timedelta(days=2))
+    scheduled, later = [], []
+    monkeypatch.setattr(tasks.dispatch_evaluation, "delay", lambda *args: scheduled.append(args))
+    monkeypatch.setattr(tasks.advance_evaluation, "apply_async", lambda args, countdown: later.append(args))
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    with django_capture_on_commit_callbacks(execute=True):
+        evaluation_rerun(evaluation=evaluation, scope="outputs")
+    ((evaluation_id, since),) = scheduled
+    assert evaluation_id == str(evaluation.pk)
+    assert timezone.now() - datetime.fromisoformat(since) < timedelta(minutes=1)
+    tasks.advance_evaluation(evaluation_id)  # counted from the creation, two days ago: it gives up
+    assert later == []
+    tasks.advance_evaluation(evaluation_id, since)  # counted from the re-run: it comes back
+    assert later == [(evaluation_id, since)]
