@@ -162,3 +162,28 @@ def test_the_rerun_button_counts_the_failures_and_starts_them_once(page, live_se
     expect(dialog.get_by_role("heading", name="Earlier attempts")).to_be_visible()
     expect(dialog.get_by_text("The provider had a bad hour.")).to_be_visible()
     assert Run.objects.filter(job=finished.job).count() == 9
+
+
+def test_a_tap_opens_a_cell_on_a_touch_screen(browser, live_server, admin_user, finished):  # noqa: F811
+    context = browser.new_context(
+        viewport={"width": 400, "height": 800}, has_touch=True, is_mobile=True, base_url=live_server.url
+    )
+    context.set_default_timeout(10_000)
+    touch = context.new_page()
+    errors = []
+    touch.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        log_in(touch, admin_user.username)
+        touch.goto(f"/evaluations/{finished.pk}")
+        result = EvaluationResult.objects.filter(evaluation=finished, run__status="succeeded").select_related("row")[0]
+        touch.get_by_role("button", name=cell_name(result)).tap()
+        dialog = touch.get_by_role("dialog")
+        expect(dialog.get_by_text("Judge 1: 0.50: Polite, but no apology.")).to_be_visible()
+        box = dialog.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 400, box
+        touch.get_by_role("button", name="Close").tap()
+        expect(dialog).to_be_hidden()
+        touch.goto("about:blank")
+    finally:
+        context.close()
+    assert errors == []
