@@ -9,7 +9,7 @@ from django.utils import timezone
 from core.problems import Invalid
 from evaluations import tasks
 from evaluations.models import Evaluation, EvaluationCounters, EvaluationResult, JudgeRun, MetricScore, OutputAttempt
-from evaluations.results import output_detail, results_summaries
+from evaluations.results import output_detail, results_summaries, results_summaries_cached
 from evaluations.selectors import evaluation_progress, evaluation_progress_recount
 from evaluations.services.lifecycle import evaluation_cancel, evaluation_create
 from evaluations.services.rerun import RerunRefused, evaluation_rerun, evaluation_rerunnable
@@ -247,6 +247,8 @@ def test_a_real_worker_reruns_failed_outputs_then_failed_judges(
     wait_for_evaluation(evaluation, timeout=60)
     assert counters_of(evaluation) == evaluation_progress_recount(evaluation=evaluation)
     assert evaluation_rerunnable(evaluation=evaluation).as_dict() == {"outputs": 2, "judges": 1, "reason": None}
+    (before,) = results_summaries_cached(evaluation=evaluation, models=["model-a"], metrics=[metric])  # now cached
+    assert (before.succeeded, before.failed) == (2, 2)
 
     assert evaluation_rerun(evaluation=evaluation, scope="outputs") == 2
     wait_for_evaluation(evaluation, timeout=60)  # the provider answers now (no failure left in its queue)
@@ -263,8 +265,10 @@ def test_a_real_worker_reruns_failed_outputs_then_failed_judges(
     assert counted == evaluation_progress_recount(evaluation=evaluation)
     assert (counted["judges_created"], counted["judges_scored"], counted["judges_run_failed"]) == (4, 4, 0)
     assert set(MetricScore.objects.filter(result__evaluation=evaluation).values_list("mean", flat=True)) == {0.5}
-    (summary,) = results_summaries(evaluation=evaluation, models=["model-a"], metrics=[metric])
+    # The page's cached summary follows (the counters moved).
+    (summary,) = results_summaries_cached(evaluation=evaluation, models=["model-a"], metrics=[metric])
     assert (summary.succeeded, summary.failed, summary.mean_scores[metric.uuid]) == (4, 0, 0.5)
+    assert summary.judge_outcomes[metric.uuid]["run_failed"] == 0
     assert JudgeRun.objects.filter(score__result__evaluation=evaluation, superseded=True).count() == 1
     assert len(judge_server.completion_requests) == 5
     # Each output reads with the request as the worker sent it, its key redacted; a re-run one with its failure.
