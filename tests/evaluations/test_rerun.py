@@ -1,9 +1,11 @@
 """Re-running what failed in an evaluation, in place: failed outputs or failed judges get new runs, the earlier
 attempts stay readable, the counters and the summary follow; the API operations and the output's detail."""
 
+import threading
 from datetime import datetime, timedelta
 
 import pytest
+from django.db import connection, connections
 from django.utils import timezone
 
 from core.problems import Invalid
@@ -299,3 +301,36 @@ def test_the_safety_net_of_a_rerun_counts_its_day_from_the_rerun(
     assert later == []
     tasks.advance_evaluation(evaluation_id, since)  # counted from the re-run: it comes back
     assert later == [(evaluation_id, since)]
+
+
+@pytest.mark.worker
+@pytest.mark.slow
+def test_two_reruns_at_once_start_one(celery_worker, openai_server, org, admin_user, provider, make_dataset):
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks (SELECT ... FOR UPDATE) need PostgreSQL; run with DATABASE_URL")
+    openai_server.enqueue(Reply(status=400, json={"error": {"message": "The provider had a bad hour."}}))
+    evaluation = start(org, admin_user, make_dataset(3))
+    wait_for_evaluation(evaluation, timeout=60)
+    openai_server.latency = 0.5  # the re-run is still running when the second request has been answered
+    barrier = threading.Barrier(2)
+    outcomes: list = []
+
+    def rerun() -> None:
+        try:
+            barrier.wait()
+            outcomes.append(evaluation_rerun(evaluation=Evaluation.objects.get(pk=evaluation.pk), scope="outputs"))
+        except RerunRefused as exc:
+            outcomes.append(str(exc))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=rerun) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(map(str, outcomes)) == ["1", "It is still running; re-run what failed once it has finished."]
+    wait_for_evaluation(evaluation, timeout=60)
+    assert OutputAttempt.objects.filter(result__evaluation=evaluation).count() == 1
+    assert counters_of(evaluation) == evaluation_progress_recount(evaluation=evaluation)
+    assert evaluation_progress(evaluation=evaluation).done == 3
