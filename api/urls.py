@@ -10,6 +10,8 @@ from api.views.datasets import DatasetDetailApi, DatasetDownloadApi, DatasetRows
 from api.views.evaluations import (
     EvaluationCancelApi,
     EvaluationDetailApi,
+    EvaluationOutputApi,
+    EvaluationRerunApi,
     EvaluationResultsApi,
     EvaluationResultsCsvApi,
     EvaluationsApi,
@@ -83,6 +85,12 @@ urlpatterns = [
     path("evaluations/<uuid:evaluation_id>", EvaluationDetailApi.as_view(), name="api-evaluation"),
     path("evaluations/<uuid:evaluation_id>/cancel", EvaluationCancelApi.as_view(), name="api-evaluation-cancel"),
     path("evaluations/<uuid:evaluation_id>/results", EvaluationResultsApi.as_view(), name="api-evaluation-results"),
+    path(
+        "evaluations/<uuid:evaluation_id>/outputs/<uuid:run_id>",
+        EvaluationOutputApi.as_view(),
+        name="api-evaluation-output",
+    ),
+    path("evaluations/<uuid:evaluation_id>/rerun", EvaluationRerunApi.as_view(), name="api-evaluation-rerun"),
     path(
         "evaluations/<uuid:evaluation_id>/results.csv",
         EvaluationResultsCsvApi.as_view(),

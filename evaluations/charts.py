@@ -1,6 +1,7 @@
 """Small server-rendered SVG charts (no JavaScript, no CDN): a histogram with labelled axes.
 
-Every piece of text goes through format_html, so a model alias or metric name cannot inject markup.
+Every piece of text goes through format_html, so a model alias or metric name cannot inject markup. The caption is
+HTML beside the SVG (a figcaption), not SVG text: SVG text does not wrap, so a long metric name was cut at both ends.
 """
 
 import math
@@ -9,8 +10,16 @@ from dataclasses import dataclass
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-WIDTH, HEIGHT = 260, 120
-LEFT, RIGHT, TOP, BOTTOM = 28, 8, 8, 30
+WIDTH, HEIGHT = 260, 104
+LEFT, RIGHT, TOP, BOTTOM = 28, 8, 8, 16
+
+
+@dataclass(frozen=True)
+class Chart:
+    """An SVG chart and its caption (plain text, shown under it; also the SVG's accessible name)."""
+
+    svg: SafeString
+    caption: str
 
 
 @dataclass(frozen=True)
@@ -69,7 +78,6 @@ def histogram_svg(*, bins: list[Bin], title: str, x_format: str = "{:g}", css_cl
         '<text class="tick" x="{}" y="{}" text-anchor="end">0</text>'
         '<text class="tick" x="{}" y="{}" text-anchor="start">{}</text>'
         '<text class="tick" x="{}" y="{}" text-anchor="end">{}</text>'
-        '<text class="label" x="{}" y="{}" text-anchor="middle">{}</text>'
         "</svg>",
         css_class,
         WIDTH,
@@ -99,25 +107,19 @@ def histogram_svg(*, bins: list[Bin], title: str, x_format: str = "{:g}", css_cl
         WIDTH - RIGHT,
         TOP + plot_h + 12,
         x_format.format(last),
-        LEFT + plot_w / 2,
-        HEIGHT - 4,
-        title,
     )
 
 
 SCORE_BINS = bin_edges(low=0.0, high=1.0, count=10)
 
 
-def score_histogram(bins: list[Bin], *, metric_name: str) -> SafeString:
+def score_histogram(bins: list[Bin], *, metric_name: str) -> Chart:
     """Scores from 0 to 1 in the ten SCORE_BINS."""
-    return histogram_svg(
-        bins=bins,
-        title=f"{metric_name}: score distribution",
-        x_format="{:.1f}",
-        css_class="chart-score",
-    )
+    title = f"{metric_name}: score distribution"
+    return Chart(svg=histogram_svg(bins=bins, title=title, x_format="{:.1f}", css_class="chart-score"), caption=title)
 
 
-def latency_histogram(bins: list[Bin]) -> SafeString:
+def latency_histogram(bins: list[Bin]) -> Chart:
     """Latencies in ten bins from 0 (auto_high gives the upper edge)."""
-    return histogram_svg(bins=bins, title="Latency (ms)", x_format="{:g}", css_class="chart-latency")
+    title = "Latency (ms)"
+    return Chart(svg=histogram_svg(bins=bins, title=title, x_format="{:g}", css_class="chart-latency"), caption=title)

@@ -194,6 +194,8 @@ class EvaluationResult(models.Model):
     judge_claim = models.UUIDField(null=True, blank=True)
     # What the run came to once it is in the evaluation's counters (a conditional UPDATE from NULL counts it once).
     counted_as = models.CharField(max_length=16, null=True, blank=True, editable=False)  # noqa: DJ001
+    # Which attempt `run` is: 1, then + 1 each time a failed output is re-run (the earlier runs are OutputAttempts).
+    attempt = models.PositiveSmallIntegerField(default=1, editable=False)
 
     class Meta:
         indexes = [models.Index(fields=["evaluation", "row"])]
@@ -203,6 +205,23 @@ class EvaluationResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model_alias} on row {self.row_id}"
+
+
+class OutputAttempt(models.Model):
+    """An earlier run of an evaluation's output, replaced when the failed output was re-run
+    (evaluations.services.rerun). Kept so that every attempt stays readable; the current one is the result's `run`."""
+
+    result = models.ForeignKey(EvaluationResult, on_delete=models.CASCADE, related_name="attempts")
+    run = models.OneToOneField("runners.Run", on_delete=models.RESTRICT, related_name="replaced_output")
+    number = models.PositiveSmallIntegerField()  # 1 for the output's first run
+    replaced_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["result", "number"]
+        constraints = [models.UniqueConstraint(fields=["result", "number"], name="output_attempt_unique")]
+
+    def __str__(self) -> str:
+        return f"attempt {self.number} of {self.result_id}"
 
 
 class ScoreStatus(models.TextChoices):
@@ -253,11 +272,20 @@ class JudgeRun(models.Model):
     run = models.OneToOneField("runners.Run", on_delete=models.RESTRICT, related_name="judge_run")
     # Null until its score is recorded (all the score's judges have finished).
     outcome = models.CharField(max_length=16, choices=JudgeOutcome.choices, null=True, blank=True)  # noqa: DJ001
+    # 1, then + 1 each time this judge is re-run after it failed (evaluations.services.rerun); the replaced judge
+    # run is kept with `superseded` set, and only the others count in the score, the summaries and the counters.
+    attempt = models.PositiveSmallIntegerField(default=1, editable=False)
+    superseded = models.BooleanField(default=False, editable=False)
 
     class Meta:
-        ordering = ["score", "index"]
-        # The database refuses a second set of judges for the same score.
-        constraints = [models.UniqueConstraint(fields=["score", "index"], name="judge_run_unique")]
+        ordering = ["score", "index", "attempt"]
+        # The database refuses a second set of judges for the same score (earlier attempts aside).
+        constraints = [
+            models.UniqueConstraint(
+                fields=["score", "index"], condition=models.Q(superseded=False), name="judge_run_unique"
+            ),
+            models.UniqueConstraint(fields=["score", "index", "attempt"], name="judge_run_attempt_unique"),
+        ]
 
     def __str__(self) -> str:
         return f"judge {self.index + 1} of score {self.score_id}"

@@ -56,6 +56,7 @@ from evaluations.models import (
     MetricScore,
 )
 from runners.models import RunStatus
+from runners.presenters import run_representation, timestamp
 
 CANCELLED = "cancelled"
 PAGE_SIZE = 100
@@ -97,6 +98,8 @@ class Cell:
     total_tokens: int | None
     # The model's tool calls in OpenAI's shape (runners.models.Run.tool_calls), or None.
     tool_calls: list[dict] | None = None
+    # Which attempt the run is (1, or more after failed outputs were re-run: evaluations.services.rerun).
+    attempt: int = 1
     # By the metric's public id.
     scores: dict[uuid.UUID, ScoreCell] = field(default_factory=dict)
 
@@ -239,11 +242,12 @@ CELL_FIELDS = (
     "run__latency_ms",
     "run__usage",
     "run__tool_calls",
+    "attempt",
 )
 
 
 def _cell(values: tuple) -> Cell:
-    _, alias, _, run_id, status, output, error_type, error_message, latency, usage, tool_calls = values[
+    _, alias, _, run_id, status, output, error_type, error_message, latency, usage, tool_calls, attempt = values[
         : len(CELL_FIELDS)
     ]
     return Cell(
@@ -258,6 +262,7 @@ def _cell(values: tuple) -> Cell:
         completion_tokens=_usage(usage, "completion_tokens"),
         total_tokens=_usage(usage, "total_tokens"),
         tool_calls=tool_calls,
+        attempt=attempt,
     )
 
 
@@ -424,7 +429,7 @@ def results_summaries(*, evaluation: Evaluation, models: list[str], metrics: lis
     }
     outcomes: dict[tuple[str, uuid.UUID], dict[str, int]] = {}
     for alias, metric_id, outcome, n in (
-        JudgeRun.objects.filter(score__result__evaluation=evaluation, outcome__isnull=False)
+        JudgeRun.objects.filter(score__result__evaluation=evaluation, outcome__isnull=False, superseded=False)
         .order_by()
         .values_list("score__result__model_alias", "score__metric__uuid", "outcome")
         .annotate(n=Count("pk"))
@@ -531,3 +536,66 @@ def results_stream(*, evaluation: Evaluation, sort: str | None = None) -> Stream
         sort=sort,
         lines=lines(),
     )
+
+
+# One output, for its cell's dialog
+
+
+def output_detail(*, evaluation: Evaluation, run_id: Any) -> dict | None:
+    """One output of the evaluation as its results cell's dialog shows it; None when `run_id` is neither an output's
+    current run nor an earlier attempt of one in this evaluation (so another organisation's run is never read).
+
+    Shape: {"row": {"index", "values"}, "model", "attempt", "run": the current run as runners.presenters
+    .run_representation gives it (messages as sent, the request with its secrets redacted, output, reasoning,
+    tool_calls, usage, latency_ms, error), "attempts": earlier runs replaced by re-runs, newest first, each
+    {"number", "replaced_at", "run"}, "scores": per metric (by name) {"metric": {"id", "name", "kind"}, "status",
+    "mean", "error", "judgements": each judge's {"outcome", "score", "reason", "thinking"?} or {"outcome", "error"},
+    "judge_runs": [{"index", "attempt", "superseded", "outcome", "run", "status", "output", "error"}]}}.
+    Four queries.
+    """
+    result = (
+        EvaluationResult.objects.filter(evaluation=evaluation)
+        .filter(Q(run_id=run_id) | Q(attempts__run_id=run_id))
+        .select_related("run", "row")
+        .first()
+    )
+    if result is None:
+        return None
+    attempts = result.attempts.select_related("run").order_by("-number")
+    scores = MetricScore.objects.filter(result=result).select_related("metric").order_by("metric__name")
+    judge_runs: dict[int, list[dict]] = {}
+    for judge_run in JudgeRun.objects.filter(score__result=result).select_related("run").order_by("index", "attempt"):
+        run = judge_run.run
+        judge_runs.setdefault(judge_run.score_id, []).append(
+            {
+                "index": judge_run.index,
+                "attempt": judge_run.attempt,
+                "superseded": judge_run.superseded,
+                "outcome": judge_run.outcome,
+                "run": str(run.pk),
+                "status": run.status,
+                "output": run.output,
+                "error": run.error,
+            }
+        )
+    return {
+        "row": {"index": result.row.index, "values": result.row.values},
+        "model": result.model_alias,
+        "attempt": result.attempt,
+        "run": run_representation(result.run),
+        "attempts": [
+            {"number": a.number, "replaced_at": timestamp(a.replaced_at), "run": run_representation(a.run)}
+            for a in attempts
+        ],
+        "scores": [
+            {
+                "metric": {"id": str(score.metric.uuid), "name": score.metric.name, "kind": score.metric.kind},
+                "status": score.status,
+                "mean": score.mean,
+                "error": score.error or None,
+                "judgements": score.judgements,
+                "judge_runs": judge_runs.get(score.pk, []),
+            }
+            for score in scores
+        ],
+    }

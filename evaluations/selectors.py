@@ -212,10 +212,11 @@ def _progress(evaluation: Evaluation, *, running: int) -> Progress:
 
 
 def evaluation_progress_recount(*, evaluation: Evaluation) -> dict[str, int]:
-    """The counters as a full recount over every run would give them (for checks and tests, never for polls)."""
-    outputs = Q(job_id=evaluation.job_id)
+    """The counters as a full recount over every run would give them (for checks and tests, never for polls): each
+    output's current run and each judge's current attempt (what a re-run replaced is not counted)."""
+    outputs = Q(evaluation_result__evaluation=evaluation)
     failed = outputs & Q(status=RunStatus.FAILED)
-    judges = Q(job_id=evaluation.judge_job_id)
+    judges = Q(job_id=evaluation.judge_job_id) & (Q(judge_run__isnull=True) | Q(judge_run__superseded=False))
     return Run.objects.filter(job_id__in=(evaluation.job_id, evaluation.judge_job_id)).aggregate(
         outputs_succeeded=Count("pk", filter=outputs & Q(status=RunStatus.SUCCEEDED)),
         outputs_failed=Count("pk", filter=failed & ~Q(error_type=CANCELLED)),

@@ -5,7 +5,7 @@ catches what sends no signal (runs reaped after a lost worker, a receiver that f
 SAFETY_NET_INTERVAL_SECONDS until the evaluation is finished.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from celery import shared_task
 from django.conf import settings
@@ -17,8 +17,12 @@ GIVE_UP_AFTER = timedelta(hours=24)
 
 
 @shared_task(name="evaluations.advance_evaluation", ignore_result=True)
-def advance_evaluation(evaluation_id: str) -> None:
-    """Advance once, then again after SAFETY_NET_INTERVAL_SECONDS until the evaluation is finished."""
+def advance_evaluation(evaluation_id: str, since: str | None = None) -> None:
+    """Advance once, then again after SAFETY_NET_INTERVAL_SECONDS until the evaluation is finished.
+
+    `since` (ISO 8601) is when its current work started if not at its creation (a re-run of what failed): the safety
+    net gives up GIVE_UP_AFTER that.
+    """
     from evaluations.models import Evaluation
     from evaluations.services.lifecycle import evaluation_advance
 
@@ -26,21 +30,23 @@ def advance_evaluation(evaluation_id: str) -> None:
     if evaluation is None:
         return
     finished = evaluation_advance(evaluation=evaluation)
+    started = max(evaluation.created_at, datetime.fromisoformat(since)) if since else evaluation.created_at
     # Eagerly executed tasks (tests, CELERY_TASK_ALWAYS_EAGER) have run by now: nothing to wait for.
-    if finished or settings.CELERY_TASK_ALWAYS_EAGER or timezone.now() - evaluation.created_at > GIVE_UP_AFTER:
+    if finished or settings.CELERY_TASK_ALWAYS_EAGER or timezone.now() - started > GIVE_UP_AFTER:
         return
-    advance_evaluation.apply_async((evaluation_id,), countdown=SAFETY_NET_INTERVAL_SECONDS)
+    advance_evaluation.apply_async((evaluation_id, since), countdown=SAFETY_NET_INTERVAL_SECONDS)
 
 
 @shared_task(name="evaluations.dispatch_evaluation", ignore_result=True)
-def dispatch_evaluation(evaluation_id: str) -> None:
-    """Fan out a new evaluation's runs to execute_run, then start its safety net."""
+def dispatch_evaluation(evaluation_id: str, since: str | None = None) -> None:
+    """Fan out an evaluation's queued output runs to execute_run, then start its safety net (`since`: see
+    advance_evaluation)."""
     from evaluations.models import Evaluation
     from evaluations.services.lifecycle import evaluation_dispatch
 
     evaluation = Evaluation.objects.filter(pk=evaluation_id).first()
     if evaluation is not None:
-        evaluation_dispatch(evaluation=evaluation)
+        evaluation_dispatch(evaluation=evaluation, since=since)
 
 
 @shared_task(name="evaluations.create_evaluation_runs", ignore_result=True)

@@ -19,5 +19,6 @@ urlpatterns = [
     path("evaluations/<uuid:evaluation_id>", views.evaluation_page, name="detail"),
     path("evaluations/<uuid:evaluation_id>/progress", views.evaluation_progress_view, name="progress"),
     path("evaluations/<uuid:evaluation_id>/cancel", views.evaluation_cancel_view, name="cancel"),
+    path("evaluations/<uuid:evaluation_id>/rerun", views.evaluation_rerun_view, name="rerun"),
     path("evaluations/<uuid:evaluation_id>/results.csv", views.evaluation_csv_view, name="csv"),
 ]

@@ -41,6 +41,7 @@ from evaluations.services.lifecycle import (
 )
 from evaluations.services.metrics import metric_create
 from evaluations.services.permissions import can_delete
+from evaluations.services.rerun import RerunRefused, evaluation_rerun, evaluation_rerunnable
 from evaluations.services.scoring import run_scores_request
 from integrations.selectors import model_groups
 from integrations.views import membership_of
@@ -274,6 +275,7 @@ def evaluation_page(request, evaluation_id):
         evaluation=evaluation, sort=request.GET.get("sort"), page=request.GET.get("page"), page_size=RESULTS_PER_PAGE
     )
     page = results.page
+    progress = evaluation_progress(evaluation=evaluation)
     summaries = []
     for summary in results.summaries:
         charts = [
@@ -305,12 +307,13 @@ def evaluation_page(request, evaluation_id):
         "evaluations/detail.html",
         {
             "evaluation": evaluation,
-            "progress": evaluation_progress(evaluation=evaluation),
+            "progress": progress,
             "results": results,
             "page": page,
             "summaries": summaries,
             "sort_links": sort_links,
             "can_cancel": can_delete(user=request.user, obj=evaluation) and evaluation.status in LIVE,
+            "rerunnable": evaluation_rerunnable(evaluation=evaluation, progress=progress),
         },
     )
 
@@ -341,6 +344,24 @@ def evaluation_cancel_view(request, evaluation_id):
         raise PermissionDenied("Only admins and the evaluation's creator may cancel it.")
     cancelled = evaluation_cancel(evaluation=evaluation)
     flash.success(request, f"Evaluation cancelled: {cancelled} queued run{'s' if cancelled != 1 else ''} will not run.")
+    return redirect("evaluations:detail", evaluation_id=evaluation.pk)
+
+
+@login_required
+@require_POST
+def evaluation_rerun_view(request, evaluation_id):
+    """Re-run the failed outputs or judges (`scope`), then back to the page, which shows them running."""
+    evaluation = _evaluation_or_404(request, evaluation_id)
+    scope = request.POST.get("scope", "")
+    try:
+        started = evaluation_rerun(evaluation=evaluation, scope=scope)
+    except RerunRefused as exc:
+        flash.error(request, str(exc))
+    except Invalid as exc:
+        flash.error(request, " ".join(problem.message for problem in exc.errors))
+    else:
+        what = "output" if scope == "outputs" else "judge"
+        flash.success(request, f"Re-running {started} failed {what}{'s' if started != 1 else ''}.")
     return redirect("evaluations:detail", evaluation_id=evaluation.pk)
 
 

@@ -1,4 +1,4 @@
-"""Evaluations: list, start (202), read with progress, cancel, results (JSON and CSV).
+"""Evaluations: list, start (202), read with progress, cancel, results (JSON and CSV), one output, re-run failures.
 
 Same conventions as the other views: members of the organisation read and run, admins and the creator cancel;
 anything of another organisation is a 404; invalid input is a 422 with `loc`. Reads only read: the workers advance
@@ -16,7 +16,7 @@ from api.serializers import StrictCharField, TimestampField
 from api.views.base import OrganizationApi, found
 from api.views.runs import StrictUUIDField
 from evaluations.export import csv_response
-from evaluations.results import MAX_PAGE_SIZE, PAGE_SIZE, evaluation_results, results_stream
+from evaluations.results import MAX_PAGE_SIZE, PAGE_SIZE, evaluation_results, output_detail, results_stream
 from evaluations.selectors import evaluation_get, evaluation_list, evaluation_progress
 from evaluations.services.lifecycle import (
     IdempotencyKeyInvalid,
@@ -25,6 +25,7 @@ from evaluations.services.lifecycle import (
     evaluation_create_once,
 )
 from evaluations.services.permissions import can_delete
+from evaluations.services.rerun import RERUN_SCOPES, RerunRefused, evaluation_rerun, evaluation_rerunnable
 
 
 class ProgressOutput(serializers.Serializer):
@@ -301,3 +302,72 @@ class EvaluationResultsCsvApi(OrganizationApi):
     def get(self, request, evaluation_id):
         evaluation = found(evaluation_get(organization=self.organization, evaluation_id=evaluation_id), "evaluation")
         return csv_response(results_stream(evaluation=evaluation, sort=request.query_params.get("sort")))
+
+
+class EvaluationOutputApi(OrganizationApi):
+    @extend_schema(
+        operation_id="evaluations_output",
+        summary="One output of an evaluation: its run (request with secrets redacted), earlier attempts, scores",
+        description=(
+            "What a results cell opens: the row, the model, the output's current run as `GET /api/v2/runs/{id}` "
+            "reads it (messages as sent, `request` with secrets redacted, output, reasoning, tool calls, usage, "
+            "latency, error), `attempts` (earlier runs replaced by re-running failed outputs, newest first) and per "
+            "metric the score with each judge's verdict and reason (and reasoning when the judge gave one) and its "
+            "judge runs, earlier attempts included (`superseded`). `run_id` is the output's current run or an "
+            "earlier attempt; anything else, or another organisation's evaluation, is a 404."
+        ),
+        responses={200: OpenApiResponse(description="The output."), **error_responses(401, 403, 404)},
+    )
+    def get(self, request, evaluation_id, run_id):
+        evaluation = found(evaluation_get(organization=self.organization, evaluation_id=evaluation_id), "evaluation")
+        return Response(found(output_detail(evaluation=evaluation, run_id=run_id), "output of this evaluation"))
+
+
+class RerunnableOutput(serializers.Serializer):
+    outputs = serializers.IntegerField(help_text="Failed outputs (not cancelled ones) that a re-run would start.")
+    judges = serializers.IntegerField(help_text="Failed judge runs (the run failed, or answered no verdict).")
+    reason = serializers.CharField(allow_null=True, help_text="Why nothing can be re-run now; null when it can.")
+
+
+class EvaluationRerunApi(OrganizationApi):
+    class RerunInput(serializers.Serializer):
+        scope = serializers.ChoiceField(
+            choices=RERUN_SCOPES, help_text='"outputs": the failed outputs; "judges": the failed judges.'
+        )
+
+    @extend_schema(
+        operation_id="evaluations_rerunnable",
+        summary="What re-running would start: the failed outputs and failed judges, and why not when it cannot",
+        responses={200: RerunnableOutput, **error_responses(401, 403, 404)},
+    )
+    def get(self, request, evaluation_id):
+        evaluation = found(evaluation_get(organization=self.organization, evaluation_id=evaluation_id), "evaluation")
+        return Response(evaluation_rerunnable(evaluation=evaluation).as_dict())
+
+    @extend_schema(
+        operation_id="evaluations_rerun",
+        summary="Re-run the failed outputs, or the failed judges, of a finished evaluation in place",
+        description=(
+            "The same evaluation and rows: each failed output (or judge) gets a new run, the earlier one stays "
+            "readable as a previous attempt (`GET .../outputs/{run_id}`), and the evaluation is `running` until the "
+            "new runs are done; progress counters and the summary follow. 202 with the evaluation and `started` "
+            "(runs started). 409 while it runs (so a second submit of the same re-run), when it was cancelled, or "
+            'when nothing of that scope failed; 422 at `["body", "scope"]` for another scope or a model that no '
+            "longer exists."
+        ),
+        request=RerunInput,
+        responses={
+            202: EvaluationDetailOutput,
+            **error_responses(401, 403, 404, 422),
+            409: OpenApiResponse(description="Running, cancelled, or nothing failed."),
+        },
+    )
+    def post(self, request, evaluation_id):
+        evaluation = found(evaluation_get(organization=self.organization, evaluation_id=evaluation_id), "evaluation")
+        data = self.validated(self.RerunInput, request.data, where="body")
+        try:
+            started = evaluation_rerun(evaluation=evaluation, scope=data["scope"])
+        except RerunRefused as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        body = {**EvaluationDetailOutput(evaluation).data, "started": started}
+        return Response(body, status=status.HTTP_202_ACCEPTED)

@@ -73,3 +73,17 @@ def judge_outcomes_add(*, evaluation_id, outcomes: dict[str, int]) -> None:
     changes = {JUDGE_COUNTERS[outcome]: F(JUDGE_COUNTERS[outcome]) + n for outcome, n in outcomes.items() if n}
     if changes:
         EvaluationCounters.objects.filter(pk=evaluation_id).update(**changes)
+
+
+def reruns_uncount(*, evaluation_id, outputs_failed: int = 0, judge_outcomes: dict[str, int] | None = None) -> None:
+    """Take out of the counters what a re-run replaces (call inside the transaction that replaces it): failed
+    outputs whose result goes back to queued, and judge runs, by JudgeOutcome, that are superseded. The counters
+    describe each output's and judge's current attempt, so a re-run's new runs are counted again as they finish
+    (outputs) or were counted as created in place of the replaced ones (judges: `judges_created` is unchanged)."""
+    changes = {
+        JUDGE_COUNTERS[outcome]: F(JUDGE_COUNTERS[outcome]) - n for outcome, n in (judge_outcomes or {}).items() if n
+    }
+    if outputs_failed:
+        changes["outputs_failed"] = F("outputs_failed") - outputs_failed
+    if changes:
+        EvaluationCounters.objects.filter(pk=evaluation_id).update(**changes)

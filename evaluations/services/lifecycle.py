@@ -268,8 +268,9 @@ def _schedule_dispatch(evaluation_id: str) -> None:
     dispatch_evaluation.delay(evaluation_id)
 
 
-def evaluation_dispatch(*, evaluation: Evaluation) -> int:
-    """Hand every queued output run to execute_run (by id), then start advancing the evaluation.
+def evaluation_dispatch(*, evaluation: Evaluation, since: str | None = None) -> int:
+    """Hand every queued output run to execute_run (by id), then start advancing the evaluation (`since`: when a
+    re-run started, for the safety net's give-up time; tasks.advance_evaluation).
 
     Idempotent: a run sent twice is executed once (the worker's claim is a conditional UPDATE from queued),
     and a cancelled run is no longer queued.
@@ -277,7 +278,7 @@ def evaluation_dispatch(*, evaluation: Evaluation) -> int:
     from evaluations.tasks import advance_evaluation
 
     published = runs_publish_queued(job=evaluation.job)
-    advance_evaluation.delay(str(evaluation.pk))
+    advance_evaluation.delay(str(evaluation.pk), since)
     return published
 
 

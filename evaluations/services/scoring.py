@@ -113,12 +113,7 @@ def judges_enqueue(*, evaluation: Evaluation, run_id: str | None = None) -> int:
                 if score.status != ScoreStatus.PENDING:
                     continue
                 metric = score.metric
-                messages = judge_messages(
-                    prompt=metric.prompt,
-                    input=render_input(score.result.run.messages),
-                    output=render_output(score.result.run.output, score.result.run.tool_calls),
-                    row=score.result.row.values,
-                )
+                messages = result_judge_messages(metric=metric, result=score.result)
                 model = judge_models[metric.pk]
                 parameters = judge_parameters(
                     parameters=metric.parameters, supported_parameters=model.supported_parameters
@@ -140,6 +135,16 @@ def judges_enqueue(*, evaluation: Evaluation, run_id: str | None = None) -> int:
         # Another step created these scores first (the unique constraints are the last line of defence).
         return 0
     return len(specs)
+
+
+def result_judge_messages(*, metric: Metric, result: EvaluationResult) -> list[dict]:
+    """The messages a judge of `metric` is sent about an evaluation's output (its run and its row, loaded)."""
+    return judge_messages(
+        prompt=metric.prompt,
+        input=render_input(result.run.messages),
+        output=render_output(result.run.output, result.run.tool_calls),
+        row=result.row.values,
+    )
 
 
 def _lock_against_cancel(evaluation: Evaluation) -> bool:
@@ -165,7 +170,11 @@ def _lock_against_cancel(evaluation: Evaluation) -> bool:
 
 
 def scores_record(*, scores) -> int:
-    """Parse the answers of scores whose judges have all finished; an unparsable answer is an error on that score."""
+    """Parse the answers of scores whose judges have all finished; an unparsable answer is an error on that score.
+
+    Only a score's current judge runs count (a re-run's replaced ones are `superseded`); the counters add the judge
+    runs recorded for the first time (those of a re-run's score that were kept are counted already).
+    """
     ready = (
         scores.filter(status=ScoreStatus.PENDING)
         .exclude(judge_runs__run__status__in=(RunStatus.QUEUED, RunStatus.RUNNING))
@@ -176,10 +185,15 @@ def scores_record(*, scores) -> int:
     for score in ready:
         judgements, valid, problems = [], [], []
         outcomes: dict[str, list[int]] = {}
+        new_outcomes: dict[str, int] = {}
         for judge_run in score.judge_runs.all():
+            if judge_run.superseded:
+                continue
             judgement = _judgement(judge_run.run)
             judgements.append(judgement)
             outcomes.setdefault(judgement["outcome"], []).append(judge_run.pk)
+            if judge_run.outcome is None:
+                new_outcomes[judgement["outcome"]] = new_outcomes.get(judgement["outcome"], 0) + 1
             if "error" in judgement:
                 problems.append(f"judge {judge_run.index + 1}: {judgement['error']}")
             else:
@@ -197,10 +211,7 @@ def scores_record(*, scores) -> int:
                 for outcome, pks in outcomes.items():
                     JudgeRun.objects.filter(pk__in=pks).update(outcome=outcome)
                 if score.result is not None:
-                    judge_outcomes_add(
-                        evaluation_id=score.result.evaluation_id,
-                        outcomes={outcome: len(pks) for outcome, pks in outcomes.items()},
-                    )
+                    judge_outcomes_add(evaluation_id=score.result.evaluation_id, outcomes=new_outcomes)
         recorded += updated
     return recorded
 

@@ -24,6 +24,8 @@ API_READS = (
     "/api/v2/evaluations/{id}",
     "/api/v2/evaluations/{id}/results",
     "/api/v2/evaluations/{id}/results.csv",
+    "/api/v2/evaluations/{id}/outputs/{run}",
+    "/api/v2/evaluations/{id}/rerun",
     "/api/v2/metrics/{metric}/scores?run={run}",
 )
 
