@@ -82,8 +82,10 @@ def test_a_token_endpoint_failure_is_counted_by_outcome(
     # The worker sends its counts once a second: the token requests and the run may arrive in two sends.
     found = scrape_until(
         client,
-        lambda s: value(s, "integrations_oauth2_token_requests_total", outcome="http_error") == 2
-        and value(s, "integrations_runs_total", status="failed", error_type="token_endpoint_error") is not None,
+        lambda s: (
+            value(s, "integrations_oauth2_token_requests_total", outcome="http_error") == 2
+            and value(s, "integrations_runs_total", status="failed", error_type="token_endpoint_error") is not None
+        ),
     )
     assert value(found, "integrations_runs_total", status="failed", error_type="token_endpoint_error") == 1
     assert value(found, "integrations_oauth2_token_requests_total", outcome="http_error") == 2
