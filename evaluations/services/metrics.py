@@ -63,7 +63,9 @@ def metric_update(*, metric: Metric, user, **changes: Any) -> Metric:
     """
     unknown = [key for key in changes if key not in EDITABLE]
     if unknown:
-        raise Invalid([Problem((key,), "Cannot be changed; make a new metric instead.", "read_only") for key in unknown])
+        raise Invalid(
+            [Problem((key,), "Cannot be changed; make a new metric instead.", "read_only") for key in unknown]
+        )
     current = {key: getattr(metric, key) for key in EDITABLE}
     if metric.is_code:
         current.update(judge_model=None, prompt=None, parameters=None)

@@ -35,7 +35,9 @@ def start(org, user, dataset, metrics, name="Sums"):
     )
 
 
-def test_an_edit_makes_a_new_version_and_old_scores_keep_theirs(org, admin_user, integrations, make_dataset, make_metric):
+def test_an_edit_makes_a_new_version_and_old_scores_keep_theirs(
+    org, admin_user, integrations, make_dataset, make_metric
+):
     dataset = make_dataset(1)
     v1 = make_metric(prompt="Old: {{output}}")
     evaluation = start(org, admin_user, dataset, [v1])
@@ -127,11 +129,9 @@ def test_an_unused_metric_is_deleted_with_all_its_versions(org, admin_user, inte
 def test_a_gone_judge_model_is_shown_and_refused_at_evaluation_start(
     org, admin_user, integrations, make_dataset, make_metric
 ):
-    provider, judges = integrations
+    _provider, judges = integrations
     metric = make_metric()
-    code = metric_create(
-        organization=org, user=admin_user, name="Exact", kind="code", code={"check": "valid_json"}
-    )
+    code = metric_create(organization=org, user=admin_user, name="Exact", kind="code", code={"check": "valid_json"})
     assert metrics_judge_missing(organization=org, metrics=[metric, code]) == set()
     integration_delete(integration=judges)
     assert metrics_judge_missing(organization=org, metrics=[metric, code]) == {metric.uuid}
@@ -182,9 +182,7 @@ def test_api_edit_and_delete_are_for_admins_and_the_creator(org, admin_user, int
     member_api = client_for(member)
     assert member_api.patch(f"/api/v2/metrics/{metric.uuid}", {"judges": 2}, format="json").status_code == 403
     assert member_api.delete(f"/api/v2/metrics/{metric.uuid}").status_code == 403
-    own = metric_create(
-        organization=org, user=member, name="Mine", judge_model="Judge", prompt="{{output}}", judges=1
-    )
+    own = metric_create(organization=org, user=member, name="Mine", judge_model="Judge", prompt="{{output}}", judges=1)
     mine_v2 = member_api.patch(f"/api/v2/metrics/{own.uuid}", {"judges": 2}, format="json").json()
     # An admin's edit makes v3; the member who made v1 may still edit and delete it.
     v3 = client_for(admin_user).patch(f"/api/v2/metrics/{mine_v2['id']}", {"judges": 3}, format="json").json()
