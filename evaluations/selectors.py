@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from evaluations.models import (
@@ -15,6 +16,7 @@ from evaluations.models import (
     Metric,
     MetricScore,
 )
+from integrations.dependents import Dependent
 from integrations.models import ModelProperty
 from runners.models import Run, RunStatus
 
@@ -301,3 +303,21 @@ def valid_uuids(values: list) -> list[uuid.UUID]:
         except ValueError:
             continue
     return parsed
+
+
+def metrics_judging_with(organization_id: int, aliases: list[str]) -> list:
+    """The current LLM-judge metrics whose judge model is one of `aliases`, as integrations.dependents.Dependent
+    (registered in EvaluationsConfig.ready: deleting an integration lists them)."""
+    metrics = Metric.objects.filter(
+        organization_id=organization_id, replaced_at__isnull=True, judge_model__in=aliases
+    ).exclude(kind="code")
+    return [
+        Dependent(
+            kind="metric",
+            id=str(metric.uuid),
+            name=metric.name,
+            detail=f'judge model "{metric.judge_model}"',
+            url=reverse("evaluations:metric-edit", kwargs={"metric_id": metric.uuid}),
+        )
+        for metric in metrics
+    ]

@@ -5,6 +5,7 @@ from typing import Any
 
 from django.db.models import Count, Max, Prefetch, QuerySet
 
+from integrations.dependents import Dependent
 from prompts.models import Prompt, PromptLabel, PromptVersion
 from prompts.templating import message_variables
 
@@ -100,3 +101,25 @@ def prompt_version_choices(*, organization) -> list[tuple[str, str]]:
         suffix = f" ({', '.join(labels)})" if labels else ""
         choices.append((str(version.pk), f"{version.prompt.name} · v{version.number}{suffix}"))
     return choices
+
+
+def prompts_written_for(organization_id: int, aliases: list[str]) -> list:
+    """Saved prompts with versions written for one of the model `aliases`, as integrations.dependents.Dependent
+    (registered in PromptsConfig.ready: deleting an integration lists them), each with its versions' numbers."""
+    versions = (
+        PromptVersion.objects.filter(prompt__organization_id=organization_id, model_alias__in=aliases)
+        .select_related("prompt")
+        .order_by("prompt__name", "number")
+    )
+    by_prompt: dict = {}
+    for version in versions:
+        by_prompt.setdefault(version.prompt, []).append(version)
+    return [
+        Dependent(
+            kind="prompt",
+            id=str(prompt.pk),
+            name=prompt.name,
+            detail=", ".join(f'v{version.number} on "{version.model_alias}"' for version in prompt_versions),
+        )
+        for prompt, prompt_versions in by_prompt.items()
+    ]

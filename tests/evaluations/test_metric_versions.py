@@ -133,7 +133,7 @@ def test_a_gone_judge_model_is_shown_and_refused_at_evaluation_start(
     metric = make_metric()
     code = metric_create(organization=org, user=admin_user, name="Exact", kind="code", code={"check": "valid_json"})
     assert metrics_judge_missing(organization=org, metrics=[metric, code]) == set()
-    integration_delete(integration=judges)
+    integration_delete(integration=judges, confirm=True)
     assert metrics_judge_missing(organization=org, metrics=[metric, code]) == {metric.uuid}
     with pytest.raises(Invalid) as caught:
         start(org, admin_user, make_dataset(1), [metric])
@@ -193,5 +193,5 @@ def test_api_list_shows_a_gone_judge_model(org, admin_user, integrations, make_m
     api = client_for(admin_user)
     make_metric()
     assert api.get("/api/v2/metrics").json()[0]["judge_model_missing"] is False
-    integration_delete(integration=integrations[1])
+    integration_delete(integration=integrations[1], confirm=True)
     assert api.get("/api/v2/metrics").json()[0]["judge_model_missing"] is True
