@@ -48,7 +48,7 @@ from evaluations.services.permissions import can_change_metric, can_delete
 from evaluations.services.scoring import run_scores_request
 from integrations.selectors import model_groups
 from integrations.views import membership_of
-from prompts.selectors import prompt_version_choices
+from prompts.selectors import prompt_version_options
 
 RESULTS_PER_PAGE = 100
 DATASET_ROWS_PER_PAGE = 50
@@ -326,13 +326,14 @@ def code_metric_create_view(request):
 def evaluation_new_page(request):
     organization = _organization(request)
     datasets = list(dataset_list(organization=organization))
+    prompts = prompt_version_options(organization=organization)
     form = EvaluationForm(
         request.POST if request.method == "POST" else None,
         initial={"dataset": request.GET.get("dataset", "")},
         datasets=datasets,
         groups=model_groups(organization=organization),
         metrics=list(metric_list(organization=organization)),
-        prompt_versions=prompt_version_choices(organization=organization),
+        prompt_versions=prompts,
     )
     if form.is_bound and form.is_valid():
         request_fields = {
@@ -359,7 +360,17 @@ def evaluation_new_page(request):
     return render(
         request,
         "evaluations/new.html",
-        {"datasets": datasets, "form": form, "errors": form.summary()},
+        {
+            "datasets": datasets,
+            "form": form,
+            "errors": form.summary(),
+            # The page shows the chosen version's messages (static/evaluations/new.js).
+            "prompt_version_messages": {
+                version["id"]: {"messages": version["messages"], "parameters": version["parameters"]}
+                for prompt in prompts
+                for version in prompt["versions"]
+            },
+        },
         status=422 if form.errors else 200,
     )
 

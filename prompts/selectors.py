@@ -103,6 +103,31 @@ def prompt_version_choices(*, organization) -> list[tuple[str, str]]:
     return choices
 
 
+def prompt_version_options(*, organization) -> list[dict[str, Any]]:
+    """The organisation's saved prompts with their versions, for a "saved prompt version" select and its preview:
+    [{"prompt": name, "versions": [{"id", "number", "labels", "messages", "model_alias", "parameters"}]}], prompts
+    by name, versions newest first."""
+    versions = (
+        PromptVersion.objects.filter(prompt__organization=organization)
+        .select_related("prompt")
+        .prefetch_related("labels")
+        .order_by("prompt__name", "-number")
+    )
+    prompts: dict[str, list[dict[str, Any]]] = {}
+    for version in versions:
+        prompts.setdefault(version.prompt.name, []).append(
+            {
+                "id": str(version.pk),
+                "number": version.number,
+                "labels": prompt_version_labels(version),
+                "messages": version.messages,
+                "model_alias": version.model_alias,
+                "parameters": version.parameters,
+            }
+        )
+    return [{"prompt": name, "versions": items} for name, items in prompts.items()]
+
+
 def prompts_written_for(organization_id: int, aliases: list[str]) -> list:
     """Saved prompts with versions written for one of the model `aliases`, as integrations.dependents.Dependent
     (registered in PromptsConfig.ready: deleting an integration lists them), each with its versions' numbers."""
