@@ -18,7 +18,7 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 MESSAGES = [{"role": "system", "content": "Answer with a number only."}, {"role": "user", "content": "Q: {{question}}"}]
 
 
-def shots(page, name: str) -> None:
+def shots(page, name: str) -> None:  # noqa: F811 (the page fixture passed in)
     """The page at 1440 px and at 400 px, kept in docs/screenshots/ (name.png, name-narrow.png)."""
     DOCS.mkdir(parents=True, exist_ok=True)
     for width, suffix in ((1440, ""), (400, "-narrow")):
