@@ -1,8 +1,9 @@
 // New evaluation: the chosen dataset's columns (the variables a prompt can use), the chosen saved prompt version's
 // messages (which replace the written prompt), and per chosen model its typed parameter fields (a number's slider
-// kept in step with its field, as in the Playground).
+// kept in step with its field by the Playground's own linkSlider).
+import { linkSlider } from "../js/playground/parameters.js";
+
 (function () {
-  "use strict";
 
   function showColumns() {
     var select = document.getElementById("id_dataset");
@@ -78,17 +79,9 @@
     document.querySelectorAll("[data-slider-for]").forEach(function (slider) {
       var input = document.getElementById(slider.getAttribute("data-slider-for"));
       if (!input) return;
-      // An empty field sends nothing: the slider then shows no value (no thumb) rather than a made-up one.
-      function showUnset() {
-        var unset = input.value === "";
-        slider.classList.toggle("is-unset", unset);
-        if (unset) slider.setAttribute("aria-valuetext", "default (not sent)"); else slider.removeAttribute("aria-valuetext");
-      }
       if (input.value !== "") slider.value = input.value;
       else slider.value = Number(slider.min) < 0 ? 0 : Number(slider.max) / 2;
-      slider.addEventListener("input", function () { input.value = slider.value; showUnset(); });
-      input.addEventListener("input", function () { if (input.value !== "") slider.value = input.value; showUnset(); });
-      showUnset();
+      linkSlider(slider, input);
     });
   }
 

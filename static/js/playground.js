@@ -2,7 +2,7 @@
 // parameters each model supports, runs started through a JSON view and polled until done (./playground/runs.js).
 import { answerTurns, toolNameFor, wireMessage } from "./playground/conversation.js";
 import { el } from "./playground/dom.js";
-import { parameterValue } from "./playground/parameters.js";
+import { linkSlider, parameterValue } from "./playground/parameters.js";
 import { STATUS_TEXT, formatArguments, renderLiveOutput, renderRunResult } from "./playground/result.js";
 import { responseFormatEditor, toolsEditor } from "./playground/editors.js";
 import { fetchRun, followRun, messagePreview, runDone, stopRun } from "./playground/runs.js";
@@ -219,14 +219,7 @@ import { fetchRun, followRun, messagePreview, runDone, stopRun } from "./playgro
         const slider = el("input", { type: "range", min: spec.min, max: spec.max, step: spec.step,
           "aria-label": spec.label + " slider", tabindex: -1 });
         slider.value = value !== undefined && value !== null ? value : (spec.min < 0 ? 0 : spec.max / 2);
-        // An empty field sends nothing: the slider then shows no value (no thumb) rather than a made-up one.
-        showUnset = function () {
-          const unset = input.value === "";
-          slider.classList.toggle("is-unset", unset);
-          if (unset) slider.setAttribute("aria-valuetext", "default (not sent)"); else slider.removeAttribute("aria-valuetext");
-        };
-        slider.addEventListener("input", function () { input.value = slider.value; showUnset(); });
-        input.addEventListener("input", function () { if (input.value !== "") slider.value = input.value; showUnset(); });
+        showUnset = linkSlider(slider, input);
         field.appendChild(el("div", { className: "param-row" }, [slider, input]));
       } else {
         field.appendChild(input);

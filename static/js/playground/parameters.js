@@ -21,3 +21,21 @@ export function parameterValue(name, kind, raw) {
     throw new Error("Not valid JSON: " + error.message);
   }
 }
+
+/**
+ * Keep a number field and its range slider in step, both ways (the Playground's panel and the new-evaluation form).
+ * An empty field sends nothing: the slider then shows no value (no thumb, "default (not sent)") rather than a
+ * made-up one.
+ * @returns {function} that shows the slider's state again, for when the field's value is set by a script.
+ */
+export function linkSlider(slider, input) {
+  function showUnset() {
+    const unset = input.value === "";
+    slider.classList.toggle("is-unset", unset);
+    if (unset) slider.setAttribute("aria-valuetext", "default (not sent)"); else slider.removeAttribute("aria-valuetext");
+  }
+  slider.addEventListener("input", function () { input.value = slider.value; showUnset(); });
+  input.addEventListener("input", function () { if (input.value !== "") slider.value = input.value; showUnset(); });
+  showUnset();
+  return showUnset;
+}
