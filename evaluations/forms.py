@@ -257,6 +257,7 @@ class EvaluationForm(ProblemsForm):
         groups: list[dict],
         metrics: list[Metric],
         prompt_versions: list[dict] = (),
+        judge_missing: frozenset = frozenset(),
         **kwargs,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -287,6 +288,7 @@ class EvaluationForm(ProblemsForm):
         self.fields["models"].choices = _model_choices(groups)
         self.fields["metrics"].choices = [(str(metric.uuid), metric.name) for metric in metrics]
         self.metric_objects = {str(metric.uuid): metric for metric in metrics}
+        self.judge_missing = judge_missing  # metrics whose judge model is gone (evaluations.selectors)
         self.groups = groups
         # Per model, one typed field per parameter it supports (the Playground's controls, from the same specs).
         self.parameter_fields: dict[str, list[tuple[str, dict]]] = {}
@@ -376,5 +378,10 @@ class EvaluationForm(ProblemsForm):
 
     def metric_rows(self) -> list[dict]:
         return [
-            {"checkbox": widget, "metric": self.metric_objects[str(widget.data["value"])]} for widget in self["metrics"]
+            {
+                "checkbox": widget,
+                "metric": (metric := self.metric_objects[str(widget.data["value"])]),
+                "judge_missing": metric.uuid in self.judge_missing,
+            }
+            for widget in self["metrics"]
         ]

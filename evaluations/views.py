@@ -327,13 +327,15 @@ def evaluation_new_page(request):
     organization = _organization(request)
     datasets = list(dataset_list(organization=organization))
     prompts = prompt_version_options(organization=organization)
+    metrics = list(metric_list(organization=organization))
     form = EvaluationForm(
         request.POST if request.method == "POST" else None,
         initial={"dataset": request.GET.get("dataset", "")},
         datasets=datasets,
         groups=model_groups(organization=organization),
-        metrics=list(metric_list(organization=organization)),
+        metrics=metrics,
         prompt_versions=prompts,
+        judge_missing=metrics_judge_missing(organization=organization, metrics=metrics),
     )
     if form.is_bound and form.is_valid():
         request_fields = {

@@ -244,3 +244,21 @@ def test_the_metrics_page_shows_a_gone_judge_model(admin_user, provider, judge_i
     integration_delete(integration=judge_integration, confirm=True)
     html = client.get("/evaluations/metrics").content.decode()
     assert '<tr class="metric-broken">' in html and "Judge model gone" in html
+
+
+def test_the_evaluation_form_marks_a_metric_whose_judge_model_is_gone(
+    admin_user, provider, judge_integration, make_dataset, make_metric
+):
+    metric = make_metric()
+    dataset = make_dataset(1)
+    client = logged_in(admin_user)
+    assert "Judge model gone" not in client.get("/evaluations/new").content.decode()
+    integration_delete(integration=judge_integration, confirm=True)
+    html = client.get("/evaluations/new").content.decode()
+    assert f'Judge model gone</span> <a class="small" href="/evaluations/metrics/{metric.uuid}/edit">' in html
+    response = client.post(
+        "/evaluations/new",
+        {"dataset": str(dataset.uuid), "prompt": "{{question}}", "models": ["model-a"], "metrics": [str(metric.uuid)]},
+    )
+    assert response.status_code == 422 and not Run.objects.exists()
+    assert "its judge model &quot;Judge&quot; no longer exists" in response.content.decode()
