@@ -69,7 +69,7 @@ def metric_update(*, metric: Metric, user, **changes: Any) -> Metric:
     current = {key: getattr(metric, key) for key in EDITABLE}
     if metric.is_code:
         current.update(judge_model=None, prompt=None, parameters=None)
-    wanted = {**current, **{key: value for key, value in changes.items()}}
+    wanted = {**current, **changes}
     fields = _metric_fields_clean(
         organization=metric.organization, kind=metric.kind, exclude_lineage=metric.lineage, **wanted
     )
@@ -96,7 +96,9 @@ def metric_delete(*, metric: Metric) -> None:
     count), and whose `usage` is evaluations.selectors.metric_usage's answer."""
     with transaction.atomic():
         versions = Metric.objects.select_for_update().filter(lineage=metric.lineage, organization=metric.organization)
-        list(versions)  # locked, so that no evaluation starts with it between the check and the delete
+        # Locked: an evaluation linking a version meanwhile is waited for and then counted below; one that links
+        # after the lock fails on the foreign key instead of pointing at a deleted metric.
+        list(versions)
         usage = metric_usage(metric=metric)
         if usage["evaluations"] or usage["scored_runs"]:
             raise MetricInUse(metric=metric, usage=usage)
