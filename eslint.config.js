@@ -3,7 +3,7 @@
 import js from "@eslint/js";
 import globals from "globals";
 
-const classicScripts = ["static/js/app.js", "static/js/editor.js", "static/evaluations/new.js"];
+const classicScripts = ["static/js/app.js", "static/js/editor.js"];
 
 export default [
   { ignores: ["static/vendor/**", "node_modules/**", "staticfiles/**"] },

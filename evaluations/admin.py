@@ -12,8 +12,17 @@ class DatasetAdmin(admin.ModelAdmin):
 
 @admin.register(Metric)
 class MetricAdmin(admin.ModelAdmin):
-    list_display = ("name", "organization", "judge_model", "judges", "created_by", "created_at")
+    """Read-only: a metric version never changes (scores name it); edits make a new version from the metrics page or
+    the API (evaluations.services.metrics.metric_update)."""
+
+    list_display = ("name", "version", "organization", "judge_model", "judges", "replaced_at", "created_at")
     list_filter = ("organization",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Evaluation)

@@ -1,5 +1,7 @@
 """The metrics page's form for a code metric: the check, its reference (a column or a constant) and its options."""
 
+import json
+
 from django import forms
 
 from evaluations.code_metrics import CHECKS
@@ -75,3 +77,13 @@ class CodeMetricForm(ProblemsForm):
             if value not in (None, ""):
                 config[option] = value
         return config
+
+
+def code_form_initial(metric) -> dict:
+    """The form's initial values for a code metric's check (its edit page)."""
+    config = dict(metric.code)
+    reference = config.pop("reference", None) or {}
+    value = reference.get("value", "")
+    if not isinstance(value, str):
+        value = json.dumps(value)
+    return {"name": metric.name, "column": reference.get("column", ""), "value": value, **config}

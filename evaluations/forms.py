@@ -18,6 +18,7 @@ from evaluations.datasets import FORMATS, MAX_BYTES, MAX_ROWS
 from evaluations.judging import DEFAULT_JUDGE_PROMPT
 from evaluations.models import Dataset, Metric
 from evaluations.services.metrics import MAX_JUDGES
+from runners.parameter_specs import parameter_from_text, parameter_specs
 
 JSON_PLACEHOLDER = '{"temperature": 0}'
 
@@ -165,6 +166,28 @@ class MetricForm(ProblemsForm):
             raise forms.ValidationError("Not valid JSON.") from None
 
 
+def _parameter_field(spec: dict, *, element_id: str) -> forms.Field:
+    """The form field of one run parameter, typed as the Playground's panel shows it (runners.parameter_specs): a
+    number (the template adds its slider), a select for a boolean or a choice, lines, or JSON. Its text is read by
+    EvaluationForm.clean (parameter_from_text) and its range checked by the service."""
+    kind = spec["kind"]
+    attrs = {"id": element_id, "class": "param-input", "data-kind": kind, "data-param": spec["name"]}
+    if kind in ("number", "integer"):
+        step = 1 if kind == "integer" else spec["step"]
+        inputmode = "numeric" if kind == "integer" else "decimal"
+        number_attrs = {"min": spec["min"], "max": spec["max"], "step": step, "inputmode": inputmode}
+        widget = forms.NumberInput(attrs={**attrs, **number_attrs, "placeholder": "default"})
+    elif kind in ("boolean", "choice"):
+        options = ["true", "false"] if kind == "boolean" else spec["options"]
+        widget = forms.Select(attrs=attrs, choices=[("", "default"), *((option, option) for option in options)])
+    else:
+        placeholder = "one per line" if kind == "lines" else "JSON"
+        rows = 2 if kind == "lines" else 3
+        text_attrs = {"rows": rows, "spellcheck": "false", "placeholder": placeholder, "class": "param-input mono"}
+        widget = forms.Textarea(attrs={**attrs, **text_attrs})
+    return forms.CharField(label=spec["label"], required=False, strip=False, help_text=spec["help"], widget=widget)
+
+
 class DatasetSelect(forms.Select):
     """Options carry their dataset's columns (data-columns), which the page shows as the prompt's variables."""
 
@@ -233,12 +256,30 @@ class EvaluationForm(ProblemsForm):
         datasets: list[Dataset],
         groups: list[dict],
         metrics: list[Metric],
-        prompt_versions: list[tuple[str, str]] = (),
+        prompt_versions: list[dict] = (),
+        judge_missing: frozenset = frozenset(),
         **kwargs,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["idempotency_key"].initial = uuid.uuid4().hex
-        self.fields["prompt_version"].choices = [("", "None: write the prompt below"), *prompt_versions]
+        # Grouped by saved prompt (prompts.selectors.prompt_version_options), its versions newest first.
+        self.fields["prompt_version"].choices = [
+            ("", "None: write the prompt below"),
+            *(
+                (
+                    prompt["prompt"],
+                    [
+                        (
+                            version["id"],
+                            f"{prompt['prompt']} · v{version['number']}"
+                            + (f" ({', '.join(version['labels'])})" if version["labels"] else ""),
+                        )
+                        for version in prompt["versions"]
+                    ],
+                )
+                for prompt in prompt_versions
+            ),
+        ]
         dataset_field = self.fields["dataset"]
         dataset_field.choices = [("", "Pick a dataset…")] + [
             (str(dataset.uuid), f"{dataset.name} v{dataset.version} ({dataset.row_count} rows)") for dataset in datasets
@@ -247,32 +288,28 @@ class EvaluationForm(ProblemsForm):
         self.fields["models"].choices = _model_choices(groups)
         self.fields["metrics"].choices = [(str(metric.uuid), metric.name) for metric in metrics]
         self.metric_objects = {str(metric.uuid): metric for metric in metrics}
+        self.judge_missing = judge_missing  # metrics whose judge model is gone (evaluations.selectors)
         self.groups = groups
-        # One parameters field per model, shown beside its checkbox.
-        self.parameter_fields: dict[str, str] = {}
+        # Per model, one typed field per parameter it supports (the Playground's controls, from the same specs).
+        self.parameter_fields: dict[str, list[tuple[str, dict]]] = {}
+        specs = parameter_specs()
         for index, model in enumerate(model for group in groups for model in group["models"]):
-            name = f"parameters:{model['alias']}"
-            self.parameter_fields[model["alias"]] = name
-            self.fields[name] = forms.CharField(
-                label=f"Parameters for {model['alias']} (JSON)",
-                required=False,
-                widget=forms.TextInput(
-                    attrs={
-                        "id": f"params-{index + 1}",
-                        "class": "mono params-input",
-                        "placeholder": 'parameters, e.g. {"temperature": 0}',
-                        "spellcheck": "false",
-                        "title": f"Supported: {', '.join(model['supported_parameters'])}",
-                        "aria-describedby": f"params-{index + 1}-error",
-                    }
-                ),
-            )
+            fields = []
+            for name, spec in specs.items():
+                if name in model["supported_parameters"]:
+                    # Named by alias (a stable name for scripts and tests); an id without the alias's spaces.
+                    field_name = f"parameters:{model['alias']}:{name}"
+                    self.fields[field_name] = _parameter_field(spec, element_id=f"param-{index + 1}-{name}")
+                    fields.append((field_name, spec))
+            self.parameter_fields[model["alias"]] = fields
 
     def field_for(self, loc: tuple) -> str | None:
+        """A service problem at ("models", i, "parameters", name) goes on that model's field of that parameter."""
         if len(loc) >= 3 and loc[0] == "models" and loc[2] == "parameters":
             chosen = self.cleaned_data.get("models") or []
             if isinstance(loc[1], int) and loc[1] < len(chosen):
-                return self.parameter_fields.get(chosen[loc[1]])
+                fields = {spec["name"]: field for field, spec in self.parameter_fields.get(chosen[loc[1]], [])}
+                return fields.get(loc[3]) if len(loc) >= 4 else None
         return super().field_for(loc)
 
     def clean_prompt(self) -> str:
@@ -288,12 +325,16 @@ class EvaluationForm(ProblemsForm):
         data = super().clean()
         columns = []
         for alias in data.get("models") or []:
-            field = self.parameter_fields[alias]
-            text = (data.get(field) or "").strip()
-            try:
-                columns.append({"model": alias, "parameters": json.loads(text) if text else {}})
-            except ValueError:
-                self.add_error(field, f"{alias}: not valid JSON.")
+            parameters = {}
+            for field, spec in self.parameter_fields[alias]:
+                text = (data.get(field) or "").strip()
+                if not text:
+                    continue  # not set: not sent, the provider's default applies
+                try:
+                    parameters[spec["name"]] = parameter_from_text(spec, text)
+                except ValueError as exc:
+                    self.add_error(field, f"{alias}, {spec['label']}: {exc}")
+            columns.append({"model": alias, "parameters": parameters})
         data["columns"] = columns
         return data
 
@@ -308,13 +349,27 @@ class EvaluationForm(ProblemsForm):
         return messages
 
     def model_rows(self) -> list[dict]:
-        """For the template: per integration, each model's checkbox beside its parameters field."""
+        """For the template: per integration, each model's checkbox and its typed parameter fields, each with
+        its spec (kind, min, max, step for the slider)."""
         checkboxes = {str(widget.data["value"]): widget for widget in self["models"]}
+        for fields in self.parameter_fields.values():
+            for field, _ in fields:
+                # Django would point at ids made from the field's name; these fields have ids of their own.
+                element_id = self.fields[field].widget.attrs["id"]
+                described = [f"{element_id}_helptext"] + ([f"{element_id}_error"] if self.errors.get(field) else [])
+                self.fields[field].widget.attrs["aria-describedby"] = " ".join(described)
         return [
             {
                 "integration": group["integration"],
                 "models": [
-                    {"checkbox": checkboxes[model["alias"]], "parameters": self[self.parameter_fields[model["alias"]]]}
+                    {
+                        "checkbox": checkboxes[model["alias"]],
+                        "alias": model["alias"],
+                        "parameters": [
+                            {"field": self[field], "spec": spec}
+                            for field, spec in self.parameter_fields[model["alias"]]
+                        ],
+                    }
                     for model in group["models"]
                 ],
             }
@@ -323,5 +378,10 @@ class EvaluationForm(ProblemsForm):
 
     def metric_rows(self) -> list[dict]:
         return [
-            {"checkbox": widget, "metric": self.metric_objects[str(widget.data["value"])]} for widget in self["metrics"]
+            {
+                "checkbox": widget,
+                "metric": (metric := self.metric_objects[str(widget.data["value"])]),
+                "judge_missing": metric.uuid in self.judge_missing,
+            }
+            for widget in self["metrics"]
         ]

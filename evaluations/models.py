@@ -63,10 +63,21 @@ class MetricKind(models.TextChoices):
 
 class Metric(models.Model):
     """A metric: an LLM judge (a judge prompt run by a model, N times per scored output, averaged) or a code check
-    (`code`, evaluations.code_metrics: deterministic, scored as the output finishes, no judge run)."""
+    (`code`, evaluations.code_metrics: deterministic, scored as the output finishes, no judge run).
 
-    # The id users and scripts see; the sequential primary key stays internal.
+    A metric is one version of a lineage, as a Dataset is: a version never changes once stored, so a score
+    (MetricScore.metric) always names what judged it. Editing makes the next version (a new Metric, `version` + 1,
+    the same `lineage`) and stamps the old one's `replaced_at`; evaluations keep pointing at the version they ran
+    with. Only the current version (`replaced_at` null) is listed and can start an evaluation.
+    """
+
+    # The versions of one metric share its first version's uuid here. (Before `uuid`, which hides the module.)
+    lineage = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
+    # The id users and scripts see; the sequential primary key stays internal. Each version has its own.
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    # When a newer version replaced this one; null for the current version.
+    replaced_at = models.DateTimeField(null=True, blank=True, editable=False)
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="metrics")
     name = models.CharField(max_length=200)
     created_by = models.ForeignKey(
@@ -85,10 +96,18 @@ class Metric(models.Model):
 
     class Meta:
         ordering = ["name"]
-        constraints = [models.UniqueConstraint(fields=["organization", "name"], name="metric_name_unique_in_org")]
+        constraints = [
+            # Names are unique among current versions; a replaced version keeps the name it had.
+            models.UniqueConstraint(
+                fields=["organization", "name"],
+                condition=models.Q(replaced_at__isnull=True),
+                name="metric_name_unique_in_org",
+            ),
+            models.UniqueConstraint(fields=["lineage", "version"], name="metric_version_unique"),
+        ]
 
     def __str__(self) -> str:
-        return self.name
+        return f"{self.name} v{self.version}"
 
     @property
     def is_code(self) -> bool:

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from evaluations.models import (
@@ -15,6 +16,8 @@ from evaluations.models import (
     Metric,
     MetricScore,
 )
+from integrations.dependents import Dependent
+from integrations.models import ModelProperty
 from runners.models import Run, RunStatus
 
 PREVIEW_ROWS = 20
@@ -59,13 +62,60 @@ def dataset_preview(*, dataset: Dataset, limit: int = PREVIEW_ROWS) -> list[Data
 
 
 def metric_list(*, organization) -> QuerySet[Metric]:
-    return Metric.objects.filter(organization=organization).select_related("created_by").order_by("name")
+    """The organisation's metrics at their current versions, by name."""
+    return (
+        Metric.objects.filter(organization=organization, replaced_at__isnull=True)
+        .select_related("created_by")
+        .order_by("name")
+    )
 
 
 def metric_get(*, organization, metric_id) -> Metric | None:
-    """The organisation's metric with this public id (its UUID), or None."""
+    """The organisation's metric version with this public id (its UUID; any version, current or replaced), or None."""
     public = public_id(metric_id)
-    return metric_list(organization=organization).filter(uuid=public).first() if public else None
+    if not public:
+        return None
+    return Metric.objects.filter(organization=organization, uuid=public).select_related("created_by").first()
+
+
+def metric_current(*, metric: Metric) -> Metric:
+    """The current version of the metric's lineage (`metric` itself when it is current)."""
+    if metric.replaced_at is None:
+        return metric
+    return Metric.objects.filter(lineage=metric.lineage, replaced_at__isnull=True).first() or metric
+
+
+def metric_versions(*, metric: Metric) -> list[Metric]:
+    """Every version of the metric's lineage, newest first."""
+    return list(
+        Metric.objects.filter(organization_id=metric.organization_id, lineage=metric.lineage)
+        .select_related("created_by")
+        .order_by("-version")
+    )
+
+
+def metric_usage(*, metric: Metric) -> dict[str, Any]:
+    """What refers to any version of the metric: {"evaluations": [{"id", "name", "version"}] (newest first),
+    "scored_runs": number of runs scored with it outside evaluations (the Playground's)}."""
+    versions = Metric.objects.filter(organization_id=metric.organization_id, lineage=metric.lineage)
+    evaluations = (
+        Evaluation.objects.filter(metrics__in=versions)
+        .order_by("-created_at")
+        .values_list("pk", "name", "metrics__version")
+        .distinct()
+    )
+    scored_runs = MetricScore.objects.filter(metric__in=versions, result__isnull=True).count()
+    return {
+        "evaluations": [{"id": str(pk), "name": name, "version": version} for pk, name, version in evaluations],
+        "scored_runs": scored_runs,
+    }
+
+
+def metrics_judge_missing(*, organization, metrics) -> set:
+    """The public ids of the LLM-judge metrics among `metrics` whose judge model's alias no longer exists (its
+    integration was deleted, or the model removed from it)."""
+    aliases = set(ModelProperty.objects.filter(organization=organization).values_list("alias", flat=True))
+    return {metric.uuid for metric in metrics if not metric.is_code and metric.judge_model not in aliases}
 
 
 def evaluation_list(*, organization) -> QuerySet[Evaluation]:
@@ -254,3 +304,21 @@ def valid_uuids(values: list) -> list[uuid.UUID]:
         except ValueError:
             continue
     return parsed
+
+
+def metrics_judging_with(organization_id: int, aliases: list[str]) -> list:
+    """The current LLM-judge metrics whose judge model is one of `aliases`, as integrations.dependents.Dependent
+    (registered in EvaluationsConfig.ready: deleting an integration lists them)."""
+    metrics = Metric.objects.filter(
+        organization_id=organization_id, replaced_at__isnull=True, judge_model__in=aliases
+    ).exclude(kind="code")
+    return [
+        Dependent(
+            kind="metric",
+            id=str(metric.uuid),
+            name=metric.name,
+            detail=f'judge model "{metric.judge_model}"',
+            url=reverse("evaluations:metric-edit", kwargs={"metric_id": metric.uuid}),
+        )
+        for metric in metrics
+    ]

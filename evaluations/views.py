@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.problems import Invalid, problem, problem_response, problems_from_errors
 from evaluations.charts import latency_histogram, score_histogram
-from evaluations.code_metric_forms import CodeMetricForm
+from evaluations.code_metric_forms import CodeMetricForm, code_form_initial
 from evaluations.dataset_export import dataset_download_response
 from evaluations.dataset_selectors import dataset_latest_list, dataset_rows_page, dataset_versions
 from evaluations.export import csv_response
@@ -27,8 +27,12 @@ from evaluations.selectors import (
     evaluation_list,
     evaluation_progress,
     evaluations_progress,
+    metric_current,
     metric_get,
     metric_list,
+    metric_usage,
+    metric_versions,
+    metrics_judge_missing,
     run_scores_get,
 )
 from evaluations.services.common import InUse
@@ -39,13 +43,13 @@ from evaluations.services.lifecycle import (
     evaluation_create,
     evaluation_create_once,
 )
-from evaluations.services.metrics import metric_create
-from evaluations.services.permissions import can_delete
+from evaluations.services.metrics import MetricInUse, metric_create, metric_delete, metric_update
+from evaluations.services.permissions import can_change_metric, can_delete
 from evaluations.services.rerun import RerunRefused, evaluation_rerun, evaluation_rerunnable
 from evaluations.services.scoring import run_scores_request
 from integrations.selectors import model_groups
 from integrations.views import membership_of
-from prompts.selectors import prompt_version_choices
+from prompts.selectors import prompt_version_options
 
 RESULTS_PER_PAGE = 100
 DATASET_ROWS_PER_PAGE = 50
@@ -172,12 +176,115 @@ def metrics_page(request):
         request,
         "evaluations/metrics.html",
         {
-            "metrics": metric_list(organization=organization),
+            **_metric_rows(request, organization),
             "form": form,
             "errors": form.summary(),
             "code_form": CodeMetricForm(prefix="code"),
         },
         status=422 if form.errors else 200,
+    )
+
+
+def _metric_rows(request, organization) -> dict:
+    """The metrics page's list: each current metric with its state (judge model gone) and what the user may do."""
+    metrics = list(metric_list(organization=organization))
+    missing = metrics_judge_missing(organization=organization, metrics=metrics)
+    return {
+        "metrics": metrics,
+        "metric_rows": [
+            {
+                "metric": metric,
+                "judge_missing": metric.uuid in missing,
+                "can_change": can_change_metric(user=request.user, metric=metric),
+            }
+            for metric in metrics
+        ],
+    }
+
+
+def _metric_or_404(request, metric_id):
+    metric = metric_get(organization=_organization(request), metric_id=metric_id)
+    if metric is None:
+        raise Http404("No such metric.")
+    return metric
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def metric_edit_view(request, metric_id):
+    """Edit a metric: saving makes its next version (evaluations and scores keep the version they used)."""
+    organization = _organization(request)
+    metric = _metric_or_404(request, metric_id)
+    current = metric_current(metric=metric)
+    if current.pk != metric.pk:
+        return redirect("evaluations:metric-edit", metric_id=current.uuid)
+    if not can_change_metric(user=request.user, metric=metric):
+        raise PermissionDenied("Only admins and the metric's creator may edit it.")
+    posted = request.POST if request.method == "POST" else None
+    if metric.is_code:
+        form = CodeMetricForm(posted, prefix="code", initial=code_form_initial(metric))
+    else:
+        form = MetricForm(
+            posted,
+            groups=model_groups(organization=organization),
+            initial={
+                "name": metric.name,
+                "judge_model": metric.judge_model,
+                "judges": metric.judges,
+                "prompt": metric.prompt,
+                "parameters": json.dumps(metric.parameters) if metric.parameters else "",
+            },
+        )
+    if form.is_bound and form.is_valid():
+        if metric.is_code:
+            changes = {"name": form.cleaned_data["name"], "code": form.code()}
+        else:
+            changes = {key: form.cleaned_data[key] for key in ("name", "judge_model", "judges", "prompt", "parameters")}
+        try:
+            saved = metric_update(metric=metric, user=request.user, **changes)
+        except Invalid as exc:
+            form.add_problems(exc)
+        else:
+            if saved.pk == metric.pk:
+                flash.info(request, f"Nothing changed in “{metric.name}”.")
+            else:
+                flash.success(request, f"Metric “{saved.name}” saved as version {saved.version}.")
+            return redirect("evaluations:metrics")
+    return render(
+        request,
+        "evaluations/metric_edit.html",
+        {
+            "metric": metric,
+            "form": form,
+            "errors": form.summary(),
+            "versions": metric_versions(metric=metric),
+            "judge_missing": metric.uuid in metrics_judge_missing(organization=organization, metrics=[metric]),
+        },
+        status=422 if form.errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def metric_delete_view(request, metric_id):
+    """Confirm, then delete a metric with its versions; one in use is not deleted, and the page says what uses it."""
+    metric = metric_current(metric=_metric_or_404(request, metric_id))
+    if not can_change_metric(user=request.user, metric=metric):
+        raise PermissionDenied("Only admins and the metric's creator may delete it.")
+    refused = None
+    if request.method == "POST":
+        try:
+            metric_delete(metric=metric)
+        except MetricInUse as exc:
+            refused = str(exc)
+        else:
+            flash.success(request, f"Metric “{metric.name}” deleted.")
+            return redirect("evaluations:metrics")
+    return render(
+        request,
+        "evaluations/metric_delete.html",
+        {"metric": metric, "usage": metric_usage(metric=metric), "refused": refused},
+        status=409 if refused else 200,
     )
 
 
@@ -205,7 +312,7 @@ def code_metric_create_view(request):
         request,
         "evaluations/metrics.html",
         {
-            "metrics": metric_list(organization=organization),
+            **_metric_rows(request, organization),
             "form": MetricForm(groups=model_groups(organization=organization)),
             "errors": [],
             "code_form": code_form,
@@ -220,13 +327,16 @@ def code_metric_create_view(request):
 def evaluation_new_page(request):
     organization = _organization(request)
     datasets = list(dataset_list(organization=organization))
+    prompts = prompt_version_options(organization=organization)
+    metrics = list(metric_list(organization=organization))
     form = EvaluationForm(
         request.POST if request.method == "POST" else None,
         initial={"dataset": request.GET.get("dataset", "")},
         datasets=datasets,
         groups=model_groups(organization=organization),
-        metrics=list(metric_list(organization=organization)),
-        prompt_versions=prompt_version_choices(organization=organization),
+        metrics=metrics,
+        prompt_versions=prompts,
+        judge_missing=metrics_judge_missing(organization=organization, metrics=metrics),
     )
     if form.is_bound and form.is_valid():
         request_fields = {
@@ -253,7 +363,17 @@ def evaluation_new_page(request):
     return render(
         request,
         "evaluations/new.html",
-        {"datasets": datasets, "form": form, "errors": form.summary()},
+        {
+            "datasets": datasets,
+            "form": form,
+            "errors": form.summary(),
+            # The page shows the chosen version's messages (static/evaluations/new.js).
+            "prompt_version_messages": {
+                version["id"]: {"messages": version["messages"], "parameters": version["parameters"]}
+                for prompt in prompts
+                for version in prompt["versions"]
+            },
+        },
         status=422 if form.errors else 200,
     )
 

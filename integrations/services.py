@@ -10,6 +10,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from core.problems import Invalid, Problem
+from integrations.dependents import dependents_summary, integration_dependents
 from integrations.document import SECRET_PLACEHOLDER, ParsedDocument, load_json, parse_document
 from integrations.encryption import encrypted_fields, secrets_cipher
 from integrations.handler_files import HandlerConfigError, resolve_handler_path
@@ -247,7 +248,26 @@ def integration_oauth2_method_pin(*, integration: Integration, user, if_match: C
     )
 
 
-def integration_delete(*, integration: Integration) -> None:
+class IntegrationInUse(Exception):
+    """Deleting the integration would break what uses its models; `dependents` lists them
+    (integrations.dependents.Dependent)."""
+
+    def __init__(self, *, integration: Integration, dependents: list) -> None:
+        self.dependents = dependents
+        super().__init__(
+            f"Deleting the integration “{integration.name}” would break {dependents_summary(dependents)}, which use "
+            "its models. Confirm to delete it anyway."
+        )
+
+
+def integration_delete(*, integration: Integration, confirm: bool = False) -> None:
+    """Delete the integration and its models. Unless `confirm`, raises IntegrationInUse (and deletes nothing) when
+    metrics judge with one of its models or saved prompt versions are written for one (integration_dependents):
+    those stop working once their model's alias is gone."""
+    if not confirm:
+        dependents = integration_dependents(integration=integration)
+        if dependents:
+            raise IntegrationInUse(integration=integration, dependents=dependents)
     integration.delete()
 
 

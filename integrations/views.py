@@ -15,12 +15,18 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from core.problems import Invalid
 from integrations.catalogue import builtin_models_by_provider
+from integrations.dependents import integration_dependents
 from integrations.editor import annotate_errors
 from integrations.forms import IntegrationDocumentForm
 from integrations.parameter_rules import parameter_rule_clear, parameter_rule_get, parameter_rule_pin
 from integrations.permissions import DELETE, UPDATE, can_create_integrations, integration_permissions
 from integrations.selectors import integration_get, integration_list_shown
-from integrations.services import IntegrationChanged, integration_delete, integration_oauth2_method_pin
+from integrations.services import (
+    IntegrationChanged,
+    IntegrationInUse,
+    integration_delete,
+    integration_oauth2_method_pin,
+)
 from integrations.tls import certificate_summaries
 
 # Built-in providers, in the order the cards show them, with what their catalogue is for.
@@ -225,11 +231,23 @@ def integration_edit(request, name):
 def integration_delete_view(request, name):
     integration = _integration_or_404(request, name)
     _require(DELETE, integration, request.user)
+    refused = None
     if request.method == "POST":
-        integration_delete(integration=integration)
-        messages.success(request, f"Deleted integration “{name}”.")
-        return redirect("integrations:settings")
-    return render(request, "integrations/confirm_delete.html", {"integration": integration})
+        # The page lists what would break and its button confirms; a POST without `confirm` (another client) is
+        # refused while something uses the models.
+        try:
+            integration_delete(integration=integration, confirm=request.POST.get("confirm") == "true")
+        except IntegrationInUse as exc:
+            refused = str(exc)
+        else:
+            messages.success(request, f"Deleted integration “{name}”.")
+            return redirect("integrations:settings")
+    return render(
+        request,
+        "integrations/confirm_delete.html",
+        {"integration": integration, "dependents": integration_dependents(integration=integration), "refused": refused},
+        status=409 if refused else 200,
+    )
 
 
 def _rule_or_404(request, name, rule_id):

@@ -5,6 +5,7 @@ from typing import Any
 
 from django.db.models import Count, Max, Prefetch, QuerySet
 
+from integrations.dependents import Dependent
 from prompts.models import Prompt, PromptLabel, PromptVersion
 from prompts.templating import message_variables
 
@@ -100,3 +101,50 @@ def prompt_version_choices(*, organization) -> list[tuple[str, str]]:
         suffix = f" ({', '.join(labels)})" if labels else ""
         choices.append((str(version.pk), f"{version.prompt.name} · v{version.number}{suffix}"))
     return choices
+
+
+def prompt_version_options(*, organization) -> list[dict[str, Any]]:
+    """The organisation's saved prompts with their versions, for a "saved prompt version" select and its preview:
+    [{"prompt": name, "versions": [{"id", "number", "labels", "messages", "model_alias", "parameters"}]}], prompts
+    by name, versions newest first."""
+    versions = (
+        PromptVersion.objects.filter(prompt__organization=organization)
+        .select_related("prompt")
+        .prefetch_related("labels")
+        .order_by("prompt__name", "-number")
+    )
+    prompts: dict[str, list[dict[str, Any]]] = {}
+    for version in versions:
+        prompts.setdefault(version.prompt.name, []).append(
+            {
+                "id": str(version.pk),
+                "number": version.number,
+                "labels": prompt_version_labels(version),
+                "messages": version.messages,
+                "model_alias": version.model_alias,
+                "parameters": version.parameters,
+            }
+        )
+    return [{"prompt": name, "versions": items} for name, items in prompts.items()]
+
+
+def prompts_written_for(organization_id: int, aliases: list[str]) -> list:
+    """Saved prompts with versions written for one of the model `aliases`, as integrations.dependents.Dependent
+    (registered in PromptsConfig.ready: deleting an integration lists them), each with its versions' numbers."""
+    versions = (
+        PromptVersion.objects.filter(prompt__organization_id=organization_id, model_alias__in=aliases)
+        .select_related("prompt")
+        .order_by("prompt__name", "number")
+    )
+    by_prompt: dict = {}
+    for version in versions:
+        by_prompt.setdefault(version.prompt, []).append(version)
+    return [
+        Dependent(
+            kind="prompt",
+            id=str(prompt.pk),
+            name=prompt.name,
+            detail=", ".join(f'v{version.number} on "{version.model_alias}"' for version in prompt_versions),
+        )
+        for prompt, prompt_versions in by_prompt.items()
+    ]

@@ -21,6 +21,7 @@ from integrations.permissions import DELETE, READ_SECRETS, UPDATE, can_create_in
 from integrations.selectors import integration_get, integration_list_shown
 from integrations.services import (
     NAME_MAX_LENGTH,
+    IntegrationInUse,
     integration_delete,
     integration_document,
     integration_upsert,
@@ -30,6 +31,28 @@ from integrations.services import (
 NAME_RE = re.compile(r"\A[-a-zA-Z0-9_]+\Z")
 # An integration document is small; anything bigger is a mistake (or an attack).
 MAX_DOCUMENT_BYTES = 256 * 1024
+
+CONFIRM_PARAMETER = OpenApiParameter(
+    "confirm",
+    bool,
+    OpenApiParameter.QUERY,
+    required=False,
+    description="`true` deletes the integration even though metrics or saved prompts use its models.",
+)
+
+
+class DependentSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["metric", "prompt"])
+    id = serializers.CharField(help_text="The metric's or saved prompt's public id.")
+    name = serializers.CharField()
+    detail = serializers.CharField(help_text="Which model it needs: 'judge model \"GPT 5.2\"', 'v1 on \"GPT 5.2\"'.")
+    url = serializers.CharField(help_text="Its page, or empty.")
+
+
+class IntegrationInUseSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    dependents = DependentSerializer(many=True)
+
 
 NAME_PARAMETER = OpenApiParameter(
     "name",
@@ -123,8 +146,17 @@ def _custom_integration_schema(prefix: str, *, named: bool):
         delete=extend_schema(
             operation_id=f"{prefix}_delete",
             summary=f"Delete {which} (admins and its creator)",
-            parameters=parameters,
-            responses={204: OpenApiResponse(description="Deleted."), **error_responses(401, 403, 404)},
+            description=(
+                "When metrics judge with one of its models, or saved prompt versions are written for one, the answer "
+                "is 409 with their list (`dependents`) and nothing is deleted: they would stop working. Ask again "
+                "with `?confirm=true` to delete it anyway."
+            ),
+            parameters=[*parameters, CONFIRM_PARAMETER],
+            responses={
+                204: OpenApiResponse(description="Deleted."),
+                **error_responses(401, 403, 404),
+                409: OpenApiResponse(IntegrationInUseSerializer, description="In use; not deleted without confirm."),
+            },
         ),
     )
 
@@ -169,7 +201,12 @@ class CustomIntegrationApi(IntegrationApi):
     def delete(self, request, name="custom"):
         integration = self.integration_named(name)
         _require(integration, request.user, DELETE, "Only admins and the integration's creator may delete it.")
-        integration_delete(integration=integration)
+        confirm = request.query_params.get("confirm", "").lower() in ("true", "1", "yes")
+        try:
+            integration_delete(integration=integration, confirm=confirm)
+        except IntegrationInUse as exc:
+            dependents = [item.as_dict() for item in exc.dependents]
+            return Response({"detail": str(exc), "dependents": dependents}, status=status.HTTP_409_CONFLICT)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -7,7 +7,7 @@ from core.problems import Invalid, Problem
 from evaluations.code_metrics import code_columns
 from evaluations.judging import RESERVED_VARIABLES, prompt_variables
 from evaluations.models import Dataset, Metric
-from evaluations.selectors import metric_get
+from evaluations.selectors import metric_current, metric_get
 from integrations.models import ModelProperty
 from integrations.selectors import model_get
 from prompts.templating import variable_root, variable_value
@@ -69,10 +69,25 @@ def metrics_resolve(*, organization, raw: Any, dataset: Dataset | None, errors: 
         if metric is None:
             errors.append(Problem(("metrics", index), "No such metric.", "unknown_metric"))
             continue
+        if metric.replaced_at is not None:
+            current = metric_current(metric=metric)
+            errors.append(
+                Problem(
+                    ("metrics", index),
+                    f'The metric "{metric.name}" v{metric.version} was replaced by v{current.version} '
+                    f"(id {current.uuid}); start with the current version.",
+                    "metric_replaced",
+                )
+            )
+            continue
         if not metric.is_code and model_get(organization=organization, alias=metric.judge_model) is None:
             errors.append(
                 Problem(
-                    ("metrics", index), f'The judge model "{metric.judge_model}" no longer exists.', "unknown_model"
+                    ("metrics", index),
+                    f'The metric "{metric.name}" cannot judge: its judge model "{metric.judge_model}" no longer '
+                    "exists (its integration was deleted or the model removed). Edit the metric to pick another "
+                    "judge model.",
+                    "judge_model_missing",
                 )
             )
         if dataset is not None:

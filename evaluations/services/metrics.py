@@ -1,17 +1,23 @@
-"""Writes for metrics: LLM judges and code checks."""
+"""Writes for metrics: LLM judges and code checks, their versions, and their deletion when unused."""
 
 from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
 
 from core.problems import Invalid, Problem
 from evaluations.code_metrics import code_config_clean
 from evaluations.judging import prompt_variables
 from evaluations.models import Metric, MetricKind
-from evaluations.services.common import name_clean
+from evaluations.selectors import metric_usage
+from evaluations.services.common import InUse, name_clean
 from integrations.selectors import model_get
 from organizations.models import Organization
 from runners.parameters import validate_parameters
 
 MAX_JUDGES = 10
+# What an edit may change; `kind` is fixed for a metric's whole lineage.
+EDITABLE = ("name", "judge_model", "prompt", "judges", "parameters", "code")
 
 
 def metric_create(
@@ -26,28 +32,131 @@ def metric_create(
     kind: Any = MetricKind.LLM_JUDGE,
     code: Any = None,
 ) -> Metric:
-    """A metric after checking every field (Invalid lists them all): a unique name, and
+    """A metric (version 1) after checking every field (Invalid lists them all): a unique name, and
 
     - kind "llm_judge" (the default): a judge model of the organisation, 1 to MAX_JUDGES judges, a prompt that shows
       {{output}}, valid run parameters;
     - kind "code": a valid check in `code` (evaluations.code_metrics.code_config_clean: a pattern that compiles, a
       JSON schema that is one), and no judge model, prompt or parameters.
     """
+    fields = _metric_fields_clean(
+        organization=organization,
+        name=name,
+        judge_model=judge_model,
+        prompt=prompt,
+        judges=judges,
+        parameters=parameters,
+        kind=kind,
+        code=code,
+    )
+    return Metric.objects.create(organization=organization, created_by=user, **fields)
+
+
+def metric_update(*, metric: Metric, user, **changes: Any) -> Metric:
+    """The metric's next version with `changes` (any of EDITABLE; the others keep the current version's values),
+    checked as metric_create checks a new metric. Returns the new current version, or `metric` itself when nothing
+    changed.
+
+    The edited version stays as it was (stamped `replaced_at`), so the scores it made and the evaluations that ran
+    with it keep naming it. Raises Invalid (with paths as in metric_create, `kind` if a change of kind is asked), and
+    Invalid at ("metric",) when `metric` is no longer the current version (someone edited it meanwhile).
+    """
+    unknown = [key for key in changes if key not in EDITABLE]
+    if unknown:
+        raise Invalid(
+            [Problem((key,), "Cannot be changed; make a new metric instead.", "read_only") for key in unknown]
+        )
+    current = {key: getattr(metric, key) for key in EDITABLE}
+    if metric.is_code:
+        current.update(judge_model=None, prompt=None, parameters=None)
+    wanted = {**current, **changes}
+    fields = _metric_fields_clean(
+        organization=metric.organization, kind=metric.kind, exclude_lineage=metric.lineage, **wanted
+    )
+    if all(getattr(metric, key) == value for key, value in fields.items()):
+        return metric
+    with transaction.atomic():
+        replaced = Metric.objects.filter(pk=metric.pk, replaced_at__isnull=True).update(replaced_at=timezone.now())
+        if not replaced:
+            raise Invalid(
+                [Problem(("metric",), "This is not the metric's current version; edit the current one.", "replaced")]
+            )
+        return Metric.objects.create(
+            organization=metric.organization,
+            lineage=metric.lineage,
+            version=metric.version + 1,
+            created_by=user,
+            **fields,
+        )
+
+
+def metric_delete(*, metric: Metric) -> None:
+    """Delete the metric, every version of it, when nothing uses any: no evaluation ran with it and no run was
+    scored with it. Raises InUse whose message names what uses it (evaluations by name, Playground scores by
+    count), and whose `usage` is evaluations.selectors.metric_usage's answer."""
+    with transaction.atomic():
+        versions = Metric.objects.select_for_update().filter(lineage=metric.lineage, organization=metric.organization)
+        # Locked: an evaluation linking a version meanwhile is waited for and then counted below; one that links
+        # after the lock fails on the foreign key instead of pointing at a deleted metric.
+        list(versions)
+        usage = metric_usage(metric=metric)
+        if usage["evaluations"] or usage["scored_runs"]:
+            raise MetricInUse(metric=metric, usage=usage)
+        versions.delete()
+
+
+class MetricInUse(InUse):
+    """A metric that evaluations or Playground scores still refer to; `usage` is metric_usage's answer."""
+
+    def __init__(self, *, metric: Metric, usage: dict) -> None:
+        self.usage = usage
+        parts = []
+        if usage["evaluations"]:
+            names = ", ".join(f"“{entry['name']}”" for entry in usage["evaluations"][:10])
+            more = len(usage["evaluations"]) - 10
+            parts.append(
+                f"{len(usage['evaluations'])} evaluation{'s' if len(usage['evaluations']) != 1 else ''} ({names}"
+                + (f" and {more} more" if more > 0 else "")
+                + ")"
+            )
+        if usage["scored_runs"]:
+            count = usage["scored_runs"]
+            parts.append(f"{count} Playground run score{'s' if count != 1 else ''}")
+        super().__init__(
+            f"The metric “{metric.name}” is in use and cannot be deleted: {' and '.join(parts)} refer to it. "
+            "Edit it instead (a new version; what used the old one keeps it)."
+        )
+
+
+def _metric_fields_clean(
+    *,
+    organization: Organization,
+    name: Any,
+    judge_model: Any,
+    prompt: Any,
+    judges: Any,
+    parameters: Any,
+    kind: Any,
+    code: Any,
+    exclude_lineage=None,
+) -> dict[str, Any]:
+    """The model fields of a valid metric, or Invalid listing every problem (see metric_create)."""
     errors: list[Problem] = []
     try:
         clean_name = name_clean(name)
     except Invalid as exc:
         errors += exc.errors
         clean_name = ""
-    if clean_name and Metric.objects.filter(organization=organization, name=clean_name).exists():
+    taken = Metric.objects.filter(organization=organization, name=clean_name, replaced_at__isnull=True)
+    if exclude_lineage is not None:
+        taken = taken.exclude(lineage=exclude_lineage)
+    if clean_name and taken.exists():
         errors.append(Problem(("name",), f'A metric named "{clean_name}" already exists.', "unique"))
     if kind not in MetricKind.values:
         errors.append(Problem(("kind",), f"One of: {', '.join(MetricKind.values)}.", "enum"))
         raise Invalid(errors)
     if kind == MetricKind.CODE:
-        return _code_metric_create(
-            organization=organization,
-            user=user,
+        return _code_fields_clean(
             name=clean_name,
             errors=errors,
             code=code,
@@ -76,20 +185,18 @@ def metric_create(
         clean_parameters = {}
     if errors:
         raise Invalid(errors)
-    return Metric.objects.create(
-        organization=organization,
-        name=clean_name,
-        created_by=user,
-        judge_model=judge_model,
-        judges=judges,
-        prompt=prompt,
-        parameters=clean_parameters,
-    )
+    return {
+        "name": clean_name,
+        "kind": MetricKind.LLM_JUDGE,
+        "judge_model": judge_model,
+        "judges": judges,
+        "prompt": prompt,
+        "parameters": clean_parameters,
+        "code": {},
+    }
 
 
-def _code_metric_create(
-    *, organization: Organization, user, name: str, errors: list[Problem], code: Any, unused: dict
-) -> Metric:
+def _code_fields_clean(*, name: str, errors: list[Problem], code: Any, unused: dict) -> dict[str, Any]:
     for field, value in unused.items():
         if value not in (None, "", {}):
             errors.append(Problem((field,), f"A code metric has no {field.replace('_', ' ')}.", "extra_forbidden"))
@@ -99,14 +206,12 @@ def _code_metric_create(
         errors += exc.errors
     if errors:
         raise Invalid(errors)
-    return Metric.objects.create(
-        organization=organization,
-        name=name,
-        created_by=user,
-        kind=MetricKind.CODE,
-        judge_model="",
-        judges=0,
-        prompt="",
-        parameters={},
-        code=clean_code,
-    )
+    return {
+        "name": name,
+        "kind": MetricKind.CODE,
+        "judge_model": "",
+        "judges": 0,
+        "prompt": "",
+        "parameters": {},
+        "code": clean_code,
+    }

@@ -47,7 +47,7 @@ def test_upload_a_dataset_run_an_evaluation_and_see_results_and_charts(
     page.get_by_label("Prompt", exact=True).fill("Answer with a number: {{question}}")
     page.get_by_label("model-a", exact=True).check()
     page.get_by_label("model-b", exact=True).check()
-    page.get_by_label("Parameters for model-a (JSON)").fill('{"temperature": 0}')
+    page.get_by_role("group", name="Parameters for model-a").get_by_label("Temperature", exact=True).fill("0")
     page.get_by_label("Correctness").check()
     page.get_by_role("button", name="Run evaluation").click()
 

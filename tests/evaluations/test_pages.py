@@ -90,15 +90,17 @@ def test_new_evaluation_form_starts_runs_and_redirects_to_its_page(member_user, 
             "system": "Be brief.",
             "prompt": "{{question}}",
             "models": ["model-a", "model-b"],
-            "parameters:model-a": '{"temperature": 0.5}',
-            "parameters:model-b": "",
+            "parameters:model-a:temperature": "0.5",
+            "parameters:model-a:max_tokens": "64",
+            "parameters:model-b:temperature": "",
         },
     )
     evaluation = Evaluation.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/evaluations/{evaluation.pk}"
     assert evaluation.total_runs == 8
     run = Run.objects.filter(model_alias="model-a").first()
-    assert run.parameters == {"temperature": 0.5}
+    assert run.parameters == {"temperature": 0.5, "max_tokens": 64}
+    assert Run.objects.filter(model_alias="model-b").first().parameters == {}
     assert run.messages[0] == {"role": "system", "content": "Be brief."}
 
 
@@ -110,12 +112,12 @@ def test_new_evaluation_errors_are_shown_and_nothing_runs(member_user, provider,
             "dataset": str(dataset.uuid),
             "prompt": "{{question}} {{missing}}",
             "models": ["model-a"],
-            "parameters:model-a": "{bad",
+            "parameters:model-a:temperature": "warm",
         },
     )
     assert response.status_code == 422
     html = response.content.decode()
-    assert "model-a: not valid JSON." in html
+    assert "model-a, Temperature: Enter a number." in html
     assert not Run.objects.exists()
 
 
@@ -232,7 +234,12 @@ def test_problems_are_shown_on_the_field_they_are_about(member_user, provider, j
     client = logged_in(member_user)
     response = client.post(
         "/evaluations/new",
-        {"dataset": str(dataset.uuid), "prompt": "{{missing}}", "models": ["model-a"], "parameters:model-b": "{bad"},
+        {
+            "dataset": str(dataset.uuid),
+            "prompt": "{{missing}}",
+            "models": ["model-a"],
+            "parameters:model-b:temperature": "x",  # a model not chosen: its fields are not read
+        },
     )
     html = response.content.decode()
     assert response.status_code == 422

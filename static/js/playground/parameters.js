@@ -25,6 +25,24 @@ export function parameterValue(name, kind, raw) {
   }
 }
 
+/**
+ * Keep a number field and its range slider in step, both ways (the Playground's panel and the new-evaluation form).
+ * An empty field sends nothing: the slider then shows no value (no thumb, "default (not sent)") rather than a
+ * made-up one.
+ * @returns {function} that shows the slider's state again, for when the field's value is set by a script.
+ */
+export function linkSlider(slider, input) {
+  function showUnset() {
+    const unset = input.value === "";
+    slider.classList.toggle("is-unset", unset);
+    if (unset) slider.setAttribute("aria-valuetext", "default (not sent)"); else slider.removeAttribute("aria-valuetext");
+  }
+  slider.addEventListener("input", function () { input.value = slider.value; showUnset(); });
+  input.addEventListener("input", function () { if (input.value !== "") slider.value = input.value; showUnset(); });
+  showUnset();
+  return showUnset;
+}
+
 /** The parameters summary's count: "· 4 supported, 1 set", or "· none supported". */
 export function paramCountText(supported, set) {
   return supported ? "· " + supported + " supported" + (set ? ", " + set + " set" : "") : "· none supported";
@@ -43,15 +61,8 @@ function numberInput(spec, common, value) {
   if (spec.kind !== "number") return { input, control: input, refresh: null };
   const slider = el("input", { type: "range", min: spec.min, max: spec.max, step: spec.step, "aria-label": spec.label + " slider", tabindex: -1 });
   slider.value = value !== undefined && value !== null ? value : (spec.min < 0 ? 0 : spec.max / 2);
-  // An empty field sends nothing: the slider then shows no value (no thumb) rather than a made-up one.
-  const showUnset = () => {
-    const unset = input.value === "";
-    slider.classList.toggle("is-unset", unset);
-    if (unset) slider.setAttribute("aria-valuetext", "default (not sent)"); else slider.removeAttribute("aria-valuetext");
-  };
-  slider.addEventListener("input", () => { input.value = slider.value; showUnset(); });
-  input.addEventListener("input", () => { if (input.value !== "") slider.value = input.value; showUnset(); });
-  return { input, control: el("div", { className: "param-row" }, [slider, input]), refresh: showUnset };
+  const refresh = linkSlider(slider, input);
+  return { input, control: el("div", { className: "param-row" }, [slider, input]), refresh };
 }
 
 /**

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { fieldText, paramCountText, parameterValue } from "../playground/parameters.js";
+import { fieldText, linkSlider, paramCountText, parameterValue } from "../playground/parameters.js";
 
 test("each kind of field gives its kind of value", () => {
   assert.equal(parameterValue("temperature", "number", "0.7"), 0.7);
@@ -32,4 +32,36 @@ test("a value given (a draft, a saved version) reads back as its field's text", 
   assert.equal(fieldText("json", "[1]"), "[1]");
   assert.equal(fieldText("number", 0.5), "0.5");
   assert.equal(fieldText("boolean", false), "false");
+});
+
+// The least of a DOM element that linkSlider uses: a value, a class list, attributes and input listeners.
+function fakeElement(value) {
+  const listeners = [];
+  return {
+    value: value,
+    classes: new Set(),
+    attributes: {},
+    classList: { toggle(name, on) { if (on) this.owner.classes.add(name); else this.owner.classes.delete(name); } },
+    setAttribute(name, text) { this.attributes[name] = text; },
+    removeAttribute(name) { delete this.attributes[name]; },
+    addEventListener(type, listener) { listeners.push(listener); },
+    type(text) { this.value = text; listeners.forEach((listener) => listener()); },
+  };
+}
+
+test("a slider and its number field follow each other, and an empty field shows no value", () => {
+  const slider = fakeElement("1");
+  const input = fakeElement("");
+  slider.classList.owner = slider;
+  linkSlider(slider, input);
+  assert.ok(slider.classes.has("is-unset"));
+  assert.equal(slider.attributes["aria-valuetext"], "default (not sent)");
+  input.type("0.7");
+  assert.equal(slider.value, "0.7");
+  assert.ok(!slider.classes.has("is-unset") && !("aria-valuetext" in slider.attributes));
+  slider.type("1.5");
+  assert.equal(input.value, "1.5");
+  input.type("");
+  assert.equal(slider.value, "1.5");
+  assert.ok(slider.classes.has("is-unset"));
 });
