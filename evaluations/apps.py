@@ -5,7 +5,8 @@ class EvaluationsConfig(AppConfig):
     name = "evaluations"
 
     def ready(self) -> None:
-        from evaluations.receivers import on_run_finished
-        from runners.signals import run_finished
+        from evaluations.receivers import on_reaper_pass, on_run_finished
+        from runners.signals import reaper_pass, run_finished
 
         run_finished.connect(on_run_finished, dispatch_uid="evaluations.on_run_finished")
+        reaper_pass.connect(on_reaper_pass, dispatch_uid="evaluations.on_reaper_pass")
