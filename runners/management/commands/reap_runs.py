@@ -27,5 +27,5 @@ class Command(BaseCommand):
         for receiver, result in reaper_pass.send_robust(sender=None):
             if isinstance(result, Exception):
                 self.stderr.write(f"{getattr(receiver, '__qualname__', receiver)} failed: {type(result).__name__}")
-            elif isinstance(result, int):
-                self.stdout.write(f"{getattr(receiver, '__qualname__', receiver)}: {result}")
+            elif isinstance(result, int) and result:
+                self.stdout.write(f"{receiver.__module__}.{receiver.__qualname__}: {result} handled")
