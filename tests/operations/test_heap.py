@@ -14,7 +14,7 @@ from tests.operations.test_health import web_server  # noqa: F401 (fixture)
 def test_heap_freeze_loads_every_view_then_freezes_what_is_alive():
     try:
         frozen = heap_freeze()
-        assert frozen == gc.get_freeze_count() > 50_000
+        assert frozen > 50_000 and gc.get_freeze_count() > 50_000  # (frozen objects can still be freed)
         assert "api.views.evaluations" in sys.modules  # the URLconf imported the views
         # A full pass no longer walks them: it sees only what is outside the permanent generation.
         assert len(gc.get_objects()) < frozen
