@@ -4,7 +4,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.urls import reverse
 from django.utils import timezone
 
@@ -14,7 +14,9 @@ from evaluations.models import (
     Evaluation,
     JudgeOutcome,
     Metric,
+    MetricKind,
     MetricScore,
+    ScoreStatus,
 )
 from integrations.dependents import Dependent
 from integrations.models import ModelProperty
@@ -263,11 +265,14 @@ def _progress(evaluation: Evaluation, *, running: int) -> Progress:
 
 def evaluation_progress_recount(*, evaluation: Evaluation) -> dict[str, int]:
     """The counters as a full recount over every run would give them (for checks and tests, never for polls): each
-    output's current run and each judge's current attempt (what a re-run replaced is not counted)."""
+    output's current run and each judge's current attempt (what a re-run replaced is not counted).
+
+    The judges of a score failed because its judge model was deleted have no run: they count as created and
+    run_failed, as many as the metric's judges."""
     outputs = Q(evaluation_result__evaluation=evaluation)
     failed = outputs & Q(status=RunStatus.FAILED)
     judges = Q(job_id=evaluation.judge_job_id) & (Q(judge_run__isnull=True) | Q(judge_run__superseded=False))
-    return Run.objects.filter(job_id__in=(evaluation.job_id, evaluation.judge_job_id)).aggregate(
+    counts = Run.objects.filter(job_id__in=(evaluation.job_id, evaluation.judge_job_id)).aggregate(
         outputs_succeeded=Count("pk", filter=outputs & Q(status=RunStatus.SUCCEEDED)),
         outputs_failed=Count("pk", filter=failed & ~Q(error_type=CANCELLED)),
         outputs_cancelled=Count("pk", filter=failed & Q(error_type=CANCELLED)),
@@ -277,6 +282,15 @@ def evaluation_progress_recount(*, evaluation: Evaluation) -> dict[str, int]:
             for outcome in JudgeOutcome
         },
     )
+    unrunnable = (
+        MetricScore.objects.filter(result__evaluation=evaluation, status=ScoreStatus.FAILED, judge_runs__isnull=True)
+        .exclude(metric__kind=MetricKind.CODE)
+        .aggregate(judges=Sum("metric__judges"))["judges"]
+        or 0
+    )
+    counts["judges_created"] += unrunnable
+    counts[f"judges_{JudgeOutcome.RUN_FAILED.value}"] += unrunnable
+    return counts
 
 
 # Scores of runs judged on their own

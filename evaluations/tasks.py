@@ -55,3 +55,11 @@ def create_evaluation_runs(evaluation_id: str) -> None:
     from evaluations.services.lifecycle import evaluation_runs_create
 
     evaluation_runs_create(evaluation_id=evaluation_id)
+
+
+@shared_task(name="evaluations.refresh_results_summary", ignore_result=True)
+def refresh_results_summary(evaluation_id: str) -> None:
+    """Compute a running evaluation's results summary into the cache (evaluations.results), off the request path."""
+    from evaluations.results import results_summaries_refresh
+
+    results_summaries_refresh(evaluation_id=evaluation_id)

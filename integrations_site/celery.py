@@ -31,6 +31,19 @@ def reap_lost_runs_while_running(sender=None, **kwargs):
         start_periodic_reaper(settings.RUNNERS_REAP_INTERVAL)
 
 
+@worker_ready.connect
+def warn_when_limits_are_not_enforced(sender=None, **kwargs):
+    """Once at start: integrations with limits are not limited without Redis (runners.limits)."""
+    from django.db import connection
+
+    from runners.limits import limits_unenforced_warning
+
+    try:
+        limits_unenforced_warning()
+    finally:
+        connection.close()
+
+
 @worker_shutdown.connect
 def close_shared_http_client(sender=None, **kwargs):
     from runners.event_loop import shutdown

@@ -234,6 +234,10 @@ RUNNERS_LOST_AFTER_SECONDS = envint("RUNNERS_LOST_AFTER_SECONDS", RUNNERS_MAX_RU
 RUNNERS_REAP_INTERVAL = envint("RUNNERS_REAP_INTERVAL", 300, minimum=0)
 # A run still `running` this long is failed by the reaper; 0: twice RUNNERS_LOST_AFTER_SECONDS.
 RUNNERS_REAP_AFTER_SECONDS = envint("RUNNERS_REAP_AFTER_SECONDS", 0)
+# An evaluation still `creating` this long had its creation message lost: the reaper sends it again.
+EVALUATIONS_CREATING_LOST_AFTER_SECONDS = envint(
+    "EVALUATIONS_CREATING_LOST_AFTER_SECONDS", RUNNERS_LOST_AFTER_SECONDS, minimum=1
+)
 # SSRF policy (core/network_policy.py): link-local and metadata addresses are always refused; loopback and
 # private ranges are refused in production (a member must not make a worker call the product itself), allowed in
 # debug so that the quickstart reaches a local model; the listed CIDRs stay reachable while blocking.

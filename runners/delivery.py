@@ -6,6 +6,7 @@ connection. The exchange itself, its parsing and the classification of its failu
 (which parses with runners.completion). Custom handlers go out through runners.handler_delivery instead.
 """
 
+import logging
 import random
 import time
 from collections.abc import Sequence
@@ -14,6 +15,7 @@ from concurrent.futures import Future
 from django.conf import settings
 from django.utils import timezone
 
+from runners import limits
 from runners.cancellation import cancel_requested, cancelled_error
 from runners.completion import Reply, StreamAccumulator
 from runners.credentials import credentials_for
@@ -25,6 +27,8 @@ from runners.outcome import Outcome, attempt_record
 from runners.redaction import scrub
 from runners.request_building import RunTarget, build_completion_request
 from runners.transport import Timeouts, TransportError, send_completion
+
+logger = logging.getLogger(__name__)
 
 # Seconds between writes of a streaming run's partial output (only when it changed): half of the Playground's
 # 100 ms poll, so a chunk is on the page about 100 ms after the provider wrote it (bench/live_tokens.py).
@@ -108,6 +112,9 @@ def deliver_completion(target: RunTarget, *, deadline: float) -> Outcome:
     refreshed_after_401 = False
     rejected_token = None
     while True:
+        if outcome.attempts and not _window_place(target, deadline=deadline):
+            outcome.error.message += " No place in the integration's requests_per_minute before the run's deadline."
+            return outcome
         started, started_at = time.monotonic(), timezone.now()
         token = None
         try:
@@ -182,3 +189,19 @@ def _delay_before_retry(error: TransportError, *, attempts: int, retries_left: i
         error.message += " No time was left for another attempt (RUNNERS_MAX_RUN_SECONDS)."
         return None
     return delay
+
+
+def _window_place(target: RunTarget, *, deadline: float) -> bool:
+    """A retry is one more request in the integration's requests_per_minute window (runners.limits.request_again);
+    if Redis fails for a moment, go on without it (as runners.execution does for the first request)."""
+    integration = target.integration
+    try:
+        return limits.request_again(
+            integration_id=integration.integration_id,
+            run_id=target.run_id,
+            requests_per_minute=integration.requests_per_minute,
+            deadline=deadline,
+        )
+    except Exception as exc:
+        logger.warning("integration limits unavailable (%s): going on without them", type(exc).__name__)
+        return True

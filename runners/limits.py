@@ -15,8 +15,10 @@ last place; times are Redis's own clock (TIME), so hosts' clocks need not agree.
 each under `limits:<RUNNERS_QUEUE>:<integration id>:`.
 
 A run that finds no place is not kept waiting on a worker thread: runners.execution gives its claim back and
-publishes it again with a countdown (Celery `apply_async(countdown=...)`), see `capacity_acquire`. Without
-REDIS_URL (the embedded quickstart: one worker, no Redis) limits are not enforced.
+publishes it again with a countdown (Celery `apply_async(countdown=...)`), see `capacity_acquire`. A further
+request of a run already in flight (a retry) takes its own place in the window (`request_again`). Without
+REDIS_URL (the embedded quickstart: one worker, no Redis) limits are not enforced: `limits_unenforced_warning`
+says so once at worker start when an integration has limits.
 
 Cost per run: an integration with a limit (or a 429's ceiling in force) costs a run two round trips, `capacity_acquire`
 and `capacity_finish`. One with neither, nearly every integration, costs none: each worker process asks Redis at most
@@ -26,12 +28,16 @@ the database has running.
 """
 
 import functools
+import logging
 import random
 import threading
 import time
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db.models import Q
+
+logger = logging.getLogger(__name__)
 
 WINDOW_MS = 60_000
 # The window the limiter keeps is this much longer than a minute: a provider counts a request when it arrives, which
@@ -77,6 +83,21 @@ redis.call('ZADD', flight, now + lease_ms, run_id)
 redis.call('PEXPIRE', flight, lease_ms * 2)
 redis.call('ZREM', waiting, run_id)
 return {1, 0, now, limit, 1}
+"""
+
+_SEND_AGAIN = """
+local sent, run_id, rpm, window_ms = KEYS[1], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', sent, '-inf', now - window_ms)
+if redis.call('ZCARD', sent) >= rpm then
+  local oldest = redis.call('ZRANGE', sent, 0, 0, 'WITHSCORES')
+  return tonumber(oldest[2]) + window_ms - now
+end
+redis.call('ZADD', sent, now, run_id .. ':' .. now .. ':' .. redis.call('INCR', sent .. ':seq'))
+redis.call('PEXPIRE', sent, window_ms * 2)
+redis.call('PEXPIRE', sent .. ':seq', window_ms * 2)
+return 0
 """
 
 _DEFER = """
@@ -141,7 +162,36 @@ def _client():
 @functools.cache
 def _scripts():
     client = _client()
-    return client.register_script(_ACQUIRE), client.register_script(_DEFER), client.register_script(_ANSWERED)
+    return (
+        client.register_script(_ACQUIRE),
+        client.register_script(_DEFER),
+        client.register_script(_ANSWERED),
+        client.register_script(_SEND_AGAIN),
+    )
+
+
+def limits_unenforced_warning() -> list[str]:
+    """Without Redis, log once (call it at worker start) that the integrations whose document sets
+    `max_concurrency` or `requests_per_minute` are not limited: each worker sends as its own slots allow, and a
+    429 only makes the run retry (no slowing down). Returns those integrations' names ([] with Redis, or when none
+    sets a limit)."""
+    if enabled():
+        return []
+    from integrations.models import Integration
+
+    limited = Integration.objects.filter(Q(max_concurrency__isnull=False) | Q(requests_per_minute__isnull=False))
+    names = sorted(limited.values_list("name", flat=True))
+    if names:
+        shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+        logger.warning(
+            "integration limits are NOT enforced: REDIS_URL is not set, and %d integration(s) set max_concurrency "
+            "or requests_per_minute (%s). Without Redis every worker sends as its own slots allow and a 429 only "
+            "makes the run retry; set REDIS_URL to enforce the limits across all workers (README: Limits per "
+            "integration).",
+            len(names),
+            shown,
+        )
+    return names
 
 
 def key_prefix() -> str:
@@ -171,7 +221,7 @@ def capacity_acquire(
     if unlimited and _no_ceiling_until.get(integration_id, 0.0) > time.monotonic():
         return Decision(granted=True)
     keys = _keys(integration_id)
-    acquire, defer, _ = _scripts()
+    acquire, defer, *_ = _scripts()
     lease_ms = (int(settings.RUNNERS_MAX_RUN_SECONDS) + 60) * 1000
     granted, wait_ms, _now, limit, tracked = acquire(
         keys=[keys["flight"], keys["sent"], keys["ceiling"], keys["waiting"]],
@@ -193,6 +243,30 @@ def capacity_acquire(
     retry_in = min(retry_in, settings.RUNNERS_LOST_AFTER_SECONDS / 2)
     defer(keys=[keys["waiting"]], args=[run_id, int(retry_in * 1000), WINDOW_MS * 5])
     return Decision(granted=False, retry_in=retry_in)
+
+
+def request_again(*, integration_id: int, run_id: str, requests_per_minute: int | None, deadline: float) -> bool:
+    """Take one more place in the integration's window for a further request of a run that holds its place in
+    flight (a retry after a 429 or a 5xx, a negotiation retry): every request the provider receives counts against
+    `requests_per_minute`, not only a run's first. Waits in the calling thread (as the retry's own backoff does)
+    until the oldest request leaves the window; `deadline` is a time.monotonic() value. True when the request may
+    go, False when no place frees before `deadline` (then the run ends with the error it has). Always True
+    without Redis or without a `requests_per_minute`.
+
+    Called by runners.delivery before every attempt after the first.
+    """
+    if not enabled() or not requests_per_minute:
+        return True
+    key = _keys(integration_id)["sent"]
+    send_again = _scripts()[3]
+    while True:
+        wait_ms = send_again(keys=[key], args=[run_id, requests_per_minute, WINDOW_MS + WINDOW_MARGIN_MS])
+        if wait_ms <= 0:
+            return True
+        wait = wait_ms / 1000 + random.uniform(0, 0.05)  # noqa: S311 (jitter, not cryptography)
+        if time.monotonic() + wait >= deadline:
+            return False
+        time.sleep(wait)
 
 
 def capacity_release(*, integration_id: int, run_id: str) -> None:
@@ -264,8 +338,6 @@ def usage_of(integration_ids: list[int]) -> dict[int, Usage]:
     """Usage per integration id ({} without Redis). One round trip."""
     if not enabled() or not integration_ids:
         return {}
-    import time
-
     now_ms = int(time.time() * 1000)
     client = _client()
     with client.pipeline(transaction=False) as pipe:

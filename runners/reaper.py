@@ -16,7 +16,8 @@ republished but dispatched, in turn, by the same pass. A run deferred for its in
 is `queued` with `deferred_until` set and its message held by a worker until then: it is neither failed nor
 republished before RUNNERS_LOST_AFTER_SECONDS past that time. The reaper runs when a worker starts, every
 RUNNERS_REAP_INTERVAL seconds in each worker, and on demand with
-`python manage.py reap_runs`.
+`python manage.py reap_runs`. After each pass it sends runners.signals.reaper_pass, for the apps above runners to
+repair what they own (evaluations: an evaluation left `creating` by a lost message).
 """
 
 import logging
@@ -32,6 +33,7 @@ from runners.broker import broker_queue_depth
 from runners.dispatch import runs_dispatch_batch, runs_publish
 from runners.failures import FailureKind
 from runners.models import Run, RunStatus, WorkClass
+from runners.signals import reaper_pass
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +97,21 @@ def runs_republish_stale(*, older_than: float | None = None) -> int:
     return len(run_ids)
 
 
+def reap_pass() -> dict[str, int]:
+    """One pass: fail the lost runs, publish again the stale ones, dispatch batch runs in turn, then send
+    reaper_pass. Returns how many runs each step handled; a receiver that raises is logged and skipped."""
+    handled = {
+        "reaped": runs_reap_lost(),
+        "republished": runs_republish_stale(),
+        "dispatched": runs_dispatch_batch(),
+    }
+    for receiver, result in reaper_pass.send_robust(sender=None):
+        if isinstance(result, Exception):
+            name = getattr(receiver, "__qualname__", repr(receiver))
+            logger.warning("reaper_pass receiver %s failed: %s", name, type(result).__name__)
+    return handled
+
+
 def start_periodic_reaper(interval: float) -> threading.Event:
     """Reap now and then every `interval` seconds in a daemon thread; set the returned event to stop."""
     stop = threading.Event()
@@ -102,9 +119,7 @@ def start_periodic_reaper(interval: float) -> threading.Event:
     def loop() -> None:
         while True:
             try:
-                runs_reap_lost()
-                runs_republish_stale()
-                runs_dispatch_batch()
+                reap_pass()
             except Exception as exc:  # the database may be briefly unavailable; try again next time
                 logger.warning("reaper pass failed: %s", type(exc).__name__)
             finally:

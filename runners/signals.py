@@ -8,8 +8,15 @@ run_finished
     `send_robust`: a receiver that raises is logged and does not affect the run. Runs failed without a worker
     (cancelled while queued, reaped after a lost worker) send nothing; receivers that must see those too need a
     periodic safety net.
+
+reaper_pass
+    Sent after each reaper pass (runners.reaper.reap_pass: at worker start, every RUNNERS_REAP_INTERVAL seconds in
+    each worker, and by `manage.py reap_runs`), outside any transaction, with `send_robust`. No arguments. Apps
+    above runners connect here the repairs that need a periodic look (evaluations: one whose creation message was
+    lost). A receiver must be idempotent and cheap: every worker sends it.
 """
 
 import django.dispatch
 
 run_finished = django.dispatch.Signal()
+reaper_pass = django.dispatch.Signal()

@@ -12,9 +12,13 @@ same evaluation at the same time.
 
 import hashlib
 import json
+import logging
 import re
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -39,6 +43,10 @@ MAX_RUNS = 20_000
 # Up to this many runs are made inside the request (a few hundred milliseconds); more are made by a worker while
 # the evaluation shows "creating", so that the request answers at once at any size.
 INLINE_RUNS_MAX = 1_000
+# Evaluations still creating that one reaper pass sends again, at most.
+RESUME_BATCH = 100
+
+logger = logging.getLogger(__name__)
 
 
 IDEMPOTENCY_KEY_RE = re.compile(r"[\x21-\x7e]{1,255}")
@@ -259,6 +267,26 @@ def evaluation_runs_create(*, evaluation_id) -> bool:
         Evaluation.objects.filter(pk=evaluation.pk).update(runs_created_at=timezone.now(), total_runs=len(runs))
         transaction.on_commit(lambda: _schedule_dispatch(str(evaluation_id)))
     return True
+
+
+def evaluations_creation_resume(*, older_than: float | None = None) -> int:
+    """Send create_evaluation_runs again for evaluations still `creating` (no runs, not finished) `older_than`
+    seconds after they were created (default EVALUATIONS_CREATING_LOST_AFTER_SECONDS): their message was lost (a
+    broker connection dropped while publishing, a purged queue). At most once per that period per evaluation (a
+    cache key), and harmless if the first message was only late: evaluation_runs_create locks the evaluation and
+    makes the runs only while `runs_created_at` is unset. Returns how many were sent again. Called by every
+    reaper pass (runners.signals.reaper_pass, evaluations.receivers)."""
+    seconds = settings.EVALUATIONS_CREATING_LOST_AFTER_SECONDS if older_than is None else older_than
+    cutoff = timezone.now() - timedelta(seconds=seconds)
+    stuck = Evaluation.objects.filter(runs_created_at__isnull=True, finished_at__isnull=True, created_at__lte=cutoff)
+    resent = []
+    for evaluation_id in stuck.order_by("created_at").values_list("pk", flat=True)[:RESUME_BATCH]:
+        if cache.add(f"evaluations:creation-resent:{evaluation_id}", 1, timeout=max(int(seconds), 1)):
+            _schedule_runs_create(str(evaluation_id))
+            resent.append(str(evaluation_id))
+    if resent:
+        logger.warning("sent the creation of %d evaluation(s) again (still creating): %s", len(resent), resent)
+    return len(resent)
 
 
 def _schedule_dispatch(evaluation_id: str) -> None:

@@ -94,6 +94,9 @@ def judges_enqueue(*, evaluation: Evaluation, run_id: str | None = None) -> int:
                 if not metric.is_code
             }
             scores, specs = [], []
+            # Judges that cannot run (their model was deleted): counted as created and run_failed at once, so that
+            # progress accounts for every judge an output should have (evaluation_progress_recount counts them too).
+            unrunnable = 0
             for result in results:
                 for metric in metrics:
                     score = MetricScore(result=result, scored_run=result.run, metric=metric)
@@ -106,6 +109,9 @@ def judges_enqueue(*, evaluation: Evaluation, run_id: str | None = None) -> int:
                     if model is None:
                         score.status = ScoreStatus.FAILED
                         score.error = f'The judge model "{metric.judge_model}" no longer exists.'
+                        failed = {"outcome": JudgeOutcome.RUN_FAILED, "error": score.error}
+                        score.judgements = [dict(failed) for _ in range(metric.judges)]
+                        unrunnable += metric.judges
                     scores.append(score)
             MetricScore.objects.bulk_create(scores)
             judge_links = []
@@ -130,7 +136,8 @@ def judges_enqueue(*, evaluation: Evaluation, run_id: str | None = None) -> int:
                     for (score, index), run in zip(judge_links, runs, strict=True)
                 ]
             )
-            judges_created_add(evaluation_id=evaluation.pk, count=len(runs))
+            judges_created_add(evaluation_id=evaluation.pk, count=len(runs) + unrunnable)
+            judge_outcomes_add(evaluation_id=evaluation.pk, outcomes={JudgeOutcome.RUN_FAILED: unrunnable})
     except IntegrityError:
         # Another step created these scores first (the unique constraints are the last line of defence).
         return 0

@@ -356,3 +356,30 @@ def test_the_page_of_an_evaluation_being_created_polls_and_says_so(
     create_evaluation_runs(str(evaluation.pk))
     polled = client.get(f"/evaluations/{evaluation.pk}/progress", headers={"HX-Request": "true"})
     assert "Creating" not in polled.content.decode() and "HX-Refresh" not in polled.headers
+
+
+def test_judges_whose_model_was_deleted_count_as_run_failed_and_match_a_recount(
+    org, admin_user, integrations, make_dataset, make_metric
+):
+    from integrations.services import integration_delete
+
+    _, judge_integration = integrations
+    evaluation = start(org, admin_user, make_dataset(3), metrics=[make_metric(judges=2)])
+    runs = list(Run.objects.filter(job=evaluation.job).order_by("created_at"))
+    finish(runs[:2])  # two outputs judged by the judge model while it exists
+    integration_delete(integration=judge_integration)
+    finish(runs[2:5])  # three more after the judge model was deleted
+    finish(runs[5:], status="failed")
+    judges = list(Run.objects.filter(job=evaluation.judge_job))
+    assert len(judges) == 4
+    finish(judges, output=judge_reply(1.0).json["choices"][0]["message"]["content"])
+    evaluation_advance(evaluation=evaluation)
+
+    counted = counters_of(evaluation)
+    assert counted == evaluation_progress_recount(evaluation=evaluation)
+    assert (counted["judges_created"], counted["judges_scored"], counted["judges_run_failed"]) == (10, 4, 6)
+    progress = evaluation_progress(evaluation=evaluation)
+    assert progress.judges_total == progress.judges_created == 10 and progress.judges_waiting == 0
+    assert progress.as_dict()["judges"]["run_failed"] == 6
+    evaluation.refresh_from_db()
+    assert evaluation.finished_at is not None
