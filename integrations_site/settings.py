@@ -318,7 +318,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {"RunStatusEnum": "runners.models.RunStatus"},
+    "ENUM_NAME_OVERRIDES": {
+        "RunStatusEnum": "runners.models.RunStatus",
+        # Two choice sets are fields named "kind": a metric's, and what an integration's deletion would break.
+        "MetricKindEnum": ["llm_judge", "code"],
+        "DependentKindEnum": ["metric", "prompt"],
+    },
 }
 # Django's bound on a request body held in memory (files excepted). A dataset pasted into its form may be 5 MB
 # (evaluations.datasets.MAX_BYTES), and form encoding can double it: 12 MiB lets every upload path take the
