@@ -32,12 +32,11 @@ def test_two_edits_at_once_renaming_two_metrics_to_one_name_give_one_422_not_a_5
     statuses: list = []
 
     def rename(metric) -> None:
+        client = client_for(admin_user)
+        client.raise_request_exception = False  # a view's exception is the 500 the caller gets
         try:
-            client = client_for(admin_user)
             response = client.patch(f"/api/v2/metrics/{metric.uuid}", {"name": "Quality"}, format="json")
             statuses.append((response.status_code, response.json() if response.status_code < 500 else None))
-        except Exception as exc:  # the test client re-raises a view's exception
-            statuses.append((500, repr(exc)[:200]))
         finally:
             connections.close_all()
 
@@ -53,3 +52,40 @@ def test_two_edits_at_once_renaming_two_metrics_to_one_name_give_one_422_not_a_5
     assert Metric.objects.filter(name="Quality", replaced_at__isnull=True).count() == 1
     # The loser's metric is unchanged: still current under its old name, nothing half-saved.
     assert Metric.objects.filter(replaced_at__isnull=True).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_double_click_on_save_metric_gives_one_metric_and_no_500(org, admin_user, judge_integration, monkeypatch):
+    """The metrics page's form has no token against a double submit: two POSTs of the same new metric both find the
+    name free, and the second INSERT is a 500 page."""
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent transactions need PostgreSQL; run with DATABASE_URL")
+    from tests.evaluations.conftest import logged_in
+
+    barrier = threading.Barrier(2)
+    checked = metric_services._metric_fields_clean
+
+    def check_then_wait(**kwargs):
+        fields = checked(**kwargs)
+        barrier.wait(timeout=10)
+        return fields
+
+    monkeypatch.setattr(metric_services, "_metric_fields_clean", check_then_wait)
+    form = {"name": "Politeness", "judge_model": "Judge", "judges": "1", "prompt": "Rate {{output}}", "parameters": ""}
+    statuses: list = []
+
+    def submit() -> None:
+        client = logged_in(admin_user)
+        client.raise_request_exception = False  # a view's exception is the 500 page the user sees
+        try:
+            statuses.append(client.post("/evaluations/metrics", form).status_code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=submit) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(status in (302, 422) for status in statuses), statuses
+    assert Metric.objects.filter(name="Politeness").count() == 1
