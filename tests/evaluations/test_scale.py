@@ -367,7 +367,7 @@ def test_judges_whose_model_was_deleted_count_as_run_failed_and_match_a_recount(
     evaluation = start(org, admin_user, make_dataset(3), metrics=[make_metric(judges=2)])
     runs = list(Run.objects.filter(job=evaluation.job).order_by("created_at"))
     finish(runs[:2])  # two outputs judged by the judge model while it exists
-    integration_delete(integration=judge_integration)
+    integration_delete(integration=judge_integration, confirm=True)
     finish(runs[2:5])  # three more after the judge model was deleted
     finish(runs[5:], status="failed")
     judges = list(Run.objects.filter(job=evaluation.judge_job))
