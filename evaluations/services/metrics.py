@@ -1,8 +1,10 @@
 """Writes for metrics: LLM judges and code checks, their versions, and their deletion when unused."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.problems import Invalid, Problem
@@ -18,6 +20,8 @@ from runners.parameters import validate_parameters
 MAX_JUDGES = 10
 # What an edit may change; `kind` is fixed for a metric's whole lineage.
 EDITABLE = ("name", "judge_model", "prompt", "judges", "parameters", "code")
+# Names are unique among an organisation's current versions (Metric.Meta.constraints).
+NAME_CONSTRAINT = "metric_name_unique_in_org"
 
 
 def metric_create(
@@ -38,6 +42,9 @@ def metric_create(
       {{output}}, valid run parameters;
     - kind "code": a valid check in `code` (evaluations.code_metrics.code_config_clean: a pattern that compiles, a
       JSON schema that is one), and no judge model, prompt or parameters.
+
+    The name is checked again by the database: of two requests saving one name at once, the second gets the same
+    Invalid at ("name",) as if it came later.
     """
     fields = _metric_fields_clean(
         organization=organization,
@@ -49,7 +56,8 @@ def metric_create(
         kind=kind,
         code=code,
     )
-    return Metric.objects.create(organization=organization, created_by=user, **fields)
+    with _name_taken_is_invalid(fields["name"]):
+        return Metric.objects.create(organization=organization, created_by=user, **fields)
 
 
 def metric_update(*, metric: Metric, user, **changes: Any) -> Metric:
@@ -75,7 +83,7 @@ def metric_update(*, metric: Metric, user, **changes: Any) -> Metric:
     )
     if all(getattr(metric, key) == value for key, value in fields.items()):
         return metric
-    with transaction.atomic():
+    with _name_taken_is_invalid(fields["name"]):
         replaced = Metric.objects.filter(pk=metric.pk, replaced_at__isnull=True).update(replaced_at=timezone.now())
         if not replaced:
             raise Invalid(
@@ -88,6 +96,25 @@ def metric_update(*, metric: Metric, user, **changes: Any) -> Metric:
             created_by=user,
             **fields,
         )
+
+
+@contextmanager
+def _name_taken_is_invalid(name: str) -> Iterator[None]:
+    """Run the block in a savepoint; the name's unique constraint failing (another request saved a metric of that
+    name after our check) becomes the Invalid at ("name",) that the check gives, and nothing of the block is kept."""
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError as exc:
+        # PostgreSQL names the constraint; SQLite its columns ("UNIQUE constraint failed: ...metric.name").
+        text = str(exc)
+        if NAME_CONSTRAINT not in text and f"{Metric._meta.db_table}.name" not in text:
+            raise
+        raise Invalid([_name_taken(name)]) from None
+
+
+def _name_taken(name: str) -> Problem:
+    return Problem(("name",), f'A metric named "{name}" already exists.', "unique")
 
 
 def metric_delete(*, metric: Metric) -> None:
@@ -122,8 +149,11 @@ class MetricInUse(InUse):
         if usage["scored_runs"]:
             count = usage["scored_runs"]
             parts.append(f"{count} Playground run score{'s' if count != 1 else ''}")
+        # "1 evaluation (…) refers to it", "2 evaluations … refer", "1 evaluation and 1 … score refer".
+        one = len(usage["evaluations"]) + usage["scored_runs"] == 1
         super().__init__(
-            f"The metric “{metric.name}” is in use and cannot be deleted: {' and '.join(parts)} refer to it. "
+            f"The metric “{metric.name}” is in use and cannot be deleted: {' and '.join(parts)} "
+            f"refer{'s' if one else ''} to it. "
             "Edit it instead (a new version; what used the old one keeps it)."
         )
 
@@ -151,7 +181,7 @@ def _metric_fields_clean(
     if exclude_lineage is not None:
         taken = taken.exclude(lineage=exclude_lineage)
     if clean_name and taken.exists():
-        errors.append(Problem(("name",), f'A metric named "{clean_name}" already exists.', "unique"))
+        errors.append(_name_taken(clean_name))
     if kind not in MetricKind.values:
         errors.append(Problem(("kind",), f"One of: {', '.join(MetricKind.values)}.", "enum"))
         raise Invalid(errors)
