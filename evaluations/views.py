@@ -212,11 +212,15 @@ def _metric_or_404(request, metric_id):
 @login_required
 @require_http_methods(["GET", "POST"])
 def metric_edit_view(request, metric_id):
-    """Edit a metric: saving makes its next version (evaluations and scores keep the version they used)."""
+    """Edit a metric: saving makes its next version (evaluations and scores keep the version they used).
+
+    Opening a replaced version opens the current one. Saving an edit of a version replaced meanwhile (someone else
+    saved first) saves nothing and shows the form again with what was typed, and a link to the current version.
+    """
     organization = _organization(request)
     metric = _metric_or_404(request, metric_id)
     current = metric_current(metric=metric)
-    if current.pk != metric.pk:
+    if current.pk != metric.pk and request.method != "POST":
         return redirect("evaluations:metric-edit", metric_id=current.uuid)
     if not can_change_metric(user=request.user, metric=metric):
         raise PermissionDenied("Only admins and the metric's creator may edit it.")
@@ -259,6 +263,8 @@ def metric_edit_view(request, metric_id):
             "errors": form.summary(),
             "versions": metric_versions(metric=metric),
             "judge_missing": metric.uuid in metrics_judge_missing(organization=organization, metrics=[metric]),
+            # metric_update refuses the stale version ("replaced"); the page says who won and where it is.
+            "replaced_by": current if current.pk != metric.pk else None,
         },
         status=422 if form.errors else 200,
     )
