@@ -19,13 +19,20 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from core.problems import Invalid, Problem
-from evaluations.models import Evaluation, EvaluationCounters, EvaluationResult, MetricScore, ScoreStatus
-from evaluations.selectors import COUNTERS, dataset_get
+from evaluations.models import (
+    Evaluation,
+    EvaluationCounters,
+    EvaluationResult,
+    Metric,
+    MetricScore,
+    ScoreStatus,
+)
+from evaluations.selectors import COUNTERS, dataset_get, public_id
 from evaluations.services.checks import metrics_resolve, models_resolve, rows_check
 from evaluations.services.common import CANCELLED, name_clean
 from evaluations.services.counters import JUDGE_COUNTERS, outputs_count
@@ -181,6 +188,7 @@ def evaluation_create(
 
     project = default_project(organization=organization)
     with transaction.atomic():
+        _metrics_lock_current(metric_list=metric_list, raw=metrics)
         if version is not None:
             prompt_version_use(version_id=version.pk)
         job = job_create(organization=organization, user=user, kind=Job.Kind.EVALUATION, project=project)
@@ -209,6 +217,56 @@ def evaluation_create(
         else:
             transaction.on_commit(lambda: _schedule_runs_create(evaluation_id))
     return evaluation
+
+
+def _metrics_lock_current(*, metric_list: list[Metric], raw: list) -> None:
+    """Lock the evaluation's metric versions until the transaction ends, and check that each is still current.
+
+    A delete or an edit of one of them that commits between evaluation_create's checks and this lock is an Invalid
+    at ("metrics", i) (`i` the metric's place in `raw`, the request's list of ids) rather than a broken foreign key;
+    one that comes after the lock waits for this evaluation, and then sees that the evaluation uses the version
+    (metric_delete refuses, metric_update keeps it). On PostgreSQL the lock is shared (FOR SHARE), so evaluations
+    created at once with the same metric do not wait for each other.
+    """
+    if not metric_list:
+        return
+    pks = sorted(metric.pk for metric in metric_list)
+    if connection.vendor == "postgresql":
+        quote = connection.ops.quote_name
+        table, pk = quote(Metric._meta.db_table), quote(Metric._meta.pk.column)
+        replaced_at = quote(Metric._meta.get_field("replaced_at").column)
+        with connection.cursor() as cursor:
+            # Identifiers come from the model's metadata, the values are parameters.
+            cursor.execute(
+                f"SELECT {pk} FROM {table} WHERE {pk} = ANY(%s) AND {replaced_at} IS NULL "  # noqa: S608
+                f"ORDER BY {pk} FOR SHARE",
+                [pks],
+            )
+            live = {row[0] for row in cursor.fetchall()}
+    else:
+        live = set(
+            Metric.objects.select_for_update().filter(pk__in=pks, replaced_at__isnull=True).values_list("pk", flat=True)
+        )
+    errors = []
+    for metric in metric_list:
+        if metric.pk in live:
+            continue
+        index = next(index for index, value in enumerate(raw) if public_id(value) == metric.uuid)
+        current = Metric.objects.filter(lineage=metric.lineage, replaced_at__isnull=True).first()
+        if current is None:
+            message, type_ = (
+                f'The metric "{metric.name}" was deleted while this evaluation was being created.',
+                ("unknown_metric"),
+            )
+        else:
+            message, type_ = (
+                f'The metric "{metric.name}" was edited while this evaluation was being created: v{current.version} '
+                f"(id {current.uuid}) is current; start with it.",
+                "metric_replaced",
+            )
+        errors.append(Problem(("metrics", index), message, type_))
+    if errors:
+        raise Invalid(errors)
 
 
 def _schedule_runs_create(evaluation_id: str) -> None:
