@@ -35,15 +35,20 @@ from evaluations.selectors import (
     metrics_judge_missing,
     run_scores_get,
 )
-from evaluations.services.common import InUse
+from evaluations.services.common import IdempotencyKeyInvalid, InUse
 from evaluations.services.datasets import dataset_create, dataset_delete
 from evaluations.services.lifecycle import (
-    IdempotencyKeyInvalid,
     evaluation_cancel,
     evaluation_create,
     evaluation_create_once,
 )
-from evaluations.services.metrics import MetricInUse, metric_create, metric_delete, metric_update
+from evaluations.services.metrics import (
+    MetricInUse,
+    metric_create,
+    metric_create_once,
+    metric_delete,
+    metric_update,
+)
 from evaluations.services.permissions import can_change_metric, can_delete
 from evaluations.services.rerun import RerunRefused, evaluation_rerun, evaluation_rerunnable
 from evaluations.services.scoring import run_scores_request
@@ -165,8 +170,9 @@ def metrics_page(request):
         request.POST if request.method == "POST" else None, groups=model_groups(organization=organization)
     )
     if form.is_bound and form.is_valid():
+        fields = {key: value for key, value in form.cleaned_data.items() if key != "idempotency_key"}
         try:
-            metric = metric_create(organization=organization, user=request.user, **form.cleaned_data)
+            metric = _metric_create_once(request, form.cleaned_data["idempotency_key"], **fields)
         except Invalid as exc:
             form.add_problems(exc)
         else:
@@ -183,6 +189,18 @@ def metrics_page(request):
         },
         status=422 if form.errors else 200,
     )
+
+
+def _metric_create_once(request, key: str, **fields):
+    """A metrics page form's new metric, once per form token: a double click on Save opens the metric the first
+    click saved. Raises Invalid as metric_create does."""
+    organization = _organization(request)
+    try:
+        metric, _ = metric_create_once(organization=organization, user=request.user, idempotency_key=key, **fields)
+    except IdempotencyKeyInvalid:
+        # A form changed after its first submit (Back, edit, submit), or one without a token, is a new metric.
+        metric = metric_create(organization=organization, user=request.user, **fields)
+    return metric
 
 
 def _metric_rows(request, organization) -> dict:
@@ -302,9 +320,9 @@ def code_metric_create_view(request):
     code_form = CodeMetricForm(request.POST, prefix="code")
     if code_form.is_valid():
         try:
-            metric = metric_create(
-                organization=organization,
-                user=request.user,
+            metric = _metric_create_once(
+                request,
+                code_form.cleaned_data["idempotency_key"],
                 name=code_form.cleaned_data["name"],
                 kind=MetricKind.CODE,
                 code=code_form.code(),

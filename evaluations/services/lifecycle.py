@@ -10,10 +10,7 @@ so several worker threads, and the periodic safety net (`evaluations.tasks.advan
 same evaluation at the same time.
 """
 
-import hashlib
-import json
 import logging
-import re
 from datetime import timedelta
 from typing import Any
 
@@ -34,7 +31,12 @@ from evaluations.models import (
 )
 from evaluations.selectors import COUNTERS, dataset_get, public_id
 from evaluations.services.checks import metrics_resolve, models_resolve, rows_check
-from evaluations.services.common import CANCELLED, name_clean
+from evaluations.services.common import (
+    CANCELLED,
+    idempotency_conflict,
+    idempotency_digest,
+    name_clean,
+)
 from evaluations.services.counters import JUDGE_COUNTERS, outputs_count
 from evaluations.services.scoring import evaluation_scored, judges_enqueue, scores_record
 from integrations.selectors import model_get
@@ -56,13 +58,6 @@ RESUME_BATCH = 100
 logger = logging.getLogger(__name__)
 
 
-IDEMPOTENCY_KEY_RE = re.compile(r"[\x21-\x7e]{1,255}")
-
-
-class IdempotencyKeyInvalid(Invalid):
-    """The idempotency key is malformed or was used with another request; its Problem's loc is ("Idempotency-Key",)."""
-
-
 def evaluation_create_once(
     *, organization: Organization, user, idempotency_key: Any, **request
 ) -> tuple[Evaluation, bool]:
@@ -74,17 +69,7 @@ def evaluation_create_once(
     arrive at once (the database's unique constraint decides); the same key with another body is an Invalid
     (`idempotency_conflict`), since it can only be a client's mistake. Both raise IdempotencyKeyInvalid.
     """
-    if not isinstance(idempotency_key, str) or not IDEMPOTENCY_KEY_RE.fullmatch(idempotency_key):
-        raise IdempotencyKeyInvalid(
-            [
-                Problem(
-                    ("Idempotency-Key",),
-                    "1 to 255 visible ASCII characters, such as a UUID.",
-                    "idempotency_key",
-                )
-            ]
-        )
-    digest = hashlib.sha256(json.dumps(request, sort_keys=True, default=str).encode()).hexdigest()
+    digest = idempotency_digest(key=idempotency_key, request=request)
     existing = _evaluation_for_key(organization=organization, key=idempotency_key, digest=digest)
     if existing is not None:
         return existing, False
@@ -103,15 +88,7 @@ def evaluation_create_once(
 def _evaluation_for_key(*, organization: Organization, key: str, digest: str) -> Evaluation | None:
     evaluation = Evaluation.objects.filter(organization=organization, idempotency_key=key).first()
     if evaluation is not None and evaluation.request_digest != digest:
-        raise IdempotencyKeyInvalid(
-            [
-                Problem(
-                    ("Idempotency-Key",),
-                    "This key was already used for a different evaluation; use a new key for a new request.",
-                    "idempotency_conflict",
-                )
-            ]
-        )
+        raise idempotency_conflict("evaluation")
     return evaluation
 
 

@@ -12,7 +12,7 @@ from evaluations.code_metrics import code_config_clean
 from evaluations.judging import prompt_variables
 from evaluations.models import Metric, MetricKind
 from evaluations.selectors import metric_usage
-from evaluations.services.common import InUse, name_clean
+from evaluations.services.common import InUse, idempotency_conflict, idempotency_digest, name_clean
 from integrations.selectors import model_get
 from organizations.models import Organization
 from runners.parameters import validate_parameters
@@ -35,6 +35,7 @@ def metric_create(
     parameters: Any = None,
     kind: Any = MetricKind.LLM_JUDGE,
     code: Any = None,
+    idempotency: tuple[str, str] | None = None,
 ) -> Metric:
     """A metric (version 1) after checking every field (Invalid lists them all): a unique name, and
 
@@ -44,7 +45,8 @@ def metric_create(
       JSON schema that is one), and no judge model, prompt or parameters.
 
     The name is checked again by the database: of two requests saving one name at once, the second gets the same
-    Invalid at ("name",) as if it came later.
+    Invalid at ("name",) as if it came later. `idempotency` is (key, request digest), set by metric_create_once; a
+    key already used raises IntegrityError and nothing is created.
     """
     fields = _metric_fields_clean(
         organization=organization,
@@ -56,8 +58,45 @@ def metric_create(
         kind=kind,
         code=code,
     )
+    key, digest = idempotency or (None, "")
     with _name_taken_is_invalid(fields["name"]):
-        return Metric.objects.create(organization=organization, created_by=user, **fields)
+        return Metric.objects.create(
+            organization=organization, created_by=user, idempotency_key=key, request_digest=digest, **fields
+        )
+
+
+def metric_create_once(
+    *, organization: Organization, user, idempotency_key: Any, **request: Any
+) -> tuple[Metric, bool]:
+    """metric_create once per `idempotency_key`: (the metric, True if this call created it).
+
+    The metrics page's form sends a token made when the form was shown, so that a double click on Save opens the
+    metric the first click saved. The rules are evaluation_create_once's: the key is 1 to 255 visible ASCII
+    characters, kept per organisation; the same key with the same request gets the first metric, also when both
+    arrive at once; the same key with another request raises IdempotencyKeyInvalid (`idempotency_conflict`), as
+    does a malformed key. Otherwise raises what metric_create raises.
+    """
+    digest = idempotency_digest(key=idempotency_key, request=request)
+    existing = _metric_for_key(organization=organization, key=idempotency_key, digest=digest)
+    if existing is not None:
+        return existing, False
+    try:
+        metric = metric_create(organization=organization, user=user, idempotency=(idempotency_key, digest), **request)
+    except (IntegrityError, Invalid):
+        # The twin request committed first: its INSERT broke the key's constraint, or the name's (then an Invalid
+        # at "name"), whichever the database checked first.
+        existing = _metric_for_key(organization=organization, key=idempotency_key, digest=digest)
+        if existing is None:
+            raise
+        return existing, False
+    return metric, True
+
+
+def _metric_for_key(*, organization: Organization, key: str, digest: str) -> Metric | None:
+    metric = Metric.objects.filter(organization=organization, idempotency_key=key).first()
+    if metric is not None and metric.request_digest != digest:
+        raise idempotency_conflict("metric")
+    return metric
 
 
 def metric_update(*, metric: Metric, user, **changes: Any) -> Metric:
@@ -67,7 +106,8 @@ def metric_update(*, metric: Metric, user, **changes: Any) -> Metric:
 
     The edited version stays as it was (stamped `replaced_at`), so the scores it made and the evaluations that ran
     with it keep naming it. Raises Invalid (with paths as in metric_create, `kind` if a change of kind is asked), and
-    Invalid at ("metric",) when `metric` is no longer the current version (someone edited it meanwhile).
+    Invalid at ("metric",) when `metric` is no longer the current version (someone edited it meanwhile), unless the
+    current version is exactly what this edit makes (the same edit sent twice): then that version is returned.
     """
     unknown = [key for key in changes if key not in EDITABLE]
     if unknown:
@@ -86,6 +126,9 @@ def metric_update(*, metric: Metric, user, **changes: Any) -> Metric:
     with _name_taken_is_invalid(fields["name"]):
         replaced = Metric.objects.filter(pk=metric.pk, replaced_at__isnull=True).update(replaced_at=timezone.now())
         if not replaced:
+            current = Metric.objects.filter(lineage=metric.lineage, replaced_at__isnull=True).first()
+            if current is not None and all(getattr(current, key) == value for key, value in fields.items()):
+                return current  # this very edit, sent twice (a double click on Save): the version the first made
             raise Invalid(
                 [Problem(("metric",), "This is not the metric's current version; edit the current one.", "replaced")]
             )
