@@ -148,7 +148,9 @@ def test_a_second_submit_of_the_same_metric_form_opens_the_first_and_a_changed_f
     assert sorted(Metric.objects.values_list("name", flat=True)) == ["Brevity", "Politeness"]
     # Without a token (an old page), a second submit is the usual error at the name.
     again = client.post("/evaluations/metrics", {**form, "idempotency_key": ""})
-    assert again.status_code == 422 and "A metric named &quot;Politeness&quot; already exists." in again.content.decode()
+    assert (
+        again.status_code == 422 and "A metric named &quot;Politeness&quot; already exists." in again.content.decode()
+    )
 
 
 def test_a_second_submit_of_the_code_check_form_opens_the_first(org, admin_user):
