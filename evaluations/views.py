@@ -265,7 +265,13 @@ def metric_edit_view(request, metric_id):
         try:
             saved = metric_update(metric=metric, user=request.user, **changes)
         except Invalid as exc:
-            form.add_problems(exc)
+            # "Not the current version" is told by the page's notice (who saved which version, a link to it).
+            problems = [error for error in exc.errors if error.type != "replaced"]
+            if len(problems) < len(exc.errors):
+                metric.refresh_from_db(fields=["replaced_at"])  # replaced during this very request, maybe
+                current = metric_current(metric=metric)
+            if problems:
+                form.add_problems(Invalid(problems))
         else:
             if saved.pk == metric.pk:
                 flash.info(request, f"Nothing changed in “{metric.name}”.")
@@ -284,7 +290,7 @@ def metric_edit_view(request, metric_id):
             # metric_update refuses the stale version ("replaced"); the page says who won and where it is.
             "replaced_by": current if current.pk != metric.pk else None,
         },
-        status=422 if form.errors else 200,
+        status=409 if current.pk != metric.pk else 422 if form.errors else 200,
     )
 
 
