@@ -1,9 +1,11 @@
 """Fields and serializers shared by several API views (each view keeps its own Input/Output)."""
 
+from collections.abc import Mapping
 from datetime import UTC
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
 
 from integrations.document import IntegrationDocumentIn
 from integrations.permissions import integration_permissions
@@ -34,6 +36,30 @@ class StrictCharField(serializers.CharField):
         if not isinstance(data, str):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class StrictInput(serializers.Serializer):
+    """A JSON object input that refuses keys it does not declare (a misspelt field must not be an edit silently
+    lost): each unknown key is a problem at its own path, type `extra_forbidden`, alongside the fields' problems."""
+
+    def to_internal_value(self, data):
+        unknown = {}
+        if isinstance(data, Mapping):
+            allowed = ", ".join(name for name, field in self.fields.items() if not field.read_only)
+            unknown = {
+                key: [ErrorDetail(f"Unknown field; the fields are: {allowed}.", code="extra_forbidden")]
+                for key in data
+                if key not in self.fields
+            }
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if unknown and isinstance(exc.detail, dict):
+                raise serializers.ValidationError({**exc.detail, **unknown}) from None
+            raise
+        if unknown:
+            raise serializers.ValidationError(unknown)
+        return value
 
 
 class StrictBooleanField(serializers.BooleanField):

@@ -5,7 +5,7 @@ import json
 from django import forms
 
 from evaluations.code_metrics import CHECKS
-from evaluations.forms import ProblemsForm
+from evaluations.forms import OnceForm
 
 # Which options each check takes (code_config_clean refuses the others).
 CHECK_OPTIONS = {
@@ -18,7 +18,7 @@ CHECK_OPTIONS = {
 }
 
 
-class CodeMetricForm(ProblemsForm):
+class CodeMetricForm(OnceForm):
     name = forms.CharField(label="Check name", required=False, widget=forms.TextInput(attrs={"maxlength": 200}))
     check = forms.ChoiceField(label="Check", choices=list(CHECKS.items()))
     column = forms.CharField(

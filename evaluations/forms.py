@@ -61,6 +61,18 @@ class ProblemsForm(forms.Form):
         ]
 
 
+class OnceForm(ProblemsForm):
+    """A form that creates something once: a token made when the form is shown is sent back with it, so that a
+    second submit of the same form (a double click, a reload that re-posts) finds what the first one created
+    (the services' *_create_once)."""
+
+    idempotency_key = forms.CharField(required=False, widget=forms.HiddenInput, max_length=255)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["idempotency_key"].initial = uuid.uuid4().hex
+
+
 class DatasetForm(ProblemsForm):
     name = forms.CharField(
         label="Name",
@@ -114,7 +126,9 @@ def _model_choices(groups: list[dict]) -> list:
     return [(group["integration"], [(model["alias"], model["alias"]) for model in group["models"]]) for group in groups]
 
 
-class MetricForm(ProblemsForm):
+class MetricForm(OnceForm):
+    """An LLM judge: a new one (once per form token), or the next version of one (the token is unused)."""
+
     name = forms.CharField(label="Metric name", required=False, widget=forms.TextInput(attrs={"maxlength": 200}))
     judge_model = forms.ChoiceField(
         label="Judge model",
@@ -202,12 +216,9 @@ class DatasetSelect(forms.Select):
         return option
 
 
-class EvaluationForm(ProblemsForm):
+class EvaluationForm(OnceForm):
     problem_fields = {"messages": "prompt"}
 
-    # Made when the form is shown and sent back with it: a second submit of the same form (a double click, a
-    # reload that re-posts) finds the evaluation the first one created (evaluation_create_once).
-    idempotency_key = forms.CharField(required=False, widget=forms.HiddenInput, max_length=255)
     name = forms.CharField(
         label="Evaluation name",
         required=False,
@@ -261,7 +272,6 @@ class EvaluationForm(ProblemsForm):
         **kwargs,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["idempotency_key"].initial = uuid.uuid4().hex
         # Grouped by saved prompt (prompts.selectors.prompt_version_options), its versions newest first.
         self.fields["prompt_version"].choices = [
             ("", "None: write the prompt below"),

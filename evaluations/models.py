@@ -93,6 +93,10 @@ class Metric(models.Model):
     code = models.JSONField(default=dict, blank=True)
     parameters = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The metrics page form's token and a digest of what it sent (services.metrics.metric_create_once): a double
+    # submit of the form gets this metric instead of a second one. Null for versions made otherwise.
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True, editable=False)  # noqa: DJ001
+    request_digest = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -104,6 +108,11 @@ class Metric(models.Model):
                 name="metric_name_unique_in_org",
             ),
             models.UniqueConstraint(fields=["lineage", "version"], name="metric_version_unique"),
+            models.UniqueConstraint(
+                fields=["organization", "idempotency_key"],
+                condition=models.Q(idempotency_key__isnull=False),
+                name="metric_idempotency_key_unique",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -35,15 +35,20 @@ from evaluations.selectors import (
     metrics_judge_missing,
     run_scores_get,
 )
-from evaluations.services.common import InUse
+from evaluations.services.common import IdempotencyKeyInvalid, InUse
 from evaluations.services.datasets import dataset_create, dataset_delete
 from evaluations.services.lifecycle import (
-    IdempotencyKeyInvalid,
     evaluation_cancel,
     evaluation_create,
     evaluation_create_once,
 )
-from evaluations.services.metrics import MetricInUse, metric_create, metric_delete, metric_update
+from evaluations.services.metrics import (
+    MetricInUse,
+    metric_create,
+    metric_create_once,
+    metric_delete,
+    metric_update,
+)
 from evaluations.services.permissions import can_change_metric, can_delete
 from evaluations.services.rerun import RerunRefused, evaluation_rerun, evaluation_rerunnable
 from evaluations.services.scoring import run_scores_request
@@ -165,8 +170,9 @@ def metrics_page(request):
         request.POST if request.method == "POST" else None, groups=model_groups(organization=organization)
     )
     if form.is_bound and form.is_valid():
+        fields = {key: value for key, value in form.cleaned_data.items() if key != "idempotency_key"}
         try:
-            metric = metric_create(organization=organization, user=request.user, **form.cleaned_data)
+            metric = _metric_create_once(request, form.cleaned_data["idempotency_key"], **fields)
         except Invalid as exc:
             form.add_problems(exc)
         else:
@@ -183,6 +189,18 @@ def metrics_page(request):
         },
         status=422 if form.errors else 200,
     )
+
+
+def _metric_create_once(request, key: str, **fields):
+    """A metrics page form's new metric, once per form token: a double click on Save opens the metric the first
+    click saved. Raises Invalid as metric_create does."""
+    organization = _organization(request)
+    try:
+        metric, _ = metric_create_once(organization=organization, user=request.user, idempotency_key=key, **fields)
+    except IdempotencyKeyInvalid:
+        # A form changed after its first submit (Back, edit, submit), or one without a token, is a new metric.
+        metric = metric_create(organization=organization, user=request.user, **fields)
+    return metric
 
 
 def _metric_rows(request, organization) -> dict:
@@ -212,11 +230,15 @@ def _metric_or_404(request, metric_id):
 @login_required
 @require_http_methods(["GET", "POST"])
 def metric_edit_view(request, metric_id):
-    """Edit a metric: saving makes its next version (evaluations and scores keep the version they used)."""
+    """Edit a metric: saving makes its next version (evaluations and scores keep the version they used).
+
+    Opening a replaced version opens the current one. Saving an edit of a version replaced meanwhile (someone else
+    saved first) saves nothing and shows the form again with what was typed, and a link to the current version.
+    """
     organization = _organization(request)
     metric = _metric_or_404(request, metric_id)
     current = metric_current(metric=metric)
-    if current.pk != metric.pk:
+    if current.pk != metric.pk and request.method != "POST":
         return redirect("evaluations:metric-edit", metric_id=current.uuid)
     if not can_change_metric(user=request.user, metric=metric):
         raise PermissionDenied("Only admins and the metric's creator may edit it.")
@@ -243,7 +265,13 @@ def metric_edit_view(request, metric_id):
         try:
             saved = metric_update(metric=metric, user=request.user, **changes)
         except Invalid as exc:
-            form.add_problems(exc)
+            # "Not the current version" is told by the page's notice (who saved which version, a link to it).
+            problems = [error for error in exc.errors if error.type != "replaced"]
+            if len(problems) < len(exc.errors):
+                metric.refresh_from_db(fields=["replaced_at"])  # replaced during this very request, maybe
+                current = metric_current(metric=metric)
+            if problems:
+                form.add_problems(Invalid(problems))
         else:
             if saved.pk == metric.pk:
                 flash.info(request, f"Nothing changed in “{metric.name}”.")
@@ -259,8 +287,10 @@ def metric_edit_view(request, metric_id):
             "errors": form.summary(),
             "versions": metric_versions(metric=metric),
             "judge_missing": metric.uuid in metrics_judge_missing(organization=organization, metrics=[metric]),
+            # metric_update refuses the stale version ("replaced"); the page says who won and where it is.
+            "replaced_by": current if current.pk != metric.pk else None,
         },
-        status=422 if form.errors else 200,
+        status=409 if current.pk != metric.pk else 422 if form.errors else 200,
     )
 
 
@@ -296,9 +326,9 @@ def code_metric_create_view(request):
     code_form = CodeMetricForm(request.POST, prefix="code")
     if code_form.is_valid():
         try:
-            metric = metric_create(
-                organization=organization,
-                user=request.user,
+            metric = _metric_create_once(
+                request,
+                code_form.cleaned_data["idempotency_key"],
                 name=code_form.cleaned_data["name"],
                 kind=MetricKind.CODE,
                 code=code_form.code(),

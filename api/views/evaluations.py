@@ -18,8 +18,8 @@ from api.views.runs import StrictUUIDField
 from evaluations.export import csv_response
 from evaluations.results import MAX_PAGE_SIZE, PAGE_SIZE, evaluation_results, output_detail, results_stream
 from evaluations.selectors import evaluation_get, evaluation_list, evaluation_progress
+from evaluations.services.common import IdempotencyKeyInvalid
 from evaluations.services.lifecycle import (
-    IdempotencyKeyInvalid,
     evaluation_cancel,
     evaluation_create,
     evaluation_create_once,

@@ -6,7 +6,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from api.schema import error_responses
-from api.serializers import StrictCharField, TimestampField
+from api.serializers import StrictCharField, StrictInput, TimestampField
 from api.views.base import OrganizationApi, found
 from evaluations.payloads import score_payload
 from evaluations.selectors import metric_get, metric_list, metrics_judge_missing, run_scores_get
@@ -102,8 +102,13 @@ class MetricUsageOutput(serializers.Serializer):
 
 
 class MetricDetailApi(OrganizationApi):
-    class MetricUpdateInput(serializers.Serializer):
+    class MetricUpdateInput(StrictInput):
         name = StrictCharField(max_length=200, required=False)
+        kind = serializers.ChoiceField(
+            choices=["llm_judge", "code"],
+            required=False,
+            help_text="Fixed for the metric's life: sending it is a 422 (`read_only`); make a new metric instead.",
+        )
         judge_model = StrictCharField(max_length=255, required=False, help_text="Alias of the judging model (judge).")
         judges = serializers.IntegerField(required=False, help_text="No. of judges (1-10; judge).")
         prompt = StrictCharField(trim_whitespace=False, required=False, help_text="Judge prompt with {{output}}.")
@@ -131,7 +136,7 @@ class MetricDetailApi(OrganizationApi):
             "The edited version is kept unchanged, so the scores it made and the evaluations that ran with it keep "
             "naming it; the answer is the new current version, with its own `id` (the same `lineage`). Nothing "
             "changed: the same version, 200. Only the current version can be edited (422 at `metric` otherwise); "
-            "`kind` cannot change."
+            "`kind` cannot change (422 at `kind`), and a field this call does not know is a 422 at its name."
         ),
         request=MetricUpdateInput,
         responses={200: MetricOutput, **error_responses(401, 403, 404, 422)},

@@ -10,24 +10,33 @@ so several worker threads, and the periodic safety net (`evaluations.tasks.advan
 same evaluation at the same time.
 """
 
-import hashlib
-import json
 import logging
-import re
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from core.problems import Invalid, Problem
-from evaluations.models import Evaluation, EvaluationCounters, EvaluationResult, MetricScore, ScoreStatus
-from evaluations.selectors import COUNTERS, dataset_get
+from evaluations.models import (
+    Evaluation,
+    EvaluationCounters,
+    EvaluationResult,
+    Metric,
+    MetricScore,
+    ScoreStatus,
+)
+from evaluations.selectors import COUNTERS, dataset_get, public_id
 from evaluations.services.checks import metrics_resolve, models_resolve, rows_check
-from evaluations.services.common import CANCELLED, name_clean
+from evaluations.services.common import (
+    CANCELLED,
+    idempotency_conflict,
+    idempotency_digest,
+    name_clean,
+)
 from evaluations.services.counters import JUDGE_COUNTERS, outputs_count
 from evaluations.services.scoring import evaluation_scored, judges_enqueue, scores_record
 from integrations.selectors import model_get
@@ -49,13 +58,6 @@ RESUME_BATCH = 100
 logger = logging.getLogger(__name__)
 
 
-IDEMPOTENCY_KEY_RE = re.compile(r"[\x21-\x7e]{1,255}")
-
-
-class IdempotencyKeyInvalid(Invalid):
-    """The idempotency key is malformed or was used with another request; its Problem's loc is ("Idempotency-Key",)."""
-
-
 def evaluation_create_once(
     *, organization: Organization, user, idempotency_key: Any, **request
 ) -> tuple[Evaluation, bool]:
@@ -67,17 +69,7 @@ def evaluation_create_once(
     arrive at once (the database's unique constraint decides); the same key with another body is an Invalid
     (`idempotency_conflict`), since it can only be a client's mistake. Both raise IdempotencyKeyInvalid.
     """
-    if not isinstance(idempotency_key, str) or not IDEMPOTENCY_KEY_RE.fullmatch(idempotency_key):
-        raise IdempotencyKeyInvalid(
-            [
-                Problem(
-                    ("Idempotency-Key",),
-                    "1 to 255 visible ASCII characters, such as a UUID.",
-                    "idempotency_key",
-                )
-            ]
-        )
-    digest = hashlib.sha256(json.dumps(request, sort_keys=True, default=str).encode()).hexdigest()
+    digest = idempotency_digest(key=idempotency_key, request=request)
     existing = _evaluation_for_key(organization=organization, key=idempotency_key, digest=digest)
     if existing is not None:
         return existing, False
@@ -96,15 +88,7 @@ def evaluation_create_once(
 def _evaluation_for_key(*, organization: Organization, key: str, digest: str) -> Evaluation | None:
     evaluation = Evaluation.objects.filter(organization=organization, idempotency_key=key).first()
     if evaluation is not None and evaluation.request_digest != digest:
-        raise IdempotencyKeyInvalid(
-            [
-                Problem(
-                    ("Idempotency-Key",),
-                    "This key was already used for a different evaluation; use a new key for a new request.",
-                    "idempotency_conflict",
-                )
-            ]
-        )
+        raise idempotency_conflict("evaluation")
     return evaluation
 
 
@@ -181,6 +165,7 @@ def evaluation_create(
 
     project = default_project(organization=organization)
     with transaction.atomic():
+        _metrics_lock_current(metric_list=metric_list, raw=metrics)
         if version is not None:
             prompt_version_use(version_id=version.pk)
         job = job_create(organization=organization, user=user, kind=Job.Kind.EVALUATION, project=project)
@@ -209,6 +194,56 @@ def evaluation_create(
         else:
             transaction.on_commit(lambda: _schedule_runs_create(evaluation_id))
     return evaluation
+
+
+def _metrics_lock_current(*, metric_list: list[Metric], raw: list) -> None:
+    """Lock the evaluation's metric versions until the transaction ends, and check that each is still current.
+
+    A delete or an edit of one of them that commits between evaluation_create's checks and this lock is an Invalid
+    at ("metrics", i) (`i` the metric's place in `raw`, the request's list of ids) rather than a broken foreign key;
+    one that comes after the lock waits for this evaluation, and then sees that the evaluation uses the version
+    (metric_delete refuses, metric_update keeps it). On PostgreSQL the lock is shared (FOR SHARE), so evaluations
+    created at once with the same metric do not wait for each other.
+    """
+    if not metric_list:
+        return
+    pks = sorted(metric.pk for metric in metric_list)
+    if connection.vendor == "postgresql":
+        quote = connection.ops.quote_name
+        table, pk = quote(Metric._meta.db_table), quote(Metric._meta.pk.column)
+        replaced_at = quote(Metric._meta.get_field("replaced_at").column)
+        with connection.cursor() as cursor:
+            # Identifiers come from the model's metadata, the values are parameters.
+            cursor.execute(
+                f"SELECT {pk} FROM {table} WHERE {pk} = ANY(%s) AND {replaced_at} IS NULL "  # noqa: S608
+                f"ORDER BY {pk} FOR SHARE",
+                [pks],
+            )
+            live = {row[0] for row in cursor.fetchall()}
+    else:
+        live = set(
+            Metric.objects.select_for_update().filter(pk__in=pks, replaced_at__isnull=True).values_list("pk", flat=True)
+        )
+    errors = []
+    for metric in metric_list:
+        if metric.pk in live:
+            continue
+        index = next(index for index, value in enumerate(raw) if public_id(value) == metric.uuid)
+        current = Metric.objects.filter(lineage=metric.lineage, replaced_at__isnull=True).first()
+        if current is None:
+            message, type_ = (
+                f'The metric "{metric.name}" was deleted while this evaluation was being created.',
+                ("unknown_metric"),
+            )
+        else:
+            message, type_ = (
+                f'The metric "{metric.name}" was edited while this evaluation was being created: v{current.version} '
+                f"(id {current.uuid}) is current; start with it.",
+                "metric_replaced",
+            )
+        errors.append(Problem(("metrics", index), message, type_))
+    if errors:
+        raise Invalid(errors)
 
 
 def _schedule_runs_create(evaluation_id: str) -> None:

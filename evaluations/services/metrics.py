@@ -1,8 +1,10 @@
 """Writes for metrics: LLM judges and code checks, their versions, and their deletion when unused."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.problems import Invalid, Problem
@@ -10,7 +12,7 @@ from evaluations.code_metrics import code_config_clean
 from evaluations.judging import prompt_variables
 from evaluations.models import Metric, MetricKind
 from evaluations.selectors import metric_usage
-from evaluations.services.common import InUse, name_clean
+from evaluations.services.common import InUse, idempotency_conflict, idempotency_digest, name_clean
 from integrations.selectors import model_get
 from organizations.models import Organization
 from runners.parameters import validate_parameters
@@ -18,6 +20,8 @@ from runners.parameters import validate_parameters
 MAX_JUDGES = 10
 # What an edit may change; `kind` is fixed for a metric's whole lineage.
 EDITABLE = ("name", "judge_model", "prompt", "judges", "parameters", "code")
+# Names are unique among an organisation's current versions (Metric.Meta.constraints).
+NAME_CONSTRAINT = "metric_name_unique_in_org"
 
 
 def metric_create(
@@ -31,6 +35,7 @@ def metric_create(
     parameters: Any = None,
     kind: Any = MetricKind.LLM_JUDGE,
     code: Any = None,
+    idempotency: tuple[str, str] | None = None,
 ) -> Metric:
     """A metric (version 1) after checking every field (Invalid lists them all): a unique name, and
 
@@ -38,6 +43,10 @@ def metric_create(
       {{output}}, valid run parameters;
     - kind "code": a valid check in `code` (evaluations.code_metrics.code_config_clean: a pattern that compiles, a
       JSON schema that is one), and no judge model, prompt or parameters.
+
+    The name is checked again by the database: of two requests saving one name at once, the second gets the same
+    Invalid at ("name",) as if it came later. `idempotency` is (key, request digest), set by metric_create_once; a
+    key already used raises IntegrityError and nothing is created.
     """
     fields = _metric_fields_clean(
         organization=organization,
@@ -49,7 +58,45 @@ def metric_create(
         kind=kind,
         code=code,
     )
-    return Metric.objects.create(organization=organization, created_by=user, **fields)
+    key, digest = idempotency or (None, "")
+    with _name_taken_is_invalid(fields["name"]):
+        return Metric.objects.create(
+            organization=organization, created_by=user, idempotency_key=key, request_digest=digest, **fields
+        )
+
+
+def metric_create_once(
+    *, organization: Organization, user, idempotency_key: Any, **request: Any
+) -> tuple[Metric, bool]:
+    """metric_create once per `idempotency_key`: (the metric, True if this call created it).
+
+    The metrics page's form sends a token made when the form was shown, so that a double click on Save opens the
+    metric the first click saved. The rules are evaluation_create_once's: the key is 1 to 255 visible ASCII
+    characters, kept per organisation; the same key with the same request gets the first metric, also when both
+    arrive at once; the same key with another request raises IdempotencyKeyInvalid (`idempotency_conflict`), as
+    does a malformed key. Otherwise raises what metric_create raises.
+    """
+    digest = idempotency_digest(key=idempotency_key, request=request)
+    existing = _metric_for_key(organization=organization, key=idempotency_key, digest=digest)
+    if existing is not None:
+        return existing, False
+    try:
+        metric = metric_create(organization=organization, user=user, idempotency=(idempotency_key, digest), **request)
+    except (IntegrityError, Invalid):
+        # The twin request committed first: its INSERT broke the key's constraint, or the name's (then an Invalid
+        # at "name"), whichever the database checked first.
+        existing = _metric_for_key(organization=organization, key=idempotency_key, digest=digest)
+        if existing is None:
+            raise
+        return existing, False
+    return metric, True
+
+
+def _metric_for_key(*, organization: Organization, key: str, digest: str) -> Metric | None:
+    metric = Metric.objects.filter(organization=organization, idempotency_key=key).first()
+    if metric is not None and metric.request_digest != digest:
+        raise idempotency_conflict("metric")
+    return metric
 
 
 def metric_update(*, metric: Metric, user, **changes: Any) -> Metric:
@@ -59,7 +106,8 @@ def metric_update(*, metric: Metric, user, **changes: Any) -> Metric:
 
     The edited version stays as it was (stamped `replaced_at`), so the scores it made and the evaluations that ran
     with it keep naming it. Raises Invalid (with paths as in metric_create, `kind` if a change of kind is asked), and
-    Invalid at ("metric",) when `metric` is no longer the current version (someone edited it meanwhile).
+    Invalid at ("metric",) when `metric` is no longer the current version (someone edited it meanwhile), unless the
+    current version is exactly what this edit makes (the same edit sent twice): then that version is returned.
     """
     unknown = [key for key in changes if key not in EDITABLE]
     if unknown:
@@ -75,9 +123,12 @@ def metric_update(*, metric: Metric, user, **changes: Any) -> Metric:
     )
     if all(getattr(metric, key) == value for key, value in fields.items()):
         return metric
-    with transaction.atomic():
+    with _name_taken_is_invalid(fields["name"]):
         replaced = Metric.objects.filter(pk=metric.pk, replaced_at__isnull=True).update(replaced_at=timezone.now())
         if not replaced:
+            current = Metric.objects.filter(lineage=metric.lineage, replaced_at__isnull=True).first()
+            if current is not None and all(getattr(current, key) == value for key, value in fields.items()):
+                return current  # this very edit, sent twice (a double click on Save): the version the first made
             raise Invalid(
                 [Problem(("metric",), "This is not the metric's current version; edit the current one.", "replaced")]
             )
@@ -88,6 +139,25 @@ def metric_update(*, metric: Metric, user, **changes: Any) -> Metric:
             created_by=user,
             **fields,
         )
+
+
+@contextmanager
+def _name_taken_is_invalid(name: str) -> Iterator[None]:
+    """Run the block in a savepoint; the name's unique constraint failing (another request saved a metric of that
+    name after our check) becomes the Invalid at ("name",) that the check gives, and nothing of the block is kept."""
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError as exc:
+        # PostgreSQL names the constraint; SQLite its columns ("UNIQUE constraint failed: ...metric.name").
+        text = str(exc)
+        if NAME_CONSTRAINT not in text and f"{Metric._meta.db_table}.name" not in text:
+            raise
+        raise Invalid([_name_taken(name)]) from None
+
+
+def _name_taken(name: str) -> Problem:
+    return Problem(("name",), f'A metric named "{name}" already exists.', "unique")
 
 
 def metric_delete(*, metric: Metric) -> None:
@@ -122,8 +192,11 @@ class MetricInUse(InUse):
         if usage["scored_runs"]:
             count = usage["scored_runs"]
             parts.append(f"{count} Playground run score{'s' if count != 1 else ''}")
+        # "1 evaluation (…) refers to it", "2 evaluations … refer", "1 evaluation and 1 … score refer".
+        one = len(usage["evaluations"]) + usage["scored_runs"] == 1
         super().__init__(
-            f"The metric “{metric.name}” is in use and cannot be deleted: {' and '.join(parts)} refer to it. "
+            f"The metric “{metric.name}” is in use and cannot be deleted: {' and '.join(parts)} "
+            f"refer{'s' if one else ''} to it. "
             "Edit it instead (a new version; what used the old one keeps it)."
         )
 
@@ -151,7 +224,7 @@ def _metric_fields_clean(
     if exclude_lineage is not None:
         taken = taken.exclude(lineage=exclude_lineage)
     if clean_name and taken.exists():
-        errors.append(Problem(("name",), f'A metric named "{clean_name}" already exists.', "unique"))
+        errors.append(_name_taken(clean_name))
     if kind not in MetricKind.values:
         errors.append(Problem(("kind",), f"One of: {', '.join(MetricKind.values)}.", "enum"))
         raise Invalid(errors)
