@@ -1,4 +1,4 @@
-"""Attack (attack2-s2), in Chromium with a real worker: an answer with no place to break a line (base64, a hash, a
+"""In Chromium with a real worker: an answer with no place to break a line (base64, a hash, a
 token, a data: URL) must wrap or scroll inside its column. Today the column grows to the answer's width: at 1440 px
 it is drawn over the Saved prompt and Messages cards, and at 400 px the page is thousands of px wide. (Minified
 JSON holds: Chromium breaks it after "},".)"""
