@@ -114,3 +114,15 @@ def test_a_playground_draft_with_nan_is_refused(member_user, provider):
     )
     assert response.status_code == 400
     assert response.json()["detail"][0]["msg"] == "Not valid JSON: NaN is not valid JSON."
+
+
+def test_an_integration_document_with_nan_is_invalid_json(org, admin_user):
+    import pytest
+
+    from core.problems import Invalid
+    from integrations.services import integration_upsert
+
+    text = '{"endpoint": "https://example.com/v1", "model_properties": [{"name": "m", "alias": "M"}], "x": NaN}'
+    with pytest.raises(Invalid) as caught:
+        integration_upsert(organization=org, user=admin_user, name="nan", document=text)
+    assert caught.value.errors[0].message == "Not valid JSON: NaN is not valid JSON."
