@@ -84,10 +84,6 @@ def _if_match(request) -> list[str] | None:
     return [tag.strip('"') for tag in tags if tag and not tag.startswith("W/")]
 
 
-def _confirmed(request) -> bool:
-    return request.query_params.get("confirm", "").lower() in ("true", "1", "yes")
-
-
 def _in_use(exc: IntegrationInUse) -> Response:
     """409: what a delete or an edit would break (IntegrationInUseSerializer)."""
     dependents = [item.as_dict() for item in exc.dependents]
@@ -180,7 +176,7 @@ def _custom_integration_schema(prefix: str, *, named: bool):
             parameters=[*parameters, CONFIRM_PARAMETER],
             responses={
                 204: OpenApiResponse(description="Deleted."),
-                **error_responses(401, 403, 404),
+                **error_responses(401, 403, 404, 422),
                 409: OpenApiResponse(IntegrationInUseSerializer, description="In use; not deleted without confirm."),
             },
         ),
@@ -189,6 +185,13 @@ def _custom_integration_schema(prefix: str, *, named: bool):
 
 class CustomIntegrationApi(IntegrationApi):
     max_body_bytes = MAX_DOCUMENT_BYTES
+
+    class ConfirmInput(serializers.Serializer):
+        confirm = serializers.BooleanField(required=False, default=False)
+
+    def confirmed(self, request) -> bool:
+        """`?confirm=` as a boolean (true/false, 1/0, yes/no); anything else is a 422 at query.confirm."""
+        return self.validated(self.ConfirmInput, request.query_params, where="query")["confirm"]
 
     class IntegrationPathInput(serializers.Serializer):
         name = serializers.RegexField(
@@ -206,6 +209,7 @@ class CustomIntegrationApi(IntegrationApi):
     def put(self, request, name="custom"):
         self.validated(self.IntegrationPathInput, {"name": name}, where="path")
         document = request.data  # parsed (415, 413, 422 for malformed JSON) before any lock is taken
+        confirm = self.confirmed(request)
         with transaction.atomic():
             # Locked, so that the permission checked is the one of the row we replace.
             existing = integration_get_for_update(organization=self.organization, name=name)
@@ -220,7 +224,7 @@ class CustomIntegrationApi(IntegrationApi):
                     name=name,
                     document=document,
                     if_match=_if_match(request),
-                    confirm=_confirmed(request),
+                    confirm=confirm,
                 )
             except IntegrationInUse as exc:
                 return _in_use(exc)
@@ -232,7 +236,7 @@ class CustomIntegrationApi(IntegrationApi):
         integration = self.integration_named(name)
         _require(integration, request.user, DELETE, "Only admins and the integration's creator may delete it.")
         try:
-            integration_delete(integration=integration, confirm=_confirmed(request))
+            integration_delete(integration=integration, confirm=self.confirmed(request))
         except IntegrationInUse as exc:
             return _in_use(exc)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -38,6 +38,10 @@ def test_an_edit_that_renames_a_judge_model_says_what_it_would_break(org, admin_
 
 def test_the_api_saves_the_rename_when_confirmed(org, admin_user, judge_integration, make_metric):
     metric = make_metric()
+    path = f"/api/v2/integrations/custom/{judge_integration.name}"
+    response = client_for(admin_user).put(f"{path}?confirm=maybe", renamed(judge_integration), format="json")
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["query", "confirm"]
     response = client_for(admin_user).put(
         f"/api/v2/integrations/custom/{judge_integration.name}?confirm=true", renamed(judge_integration), format="json"
     )
