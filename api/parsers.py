@@ -1,29 +1,18 @@
 """The one body parser of the API: JSON, bounded in size, with values every database can store."""
 
 import json
-import math
 
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser
 
 from api.errors import RequestTooLarge
+from core import strict_json
 from core.problems import Invalid, Problem
 
 UNSTORABLE = "Must not contain NUL characters or unpaired surrogates."
 
 # Views may lower this with a `max_body_bytes` attribute (integration documents: 256 KiB).
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
-
-
-def _reject_constant(name: str):
-    raise ValueError(f"{name} is not valid JSON")
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"the number {text[:40]} is out of range")
-    return value
 
 
 class JSONParser(BaseParser):
@@ -51,7 +40,7 @@ class JSONParser(BaseParser):
         except UnicodeDecodeError as exc:
             raise ParseError(f"The body is not UTF-8 text (byte {exc.start}).") from None
         try:
-            data = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+            data = strict_json.loads(text)
         except json.JSONDecodeError as exc:
             raise ParseError(
                 f"The body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."

@@ -5,7 +5,6 @@ the services check the rest and raise Invalid, whose errors `add_problems` puts 
 (by their path) and in the summary above the form.
 """
 
-import json
 import uuid
 from typing import Any
 
@@ -13,6 +12,7 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils.safestring import mark_safe
 
+from core import strict_json
 from core.problems import Invalid
 from evaluations.datasets import FORMATS, MAX_BYTES, MAX_ROWS
 from evaluations.judging import DEFAULT_JUDGE_PROMPT
@@ -175,9 +175,11 @@ class MetricForm(OnceForm):
         if not text:
             return None
         try:
-            return json.loads(text)
-        except ValueError:
-            raise forms.ValidationError("Not valid JSON.") from None
+            return strict_json.loads(text)
+        except ValueError as exc:
+            raise forms.ValidationError(f"Not valid JSON: {exc}") from None
+        except RecursionError:
+            raise forms.ValidationError("Not valid JSON: nested too deeply.") from None
 
 
 def _parameter_field(spec: dict, *, element_id: str) -> forms.Field:

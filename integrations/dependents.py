@@ -41,12 +41,20 @@ def dependents_finder_register(kind: str, finder: Finder) -> None:
 
 def integration_dependents(*, integration: Integration) -> list[Dependent]:
     """Everything that uses one of the integration's models, by kind (as registered) then name."""
-    aliases = list(integration.models.values_list("alias", flat=True))
+    return alias_dependents(
+        organization_id=integration.organization_id,
+        aliases=list(integration.models.values_list("alias", flat=True)),
+    )
+
+
+def alias_dependents(*, organization_id: int, aliases: list[str]) -> list[Dependent]:
+    """Everything in the organisation that uses one of these model aliases (an edit of an integration that renames
+    or removes models checks the aliases it drops), by kind (as registered) then name."""
     if not aliases:
         return []
     found: list[Dependent] = []
     for kind in sorted(_finders):
-        found += sorted(_finders[kind](integration.organization_id, aliases), key=lambda item: item.name.lower())
+        found += sorted(_finders[kind](organization_id, list(aliases)), key=lambda item: item.name.lower())
     return found
 
 

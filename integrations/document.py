@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 import pydantic
 from pydantic import BaseModel, ConfigDict
 
+from core import strict_json
 from core.http_fields import header_value_problem
 from core.network_policy import url_blocked_reason
 from core.problems import Invalid, Problem, unstorable_strings
@@ -196,13 +197,16 @@ def _humanise(error: dict) -> Problem:
 
 
 def load_json(text: str) -> Any:
-    """Parse JSON text, turning syntax errors into a Problem with line and column."""
+    """Parse JSON text (strictly: no NaN or Infinity, which jsonb refuses), turning syntax errors into a Problem with
+    line and column."""
     try:
-        return json.loads(text)
+        return strict_json.loads(text)
     except json.JSONDecodeError as exc:
         raise Invalid(
             [Problem((), f"Not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.", "json_invalid")]
         ) from None
+    except ValueError as exc:
+        raise Invalid([Problem((), f"Not valid JSON: {exc}.", "json_invalid")]) from None
     except RecursionError:
         raise Invalid([Problem((), "Not valid JSON: nested too deeply.", "json_invalid")]) from None
 

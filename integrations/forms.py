@@ -4,7 +4,13 @@ from django import forms
 
 from core.problems import Invalid
 from integrations.models import Integration
-from integrations.services import IntegrationChanged, integration_document, integration_upsert, integration_version
+from integrations.services import (
+    IntegrationChanged,
+    IntegrationInUse,
+    integration_document,
+    integration_upsert,
+    integration_version,
+)
 from organizations.models import Organization
 
 STARTER_DOCUMENT = {
@@ -30,6 +36,8 @@ class IntegrationDocumentForm(forms.ModelForm):
     )
     # The version of the integration the document was loaded from: a save over a newer one is refused.
     version = forms.CharField(required=False, widget=forms.HiddenInput, max_length=64)
+    # Set by the "Save anyway" button shown when the document renames or removes models that are in use.
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     class Meta:
         model = Integration
@@ -39,6 +47,8 @@ class IntegrationDocumentForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.user = user
         self.document_errors = []
+        # What the document would break (integrations.dependents.Dependent) when it drops aliases in use.
+        self.dependents = []
         if organization is not None:
             self.fields.pop("organization")
             self.fixed_organization = organization
@@ -77,7 +87,12 @@ class IntegrationDocumentForm(forms.ModelForm):
                 name=name,
                 document=cleaned["document"],
                 if_match=[version] if version and self.instance.pk else None,
+                confirm=bool(cleaned.get("confirm")),
             )
+        except IntegrationInUse as exc:
+            # Not a problem in the document: the page lists the dependents and offers to save anyway.
+            self.dependents = exc.dependents
+            self.add_error("document", str(exc))
         except IntegrationChanged:
             message = (
                 "Someone else saved this integration after you opened it; saving now would overwrite their change. "

@@ -10,7 +10,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from core.problems import Invalid, Problem
-from integrations.dependents import dependents_summary, integration_dependents
+from integrations.dependents import alias_dependents, dependents_summary, integration_dependents
 from integrations.document import SECRET_PLACEHOLDER, ParsedDocument, load_json, parse_document
 from integrations.encryption import encrypted_fields, secrets_cipher
 from integrations.handler_files import HandlerConfigError, resolve_handler_path
@@ -109,13 +109,21 @@ def _check_aliases_free(parsed: ParsedDocument, *, organization: Organization, e
 
 
 def integration_upsert(
-    *, organization: Organization, user, name: str, document, if_match: Collection[str] | None = None
+    *,
+    organization: Organization,
+    user,
+    name: str,
+    document,
+    if_match: Collection[str] | None = None,
+    confirm: bool = False,
 ) -> Integration:
     """Create or replace the integration `name` from a document (dict or JSON text).
 
     `if_match`: the versions (`integration_version`) the caller may replace, `"*"` for any existing one; None to
     replace whatever is stored. Raises IntegrationChanged when the stored integration (or its absence) does not match,
-    Invalid with every problem found; nothing is written then.
+    Invalid with every problem found, and, unless `confirm`, IntegrationInUse when the new document drops (renames
+    or removes) model aliases that metrics or saved prompt versions use (as integration_delete does); nothing is
+    written then.
     """
     _check_name(name)
     raw = load_json(document) if isinstance(document, str | bytes) else document
@@ -135,6 +143,8 @@ def integration_upsert(
         errors += _check_aliases_free(parsed, organization=organization, existing=existing)
         if errors:
             raise Invalid(errors)
+        if existing is not None and not confirm:
+            _check_dropped_aliases(existing, parsed)
         try:
             with transaction.atomic():
                 return _save(parsed, organization=organization, user=user, name=name, existing=existing)
@@ -249,15 +259,34 @@ def integration_oauth2_method_pin(*, integration: Integration, user, if_match: C
 
 
 class IntegrationInUse(Exception):
-    """Deleting the integration would break what uses its models; `dependents` lists them
-    (integrations.dependents.Dependent)."""
+    """Deleting the integration, or an edit that drops some of its model aliases (`dropped`, sorted; empty for a
+    delete), would break what uses those models; `dependents` lists them (integrations.dependents.Dependent)."""
 
-    def __init__(self, *, integration: Integration, dependents: list) -> None:
+    def __init__(self, *, integration: Integration, dependents: list, dropped: list[str] | None = None) -> None:
         self.dependents = dependents
-        super().__init__(
-            f"Deleting the integration “{integration.name}” would break {dependents_summary(dependents)}, which use "
-            "its models. Confirm to delete it anyway."
-        )
+        self.dropped = dropped or []
+        if self.dropped:
+            aliases = ", ".join(f"“{alias}”" for alias in self.dropped)
+            message = (
+                f"This edit of the integration “{integration.name}” renames or removes the model"
+                f"{'s' if len(self.dropped) > 1 else ''} {aliases}, which would break "
+                f"{dependents_summary(dependents)}. Confirm to save it anyway."
+            )
+        else:
+            message = (
+                f"Deleting the integration “{integration.name}” would break {dependents_summary(dependents)}, which "
+                "use its models. Confirm to delete it anyway."
+            )
+        super().__init__(message)
+
+
+def _check_dropped_aliases(existing: Integration, parsed: ParsedDocument) -> None:
+    """Raise IntegrationInUse when aliases of `existing` that the new document no longer has are in use."""
+    kept = {model.alias for model in parsed.models}
+    dropped = sorted(set(existing.models.values_list("alias", flat=True)) - kept)
+    dependents = alias_dependents(organization_id=existing.organization_id, aliases=dropped)
+    if dependents:
+        raise IntegrationInUse(integration=existing, dependents=dependents, dropped=dropped)
 
 
 def integration_delete(*, integration: Integration, confirm: bool = False) -> None:

@@ -1,6 +1,5 @@
 """The Playground page and the small JSON views its script uses (start runs, poll them)."""
 
-import json
 import uuid
 
 from django.contrib.auth.decorators import login_required
@@ -8,6 +7,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core import strict_json
 from core.problems import Invalid, problem, problem_response, problems_from_errors
 from evaluations.dataset_selectors import dataset_latest_list
 from integrations.selectors import default_alias, model_groups
@@ -33,6 +33,13 @@ from runners.cancellation import can_cancel
 from runners.cancellation import run_cancel as runner_run_cancel
 from runners.models import TERMINAL_STATUSES
 from runners.selectors import run_get
+
+
+def _json_error(exc: Exception) -> str:
+    """What is wrong with a body strict_json.loads refused, for the problem's message."""
+    if isinstance(exc, RecursionError):
+        return "nested too deeply."
+    return f"{exc}."
 
 
 def _uuid_or_none(value) -> str | None:
@@ -85,9 +92,9 @@ def runs_start(request):
     """Start a run per column. Body: {"messages", "variables", "columns": [{"model", "parameters"}], "stream"}."""
     membership = membership_of(request)
     try:
-        body = json.loads(request.body or b"{}")
-    except ValueError:
-        return problem_response([problem(["body"], "Not valid JSON.", "json_invalid")], status=400)
+        body = strict_json.loads(request.body or b"{}")
+    except (ValueError, RecursionError) as exc:
+        return problem_response([problem(["body"], f"Not valid JSON: {_json_error(exc)}", "json_invalid")], status=400)
     if not isinstance(body, dict):
         body = {}
     try:
@@ -155,9 +162,9 @@ def draft(request):
     if request.method == "GET":
         return JsonResponse({"draft": playground_draft_get(user=request.user, organization=membership.organization)})
     try:
-        body = json.loads(request.body or b"null")
-    except ValueError:
-        return problem_response([problem(["body"], "Not valid JSON.", "json_invalid")], status=400)
+        body = strict_json.loads(request.body or b"null")
+    except (ValueError, RecursionError) as exc:
+        return problem_response([problem(["body"], f"Not valid JSON: {_json_error(exc)}", "json_invalid")], status=400)
     try:
         saved = playground_draft_save(user=request.user, organization=membership.organization, data=body)
     except Invalid as exc:

@@ -6,9 +6,9 @@ The Playground's parameter panel (static/js/playground.js, built from parameter_
 """
 
 import functools
-import json
 from typing import Any
 
+from core import strict_json
 from runners.parameters import RunParameters
 
 LABELS = {
@@ -85,7 +85,7 @@ def parameter_from_text(spec: dict[str, Any], raw: str) -> Any:
     kind = spec["kind"]
     if kind in ("number", "integer"):
         try:
-            number = float(raw)
+            number = strict_json.finite_float(raw)
         except ValueError:
             raise ValueError("Enter a number.") from None
         return int(number) if kind == "integer" and number.is_integer() else number
@@ -102,6 +102,8 @@ def parameter_from_text(spec: dict[str, Any], raw: str) -> Any:
     if spec["name"] == "tool_choice" and raw.isalpha() and raw.islower():
         return raw  # "none", "auto", "required"
     try:
-        return json.loads(raw)
+        return strict_json.loads(raw)
     except ValueError as exc:
         raise ValueError(f"Not valid JSON: {exc}") from None
+    except RecursionError:
+        raise ValueError("Not valid JSON: nested too deeply.") from None

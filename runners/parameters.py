@@ -6,6 +6,7 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.problems import Invalid, Problem
+from core.strict_json import first_non_finite
 from integrations.catalogue import PARAMETER_ALIASES, RUN_PARAMETERS, WIRE_NAMES
 
 
@@ -40,7 +41,10 @@ assert tuple(RunParameters.model_fields) == RUN_PARAMETERS
 
 
 def validate_parameters(raw: Any, *, loc_prefix: tuple = ("parameters",)) -> dict[str, Any]:
-    """Canonical run parameters (stop -> stop_sequences, a single stop string -> list, nulls dropped)."""
+    """Canonical run parameters (stop -> stop_sequences, a single stop string -> list, nulls dropped).
+
+    Raises Invalid with a Problem per parameter at `(*loc_prefix, name, ...)`: an unknown name, a value out of range,
+    or a NaN/Infinity anywhere inside a value (JSON has no such numbers and PostgreSQL's jsonb refuses them)."""
     if raw is None:
         return {}
     if not isinstance(raw, dict):
@@ -55,6 +59,10 @@ def validate_parameters(raw: Any, *, loc_prefix: tuple = ("parameters",)) -> dic
                     )
                 ]
             )
+    non_finite = [where for name, value in raw.items() if (where := first_non_finite(value, (*loc_prefix, name)))]
+    if non_finite:
+        message = "Must be a finite number: JSON has no NaN or Infinity."
+        raise Invalid([Problem(where, message, "finite_number") for where in non_finite])
     for name, value in raw.items():
         key = PARAMETER_ALIASES.get(name, name)
         if key == "stop_sequences" and isinstance(value, str):

@@ -39,6 +39,13 @@ CONFIRM_PARAMETER = OpenApiParameter(
     required=False,
     description="`true` deletes the integration even though metrics or saved prompts use its models.",
 )
+CONFIRM_EDIT_PARAMETER = OpenApiParameter(
+    "confirm",
+    bool,
+    OpenApiParameter.QUERY,
+    required=False,
+    description="`true` saves a document that renames or removes models which metrics or saved prompts use.",
+)
 
 
 class DependentSerializer(serializers.Serializer):
@@ -75,6 +82,12 @@ def _if_match(request) -> list[str] | None:
         return None
     tags = [tag.strip() for tag in header.split(",")]
     return [tag.strip('"') for tag in tags if tag and not tag.startswith("W/")]
+
+
+def _in_use(exc: IntegrationInUse) -> Response:
+    """409: what a delete or an edit would break (IntegrationInUseSerializer)."""
+    dependents = [item.as_dict() for item in exc.dependents]
+    return Response({"detail": str(exc), "dependents": dependents}, status=status.HTTP_409_CONFLICT)
 
 
 def _require(integration, user, permission: str, message: str) -> None:
@@ -136,12 +149,21 @@ def _custom_integration_schema(prefix: str, *, named: bool):
                 "The body is the integration document. Members may create integrations; only admins and the "
                 'creator may update one. Send "********" for a secret to keep the stored value. '
                 f"Bodies are limited to {MAX_DOCUMENT_BYTES // 1024} KiB. Send `If-Match` with the `ETag` of "
-                "your GET to refuse (412) a write over a change made since; without it the document is saved."
+                "your GET to refuse (412) a write over a change made since; without it the document is saved. "
+                "When the document renames or removes a model (its alias) that metrics judge with or saved prompt "
+                "versions are written for, the answer is 409 with their list (`dependents`, as for DELETE) and "
+                "nothing is saved: they would stop working. Ask again with `?confirm=true` to save it anyway."
             ),
-            parameters=parameters,
+            parameters=[*parameters, CONFIRM_EDIT_PARAMETER],
             request=IntegrationDocument,
             examples=DOCUMENT_EXAMPLES,
-            responses={200: IntegrationReadSerializer, **error_responses(401, 403, 412, 413, 415, 422)},
+            responses={
+                200: IntegrationReadSerializer,
+                **error_responses(401, 403, 412, 413, 415, 422),
+                409: OpenApiResponse(
+                    IntegrationInUseSerializer, description="Drops models in use; not saved without confirm."
+                ),
+            },
         ),
         delete=extend_schema(
             operation_id=f"{prefix}_delete",
@@ -154,7 +176,7 @@ def _custom_integration_schema(prefix: str, *, named: bool):
             parameters=[*parameters, CONFIRM_PARAMETER],
             responses={
                 204: OpenApiResponse(description="Deleted."),
-                **error_responses(401, 403, 404),
+                **error_responses(401, 403, 404, 422),
                 409: OpenApiResponse(IntegrationInUseSerializer, description="In use; not deleted without confirm."),
             },
         ),
@@ -163,6 +185,13 @@ def _custom_integration_schema(prefix: str, *, named: bool):
 
 class CustomIntegrationApi(IntegrationApi):
     max_body_bytes = MAX_DOCUMENT_BYTES
+
+    class ConfirmInput(serializers.Serializer):
+        confirm = serializers.BooleanField(required=False, default=False)
+
+    def confirmed(self, request) -> bool:
+        """`?confirm=` as a boolean (true/false, 1/0, yes/no); anything else is a 422 at query.confirm."""
+        return self.validated(self.ConfirmInput, request.query_params, where="query")["confirm"]
 
     class IntegrationPathInput(serializers.Serializer):
         name = serializers.RegexField(
@@ -180,6 +209,7 @@ class CustomIntegrationApi(IntegrationApi):
     def put(self, request, name="custom"):
         self.validated(self.IntegrationPathInput, {"name": name}, where="path")
         document = request.data  # parsed (415, 413, 422 for malformed JSON) before any lock is taken
+        confirm = self.confirmed(request)
         with transaction.atomic():
             # Locked, so that the permission checked is the one of the row we replace.
             existing = integration_get_for_update(organization=self.organization, name=name)
@@ -187,13 +217,17 @@ class CustomIntegrationApi(IntegrationApi):
                 _require(existing, request.user, UPDATE, "Only admins and the integration's creator may change it.")
             elif not can_create_integrations(user=request.user):
                 raise PermissionDenied("You may not add integrations.")
-            integration_upsert(
-                organization=self.organization,
-                user=request.user,
-                name=name,
-                document=document,
-                if_match=_if_match(request),
-            )
+            try:
+                integration_upsert(
+                    organization=self.organization,
+                    user=request.user,
+                    name=name,
+                    document=document,
+                    if_match=_if_match(request),
+                    confirm=confirm,
+                )
+            except IntegrationInUse as exc:
+                return _in_use(exc)
         integration = integration_get(organization=self.organization, name=name)
         data = IntegrationReadSerializer(integration, context={"user": request.user}).data
         return Response(data, headers={"ETag": _etag(integration)})
@@ -201,12 +235,10 @@ class CustomIntegrationApi(IntegrationApi):
     def delete(self, request, name="custom"):
         integration = self.integration_named(name)
         _require(integration, request.user, DELETE, "Only admins and the integration's creator may delete it.")
-        confirm = request.query_params.get("confirm", "").lower() in ("true", "1", "yes")
         try:
-            integration_delete(integration=integration, confirm=confirm)
+            integration_delete(integration=integration, confirm=self.confirmed(request))
         except IntegrationInUse as exc:
-            dependents = [item.as_dict() for item in exc.dependents]
-            return Response({"detail": str(exc), "dependents": dependents}, status=status.HTTP_409_CONFLICT)
+            return _in_use(exc)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

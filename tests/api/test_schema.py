@@ -6,10 +6,10 @@ from rest_framework.test import APIClient
 
 OPERATIONS = {
     ("/api/v2/integrations", "get"): {"200", "401", "403"},
-    ("/api/v2/integrations/custom", "put"): {"200", "401", "403", "412", "413", "415", "422"},
-    ("/api/v2/integrations/custom/{name}", "put"): {"200", "401", "403", "412", "413", "415", "422"},
+    ("/api/v2/integrations/custom", "put"): {"200", "401", "403", "409", "412", "413", "415", "422"},
+    ("/api/v2/integrations/custom/{name}", "put"): {"200", "401", "403", "409", "412", "413", "415", "422"},
     ("/api/v2/integrations/custom/{name}", "get"): {"200", "401", "403", "404"},
-    ("/api/v2/integrations/custom/{name}", "delete"): {"204", "401", "403", "404", "409"},
+    ("/api/v2/integrations/custom/{name}", "delete"): {"204", "401", "403", "404", "409", "422"},
     ("/api/v2/integrations/custom/{name}/definition", "get"): {"200", "401", "403", "404"},
     ("/api/v2/llm_integrations", "get"): {"200", "401", "403"},
     ("/api/v2/runs", "post"): {"202", "401", "403", "413", "415", "422"},

@@ -13,16 +13,27 @@ export function runDone(run) {
 }
 
 /**
+ * A streamed answer's writing window (latency - time to first token) shorter than this many milliseconds, or than
+ * MIN_WRITING_SHARE of the latency, is too short to measure a speed over: the answer came in one burst (a buffering
+ * proxy, a gateway that streams a finished answer) and dividing by it would claim millions of tokens per second.
+ */
+export const MIN_WRITING_MS = 50;
+export const MIN_WRITING_SHARE = 0.05;
+
+/**
  * Output tokens per second of a finished run, or null without its completion tokens and latency. A streamed run
  * with a time to first token: completion tokens / (latency - time to first token), the speed of writing once the
- * answer began (null if that window is empty); otherwise completion tokens / latency, the wait included.
+ * answer began, or null when that window is under MIN_WRITING_MS or MIN_WRITING_SHARE of the latency (the answer came
+ * in one burst: no speed to show); otherwise completion tokens / latency, the wait included.
  */
 export function tokensPerSecond(run) {
   const tokens = run && run.usage ? run.usage.completion_tokens : null;
   if (!runDone(run) || !tokens || !run.latency_ms) return null;
   const first = run.time_to_first_token_ms;
-  const ms = typeof first === "number" ? run.latency_ms - first : run.latency_ms;
-  return ms > 0 ? tokens / (ms / 1000) : null;
+  if (typeof first !== "number") return run.latency_ms > 0 ? tokens / (run.latency_ms / 1000) : null;
+  const writing = run.latency_ms - first;
+  if (writing < MIN_WRITING_MS || writing < MIN_WRITING_SHARE * run.latency_ms) return null;
+  return tokens / (writing / 1000);
 }
 
 /** The last user message of `messages`, its whitespace collapsed and cut to `length` characters with "…". */

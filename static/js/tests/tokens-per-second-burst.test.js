@@ -1,4 +1,4 @@
-// Attack (attack2-s2): a stream that arrives in one burst (a buffering proxy, a gateway that streams a finished
+// A stream that arrives in one burst (a buffering proxy, a gateway that streams a finished
 // answer) has a writing window of a fraction of a millisecond, and the Playground then shows millions of tokens
 // per second: measured on the quickstart with a provider sending 900 tokens in two chunks back to back,
 // latency 3.6 ms, first token 3.2 ms, "2250000.0 tokens/s". A window too short to measure must not give a figure

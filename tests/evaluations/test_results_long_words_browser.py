@@ -1,4 +1,4 @@
-"""Attack (attack2-s2), in Chromium: what a model or a user writes without spaces must not push the results page or
+"""In Chromium: what a model or a user writes without spaces must not push the results page or
 its run dialog wider than the screen. A judge that quotes a URL in its reason, a model alias such as
 "accounts/fireworks/models/llama-v3p1-405b-instruct" and an evaluation named after a file are ordinary input; the
 page promises that its table card scrolls, never the page, and the dialog is meant to be read at 400 px."""
