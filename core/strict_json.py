@@ -44,3 +44,14 @@ def first_non_finite(value: Any, loc: tuple = ()) -> tuple | None:
         elif isinstance(item, (list, tuple)):
             stack.extend((child, (*where, index)) for index, child in reversed(list(enumerate(item))))
     return None
+
+
+def error_message(exc: Exception) -> str:
+    """The message for text that `loads` refused (`exc`: what it raised), as the API's body parser words it after
+    its "The body is": "Not valid JSON: Expecting value at line 1, column 2." (syntax: the decoder's message and
+    position), "Not valid JSON: NaN is not valid JSON." (a refused number), "Not valid JSON: nested too deeply."."""
+    if isinstance(exc, RecursionError):
+        return "Not valid JSON: nested too deeply."
+    if isinstance(exc, json.JSONDecodeError):
+        return f"Not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."
+    return f"Not valid JSON: {exc}."

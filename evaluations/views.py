@@ -10,6 +10,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core import strict_json
 from core.problems import Invalid, problem, problem_response, problems_from_errors
 from evaluations.charts import latency_histogram, score_histogram
 from evaluations.code_metric_forms import CodeMetricForm, code_form_initial
@@ -534,9 +535,9 @@ def metric_scores_view(request, metric_id):
         scores = run_scores_get(organization=organization, runs=request.GET.getlist("run"), metric=metric)
         return JsonResponse({"scores": [score_payload(score) for score in scores]})
     try:
-        body = json.loads(request.body or b"{}")
-    except ValueError:
-        return problem_response([problem(["body"], "Not valid JSON.", "json_invalid")], status=400)
+        body = strict_json.loads(request.body or b"{}")
+    except (ValueError, RecursionError) as exc:
+        return problem_response([problem(["body"], strict_json.error_message(exc), "json_invalid")], status=400)
     try:
         scores = run_scores_request(
             organization=organization,

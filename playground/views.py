@@ -35,13 +35,6 @@ from runners.models import TERMINAL_STATUSES
 from runners.selectors import run_get
 
 
-def _json_error(exc: Exception) -> str:
-    """What is wrong with a body strict_json.loads refused, for the problem's message."""
-    if isinstance(exc, RecursionError):
-        return "nested too deeply."
-    return f"{exc}."
-
-
 def _uuid_or_none(value) -> str | None:
     try:
         return str(uuid.UUID(value)) if value else None
@@ -94,7 +87,7 @@ def runs_start(request):
     try:
         body = strict_json.loads(request.body or b"{}")
     except (ValueError, RecursionError) as exc:
-        return problem_response([problem(["body"], f"Not valid JSON: {_json_error(exc)}", "json_invalid")], status=400)
+        return problem_response([problem(["body"], strict_json.error_message(exc), "json_invalid")], status=400)
     if not isinstance(body, dict):
         body = {}
     try:
@@ -164,7 +157,7 @@ def draft(request):
     try:
         body = strict_json.loads(request.body or b"null")
     except (ValueError, RecursionError) as exc:
-        return problem_response([problem(["body"], f"Not valid JSON: {_json_error(exc)}", "json_invalid")], status=400)
+        return problem_response([problem(["body"], strict_json.error_message(exc), "json_invalid")], status=400)
     try:
         saved = playground_draft_save(user=request.user, organization=membership.organization, data=body)
     except Invalid as exc:

@@ -206,7 +206,8 @@ def test_page_json_endpoints_answer_bad_bodies_in_the_apis_problem_shape(admin_c
     for url in ("/playground/runs", f"/evaluations/metrics/{metric.uuid}/scores"):
         response = admin_client.post(url, "{not json", content_type="application/json")
         assert response.status_code == 400
-        assert response.json() == {"detail": [{"loc": ["body"], "msg": "Not valid JSON.", "type": "json_invalid"}]}
+        message = "Not valid JSON: Expecting property name enclosed in double quotes at line 1, column 2."
+        assert response.json() == {"detail": [{"loc": ["body"], "msg": message, "type": "json_invalid"}]}
 
 
 def test_stop_cancels_the_users_queued_run_and_refuses_others(admin_client, member_client, integration, other_admin):
