@@ -3,7 +3,10 @@
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from typing import Any
+
+from django.db import IntegrityError, models
 
 from core.problems import Invalid, Problem
 
@@ -57,3 +60,41 @@ def idempotency_conflict(what: str) -> IdempotencyKeyInvalid:
             )
         ]
     )
+
+
+def created_once(
+    *,
+    model: type[models.Model],
+    organization,
+    idempotency_key: Any,
+    request: dict,
+    create: Callable[..., models.Model],
+    what: str,
+    twin_errors: tuple[type[Exception], ...] = (IntegrityError,),
+) -> tuple[models.Model, bool]:
+    """`create(idempotency=(key, digest))` once per organisation and `idempotency_key`: (the object, True if this call
+    created it). `model` keeps the key and the request's digest (`idempotency_key`, `request_digest`).
+
+    A repeated request with the same key and the same `request` gets the first object, also when both arrive at once:
+    the twin that loses raises one of `twin_errors` (the key's unique constraint) and finds the winner's object. The
+    same key with another request raises IdempotencyKeyInvalid (`idempotency_conflict`, naming `what`), as does a
+    malformed key; otherwise raises what `create` raises.
+    """
+    digest = idempotency_digest(key=idempotency_key, request=request)
+    existing = _created_for_key(model, organization, idempotency_key, digest, what)
+    if existing is not None:
+        return existing, False
+    try:
+        return create(idempotency=(idempotency_key, digest)), True
+    except twin_errors:
+        existing = _created_for_key(model, organization, idempotency_key, digest, what)
+        if existing is None:
+            raise
+        return existing, False
+
+
+def _created_for_key(model, organization, key: str, digest: str, what: str):
+    found = model.objects.filter(organization=organization, idempotency_key=key).first()
+    if found is not None and found.request_digest != digest:
+        raise idempotency_conflict(what)
+    return found

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -31,12 +31,7 @@ from evaluations.models import (
 )
 from evaluations.selectors import COUNTERS, dataset_get, public_id
 from evaluations.services.checks import metrics_resolve, models_resolve, rows_check
-from evaluations.services.common import (
-    CANCELLED,
-    idempotency_conflict,
-    idempotency_digest,
-    name_clean,
-)
+from evaluations.services.common import CANCELLED, created_once, name_clean
 from evaluations.services.counters import JUDGE_COUNTERS, outputs_count
 from evaluations.services.scoring import evaluation_scored, judges_enqueue, scores_record
 from integrations.selectors import model_get
@@ -69,27 +64,16 @@ def evaluation_create_once(
     arrive at once (the database's unique constraint decides); the same key with another body is an Invalid
     (`idempotency_conflict`), since it can only be a client's mistake. Both raise IdempotencyKeyInvalid.
     """
-    digest = idempotency_digest(key=idempotency_key, request=request)
-    existing = _evaluation_for_key(organization=organization, key=idempotency_key, digest=digest)
-    if existing is not None:
-        return existing, False
-    try:
-        evaluation = evaluation_create(
-            organization=organization, user=user, idempotency=(idempotency_key, digest), **request
-        )
-    except IntegrityError:
-        existing = _evaluation_for_key(organization=organization, key=idempotency_key, digest=digest)
-        if existing is None:
-            raise
-        return existing, False
-    return evaluation, True
-
-
-def _evaluation_for_key(*, organization: Organization, key: str, digest: str) -> Evaluation | None:
-    evaluation = Evaluation.objects.filter(organization=organization, idempotency_key=key).first()
-    if evaluation is not None and evaluation.request_digest != digest:
-        raise idempotency_conflict("evaluation")
-    return evaluation
+    return created_once(
+        model=Evaluation,
+        organization=organization,
+        idempotency_key=idempotency_key,
+        request=request,
+        create=lambda idempotency: evaluation_create(
+            organization=organization, user=user, idempotency=idempotency, **request
+        ),
+        what="evaluation",
+    )
 
 
 def evaluation_create(

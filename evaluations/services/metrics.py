@@ -12,7 +12,7 @@ from evaluations.code_metrics import code_config_clean
 from evaluations.judging import prompt_variables
 from evaluations.models import Metric, MetricKind
 from evaluations.selectors import metric_usage
-from evaluations.services.common import InUse, idempotency_conflict, idempotency_digest, name_clean
+from evaluations.services.common import InUse, created_once, name_clean
 from integrations.selectors import model_get
 from organizations.models import Organization
 from runners.parameters import validate_parameters
@@ -76,27 +76,19 @@ def metric_create_once(
     arrive at once; the same key with another request raises IdempotencyKeyInvalid (`idempotency_conflict`), as
     does a malformed key. Otherwise raises what metric_create raises.
     """
-    digest = idempotency_digest(key=idempotency_key, request=request)
-    existing = _metric_for_key(organization=organization, key=idempotency_key, digest=digest)
-    if existing is not None:
-        return existing, False
-    try:
-        metric = metric_create(organization=organization, user=user, idempotency=(idempotency_key, digest), **request)
-    except (IntegrityError, Invalid):
-        # The twin request committed first: its INSERT broke the key's constraint, or the name's (then an Invalid
-        # at "name"), whichever the database checked first.
-        existing = _metric_for_key(organization=organization, key=idempotency_key, digest=digest)
-        if existing is None:
-            raise
-        return existing, False
-    return metric, True
-
-
-def _metric_for_key(*, organization: Organization, key: str, digest: str) -> Metric | None:
-    metric = Metric.objects.filter(organization=organization, idempotency_key=key).first()
-    if metric is not None and metric.request_digest != digest:
-        raise idempotency_conflict("metric")
-    return metric
+    return created_once(
+        model=Metric,
+        organization=organization,
+        idempotency_key=idempotency_key,
+        request=request,
+        create=lambda idempotency: metric_create(
+            organization=organization, user=user, idempotency=idempotency, **request
+        ),
+        what="metric",
+        # The twin request committed first: its INSERT broke the key's constraint, or the name's (then an Invalid at
+        # "name"), whichever the database checked first.
+        twin_errors=(IntegrityError, Invalid),
+    )
 
 
 def metric_update(*, metric: Metric, user, **changes: Any) -> Metric:
